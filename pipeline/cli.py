@@ -1,0 +1,217 @@
+"""Command line: argument parsing only. Errors become exit codes in `main`.
+
+Heavy imports (pydantic models, boto3, docker, kubernetes) happen inside the
+commands so that `pipeline --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pipeline import __version__
+from pipeline.errors import ConfigError, ExitCode, PipelineError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State:
+    def __init__(self) -> None:
+        self.file: str | None = None
+        self.verbosity = 0
+
+
+def _common(func: F) -> F:
+    """-f/-v/-q accepted before or after the command name."""
+    func = click.option("-q", "--quiet", count=True, help="Less output.")(func)
+    func = click.option("-v", "--verbose", count=True, help="More output.")(func)
+    return click.option(
+        "-f",
+        "--file",
+        "file_",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Config file (default: pipeline.yaml).",
+    )(func)
+
+
+def _source_options(func: F) -> F:
+    func = click.option("--sha", help="Commit to tag (overrides CI and git).")(func)
+    return click.option("--ref", help="Ref being built, e.g. refs/tags/v1.2.3.")(func)
+
+
+def _setup(ctx: click.Context, file_: str | None, verbose: int, quiet: int) -> Any:
+    from pipeline import app, log
+
+    state: _State = ctx.ensure_object(_State)
+    state.verbosity += verbose - quiet
+    log.setup(state.verbosity)
+    return app, Path(file_ or state.file or "pipeline.yaml")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="pipeline")
+@_common
+@click.pass_context
+def cli(ctx: click.Context, file_: str | None, verbose: int, quiet: int) -> None:
+    """Build, tag, push, scan, gate, promote and deploy container images from one YAML file."""
+    state = ctx.ensure_object(_State)
+    state.file = file_
+    state.verbosity = verbose - quiet
+
+
+@cli.command()
+@_common
+@click.pass_context
+def validate(ctx: click.Context, file_: str | None, verbose: int, quiet: int) -> None:
+    """Load and validate the config; no side effects."""
+    app, path = _setup(ctx, file_, verbose, quiet)
+    config = app.load_config(app.Source(path))
+    names = ", ".join(i.name for i in config.images)
+    click.echo(f"{path}: valid ({len(config.images)} image(s): {names})")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the config (for editors)."""
+    from pipeline.config.jsonschema import schema as make_schema
+
+    click.echo(json.dumps(make_schema(), indent=2))
+
+
+@cli.command()
+@_common
+@_source_options
+@click.option("--image", "images", multiple=True, help="Only this image (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def tags(
+    ctx: click.Context,
+    file_: str | None,
+    verbose: int,
+    quiet: int,
+    ref: str | None,
+    sha: str | None,
+    images: Sequence[str],
+    as_json: bool,
+) -> None:
+    """Compute tags and labels from git and the CI environment."""
+    from pipeline import log
+    from pipeline.report import text
+
+    app, path = _setup(ctx, file_, verbose, quiet)
+    plan = app.make_plan(
+        app.Source(path, ref, sha), images=images, stages=("build",), require_tags=False
+    )
+    for image in plan.images:
+        if not image.tags.tags:
+            log.LOG.warning("image %s: no tag rule applies to this run", image.name)
+    if as_json:
+        out = {
+            "context": plan.context.to_json(),
+            "images": [
+                {
+                    k: v
+                    for k, v in i.to_json(plan.root).items()
+                    if k
+                    in (
+                        "name",
+                        "repository",
+                        "image",
+                        "tags",
+                        "version",
+                        "labels",
+                        "immutable_tags",
+                        "mutable_tags",
+                    )
+                }
+                for i in plan.images
+            ],
+        }
+        click.echo(json.dumps(out, indent=2))
+    else:
+        click.echo(text.tags(plan))
+
+
+@cli.command()
+@_common
+@_source_options
+@click.option("--image", "images", multiple=True, help="Only this image (repeatable).")
+@click.option("--only", help="Comma-separated stages to run.")
+@click.option("--skip", help="Comma-separated stages to leave out.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    file_: str | None,
+    verbose: int,
+    quiet: int,
+    ref: str | None,
+    sha: str | None,
+    images: Sequence[str],
+    only: str | None,
+    skip: str | None,
+    as_json: bool,
+) -> None:
+    """Everything `run` would do, resolved; no docker or AWS calls."""
+    from pipeline import log
+    from pipeline import plan as planning
+    from pipeline.report import text
+
+    app, path = _setup(ctx, file_, verbose, quiet)
+    stages = planning.select_stages(_csv(only), _csv(skip))
+    result = app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
+    for warning in result.warnings:
+        log.LOG.warning("%s", warning)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        click.echo(text.plan(result))
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _register_extras() -> None:
+    """Commands that live in their own modules (imported lazily when invoked)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _register_extras()
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="pipeline",
+            standalone_mode=False,
+        )
+    except ConfigError as err:
+        for problem in err.problems:
+            click.echo(problem.render(), err=True)
+        return int(ExitCode.USAGE)
+    except PipelineError as err:
+        from pipeline.log import redact
+
+        click.echo(f"pipeline: error: {redact(str(err))}", err=True)
+        return int(err.exit_code)
+    except click.exceptions.Abort:
+        click.echo("pipeline: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("pipeline: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except click.exceptions.Exit as err:
+        return int(err.exit_code)
+    except click.ClickException as err:
+        err.show()
+        return int(ExitCode.USAGE)
+    return int(ExitCode.OK)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,306 @@
+"""Rules that relate several parts of the config, checked on the raw data.
+
+They run on the loaded YAML rather than on validated models so that a file
+with a typo *and* a dangling `depends_on` reports both at once. Every check
+tolerates malformed shapes (the schema reports those) and yields
+(path, message) pairs.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from pipeline.config.schema import SemverRule, TagRule
+from pipeline.config.suggest import did_you_mean
+from pipeline.config.types import ECR_REPOSITORY_PATTERN, OCI_REPOSITORY_PATTERN
+
+Path = tuple[str | int, ...]
+Problem = tuple[Path, str]
+
+_TYPE_ONLY_KEYS = {
+    "account": ("ecr",),
+    "region": ("ecr",),
+    "alias": ("ecr-public",),
+    "url": ("generic",),
+    "username_env": ("generic",),
+    "password_env": ("generic",),
+    "create_repositories": ("ecr",),
+}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def run_all(data: Any) -> list[Problem]:
+    root = _dict(data)
+    problems: list[Problem] = []
+    for check in (_registry, _images, _dependencies, _deploy, _ignores, _mutability):
+        problems.extend(check(root))
+    return problems
+
+
+def _registry(root: dict[str, Any]) -> Iterator[Problem]:
+    reg = _dict(root.get("registry"))
+    kind = str(reg.get("type", "ecr")).lower()
+    if kind not in ("ecr", "ecr-public", "generic"):
+        return
+    for key, kinds in _TYPE_ONLY_KEYS.items():
+        if key in reg and kind not in kinds and not (key == "create_repositories" and not reg[key]):
+            yield ("registry", key), f"not used by registry type {kind} (only {', '.join(kinds)})"
+    if kind == "ecr" and "account" not in reg:
+        yield ("registry",), 'ecr needs `account:` (12 digits, quoted: "123456789012")'
+    if kind == "ecr-public" and not reg.get("alias"):
+        yield ("registry",), "ecr-public needs `alias:` (public.ecr.aws/<alias>)"
+    if kind == "generic":
+        if not reg.get("url"):
+            yield ("registry",), "generic needs `url:` (host[:port][/namespace])"
+        if bool(reg.get("username_env")) != bool(reg.get("password_env")):
+            yield ("registry",), "set both username_env and password_env, or neither"
+    if kind == "generic" and str(reg.get("endpoint", "standard")) != "standard":
+        yield ("registry", "endpoint"), "endpoints apply to ECR only"
+    repo = _dict(reg.get("repository"))
+    mutability = str(repo.get("tag_mutability", "MUTABLE")).upper()
+    filters = repo.get("mutable_tags")
+    if filters and mutability != "IMMUTABLE":
+        yield (
+            ("registry", "repository", "mutable_tags"),
+            "applies only with tag_mutability: IMMUTABLE",
+        )
+    if isinstance(filters, list):
+        if len(filters) > 5:
+            yield ("registry", "repository", "mutable_tags"), "ECR allows at most 5 filters"
+        for i, item in enumerate(filters):
+            if not isinstance(item, str) or not re.fullmatch(r"[0-9a-zA-Z._*-]{1,128}", item):
+                yield (
+                    ("registry", "repository", "mutable_tags", i),
+                    "a filter is 1-128 of letters, digits, . _ - and * wildcards",
+                )
+    enc = _dict(repo.get("encryption"))
+    if enc.get("kms_key") and str(enc.get("type", "AES256")).upper() != "KMS":
+        yield ("registry", "repository", "encryption", "kms_key"), "needs type: KMS"
+
+
+def _images(root: dict[str, Any]) -> Iterator[Problem]:
+    kind = str(_dict(root.get("registry")).get("type", "ecr")).lower()
+    first: dict[str, int] = {}
+    for i, image in enumerate(_list(root.get("images"))):
+        image = _dict(image)
+        name = image.get("name")
+        if isinstance(name, str):
+            if name in first:
+                yield (
+                    ("images", i, "name"),
+                    f"duplicate image name {name!r} (also images[{first[name]}])",
+                )
+            else:
+                first[name] = i
+        repo = image.get("repository", name)
+        if isinstance(repo, str):
+            yield from (
+                (("images", i, "repository" if "repository" in image else "name"), m)
+                for m in _repository_name(repo, kind)
+            )
+        secret_ids: set[str] = set()
+        for j, secret in enumerate(_list(image.get("secrets"))):
+            secret = _dict(secret)
+            if ("src" in secret) == ("env" in secret):
+                yield ("images", i, "secrets", j), "give exactly one of `src` (a file) or `env`"
+            sid = secret.get("id")
+            if isinstance(sid, str):
+                if sid in secret_ids:
+                    yield ("images", i, "secrets", j, "id"), f"duplicate secret id {sid!r}"
+                secret_ids.add(sid)
+        platforms = [p for p in _list(image.get("platforms")) if isinstance(p, str)]
+        for j, platform in enumerate(platforms):
+            if platforms.index(platform) != j:
+                yield ("images", i, "platforms", j), f"{platform} is listed twice"
+
+
+def _repository_name(repo: str, kind: str) -> Iterator[str]:
+    if kind == "generic":
+        if not re.fullmatch(OCI_REPOSITORY_PATTERN, repo) or len(repo) > 255:
+            yield (
+                f"invalid repository name {repo!r}: lower-case letters, digits and"
+                " separators . _ - between them, components joined by /"
+            )
+        return
+    if not 2 <= len(repo) <= 256:
+        yield f"an ECR repository name is 2 to 256 characters, {repo!r} has {len(repo)}"
+    elif not re.fullmatch(ECR_REPOSITORY_PATTERN, repo):
+        yield (
+            f"invalid ECR repository name {repo!r}: lower case [a-z0-9._/-], each"
+            " component starting and ending with a letter or digit"
+        )
+
+
+def _image_names(root: dict[str, Any]) -> list[str]:
+    return [
+        n for n in (_dict(i).get("name") for i in _list(root.get("images"))) if isinstance(n, str)
+    ]
+
+
+def _dependencies(root: dict[str, Any]) -> Iterator[Problem]:
+    names = _image_names(root)
+    graph: dict[str, list[str]] = {}
+    where: dict[str, int] = {}
+    for i, image in enumerate(_list(root.get("images"))):
+        image = _dict(image)
+        name = image.get("name")
+        deps = _list(image.get("depends_on"))
+        for j, dep in enumerate(deps):
+            if not isinstance(dep, str):
+                continue
+            if dep == name:
+                yield ("images", i, "depends_on", j), "an image cannot depend on itself"
+            elif dep not in names:
+                yield (
+                    ("images", i, "depends_on", j),
+                    f"no image named {dep!r}" + did_you_mean(dep, names),
+                )
+        if isinstance(name, str) and name not in graph:
+            graph[name] = [d for d in deps if isinstance(d, str) and d in names and d != name]
+            where[name] = i
+    cycle = _find_cycle(graph)
+    if cycle:
+        yield ("images", where[cycle[0]], "depends_on"), "dependency cycle: " + " -> ".join(cycle)
+
+
+def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in graph:
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def _deploy(root: dict[str, Any]) -> Iterator[Problem]:
+    names = _image_names(root)
+    seen: dict[tuple[str, ...], int] = {}
+    for i, target in enumerate(_list(root.get("deploy"))):
+        target = _dict(target)
+        image = target.get("image")
+        if isinstance(image, str) and image not in names:
+            yield ("deploy", i, "image"), f"no image named {image!r}" + did_you_mean(image, names)
+        kind = target.get("type")
+        ident = {
+            "ecs": ("cluster", "service"),
+            "eks": ("cluster", "namespace", "deployment"),
+            "manifest": ("repo", "branch", "files"),
+        }.get(str(kind), ())
+        key = (str(kind), *(str(target.get(k)) for k in ident))
+        if ident and key in seen:
+            yield ("deploy", i), f"the same target as deploy[{seen[key]}]"
+        seen.setdefault(key, i)
+
+
+def _ignores(root: dict[str, Any]) -> Iterator[Problem]:
+    names = _image_names(root)
+    for i, entry in enumerate(_list(_dict(root.get("scan")).get("ignore"))):
+        for j, image in enumerate(_list(_dict(entry).get("images"))):
+            if isinstance(image, str) and image not in names and not any(c in image for c in "*?["):
+                yield (
+                    ("scan", "ignore", i, "images", j),
+                    f"no image named {image!r}" + did_you_mean(image, names),
+                )
+
+
+# --------------------------------------------------------------------------- immutability
+
+
+def _covered(shape: str, filters: list[str]) -> bool:
+    # A filter covers a shape when it matches the shape with the shape's `*`
+    # taken literally: the filter's own `*` can absorb it, literal text cannot.
+    return any(
+        fnmatch.fnmatchcase(shape, f.replace("[", "[[]").replace("?", "[?]")) for f in filters
+    )
+
+
+def _parse_rule(raw: Any) -> TagRule | None:
+    from pydantic import TypeAdapter
+
+    try:
+        rule: TagRule = TypeAdapter(TagRule).validate_python(raw)
+    except ValidationError:
+        return None
+    return rule
+
+
+def _mutability(root: dict[str, Any]) -> Iterator[Problem]:
+    from pipeline.tags import DEFAULT_RULES, rule_shape
+
+    repo = _dict(_dict(root.get("registry")).get("repository"))
+    if str(repo.get("tag_mutability", "MUTABLE")).upper() != "IMMUTABLE":
+        return
+    filters = [f for f in _list(repo.get("mutable_tags")) if isinstance(f, str)]
+    hint = "; list it (or a wildcard) in registry.repository.mutable_tags, or drop the rule"
+    latest = str(root.get("latest", "auto")).lower()
+    if latest != "never" and not _covered("latest", filters):
+        path: Path = (
+            ("latest",) if "latest" in root else ("registry", "repository", "tag_mutability")
+        )
+        yield (
+            path,
+            f"`latest: {latest}` moves the latest tag, but the repository is IMMUTABLE{hint}",
+        )
+    rule_sets: list[tuple[Path, Any]] = [(("tags",), root.get("tags"))]
+    rule_sets += [
+        (("images", i, "tags"), _dict(image).get("tags"))
+        for i, image in enumerate(_list(root.get("images")))
+    ]
+    for path, rules in rule_sets:
+        if rules is None:
+            if path == ("tags",):
+                for rule in DEFAULT_RULES:
+                    shape = rule_shape(rule)
+                    if shape and not _covered(shape, filters):
+                        yield (
+                            ("registry", "repository", "tag_mutability"),
+                            f"the default tag rules include `{rule.type}`, whose tags move"
+                            " between commits; an IMMUTABLE repository needs explicit"
+                            f" `tags:` rules (or mutable_tags covering {shape!r})",
+                        )
+                        break
+            continue
+        for i, raw in enumerate(_list(rules)):
+            parsed = _parse_rule(raw)
+            shape = rule_shape(parsed) if parsed else None
+            if parsed is None or shape is None or _covered(shape, filters):
+                continue
+            rule = parsed
+            what = (
+                f"pattern {rule.pattern!r}"
+                if isinstance(rule, SemverRule)
+                else f"`{rule.type}` tags"
+            )
+            yield (
+                (*path, i, "type"),
+                f"{what} move between commits ({shape!r}), but the repository is IMMUTABLE{hint}",
+            )

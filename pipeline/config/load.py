@@ -1,0 +1,278 @@
+"""Load `pipeline.yaml`: YAML with marks -> interpolation -> schema -> cross checks.
+
+Every problem found is reported at once as `FILE:LINE:COL: key.path: message`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path as FsPath
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from pipeline.config import checks
+from pipeline.config.schema import Config
+from pipeline.config.suggest import closest, did_you_mean
+from pipeline.config.yamltree import Path, Tree, YamlSyntaxError, parse
+from pipeline.errors import ConfigError, ConfigProblem, UsageError
+
+DEFAULT_FILE = "pipeline.yaml"
+_UNIONS = (Union, types.UnionType)
+
+
+def load(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    file = FsPath(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"config file not found: {file} (use -f PATH to name another)") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"cannot read config file {file}: {err}") from None
+    return loads(text, str(path), env)
+
+
+def loads(text: str, filename: str = DEFAULT_FILE, env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    try:
+        tree = parse(text, env)
+    except YamlSyntaxError as err:
+        raise ConfigError([ConfigProblem(filename, *err.mark, "", err.message)]) from None
+    problems: list[ConfigProblem] = [
+        ConfigProblem(filename, *mark, _dotted(path), message)
+        for path, mark, message in tree.problems
+    ]
+    config: Config | None = None
+    try:
+        config = Config.model_validate(tree.data)
+    except ValidationError as err:
+        # a value whose ${VAR} failed is reported once, for the variable
+        broken = {p.path for p in problems}
+        located = (_schema_problem(filename, tree, e) for e in err.errors())
+        problems.extend(p for p in located if p.path not in broken)
+    for path, message in checks.run_all(tree.data):
+        problems.append(ConfigProblem(filename, *tree.mark(path), _dotted(path), message))
+    if problems:
+        unique = {p.render(): p for p in problems}
+        ordered = sorted(unique.values(), key=lambda p: (p.line, p.column, p.path))
+        raise ConfigError(ordered)
+    assert config is not None
+    return config
+
+
+def _dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+# --------------------------------------------------------------------------- schema errors
+
+
+def _locate(tree: Tree, loc: tuple[int | str, ...]) -> tuple[Path, bool]:
+    """Follow a pydantic loc through the data; skip union tags it adds.
+
+    Returns the data path and whether every element was found in the data.
+    """
+    node: Any = tree.data
+    path: list[str | int] = []
+    complete = True
+    for part in loc:
+        if _has(node, part):
+            node = node[part]
+            path.append(part)
+        elif part == "[key]":
+            continue
+        elif isinstance(node, dict) and part in _union_tags(node):
+            continue  # the discriminated-union member name pydantic inserts
+        else:
+            path.append(part)
+            complete = False
+    return tuple(path), complete
+
+
+def _has(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return isinstance(part, str) and part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def _union_tags(node: dict[str, Any]) -> set[str]:
+    tag = node.get("type")
+    return {tag} if isinstance(tag, str) else set()
+
+
+def _schema_problem(filename: str, tree: Tree, err: ErrorDetails) -> ConfigProblem:
+    loc = tuple(err["loc"])
+    path, _ = _locate(tree, loc)
+    kind = err["type"]
+    ctx: dict[str, Any] = dict(err.get("ctx") or {})
+    value = err.get("input")
+    if kind == "missing":
+        parent = path[:-1]
+        return ConfigProblem(filename, *tree.mark(parent), _dotted(path), "required key is missing")
+    if kind == "extra_forbidden":
+        key = str(path[-1])
+        options = _fields_at(loc[:-1])
+        msg = f"unknown key {key!r}" + did_you_mean(key, options)
+        return ConfigProblem(filename, *tree.mark(path, key=True), _dotted(path), msg)
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        disc = str(ctx.get("discriminator", "type")).strip("'")
+        expected = _quoted(str(ctx.get("expected_tags", "")))
+        path = (*path, disc)
+        if kind == "union_tag_not_found":
+            msg = "required key is missing (one of " + ", ".join(expected) + ")"
+            return ConfigProblem(filename, *tree.mark(path[:-1]), _dotted(path), msg)
+        tag = str(ctx.get("tag", ""))
+        msg = f"unknown type {tag!r}; expected one of {', '.join(expected)}" + did_you_mean(
+            tag, expected
+        )
+        return ConfigProblem(filename, *tree.mark(path), _dotted(path), msg)
+    message = _message(kind, ctx, value, err["msg"], path)
+    return ConfigProblem(
+        filename, *tree.mark(path, key=loc[-1:] == ("[key]",)), _dotted(path), message
+    )
+
+
+def _quoted(text: str) -> list[str]:
+    return re.findall(r"'([^']*)'", text)
+
+
+_PATTERN_HINTS = {
+    "region": "not an AWS region name (like us-east-1)",
+    "url": "expected host[:port][/namespace] with no scheme (like ghcr.io/acme)",
+    "host": "expected host[:port] with no scheme or path (like 127.0.0.1:5000)",
+    "alias": "an ECR Public alias is lower-case letters, digits, _ and -",
+    "name": "an image name is letters, digits, . _ and -, starting with a letter or digit",
+    "id": "letters, digits, . _ and - only",
+    "env": "not an environment variable name",
+    "username_env": "not an environment variable name",
+    "password_env": "not an environment variable name",
+}
+
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping (key: value)",
+    "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "float_type": "a number",
+    "float_parsing": "a number",
+}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    return repr(value)
+
+
+def _message(kind: str, ctx: dict[str, Any], value: Any, default: str, path: Path) -> str:
+    if kind == "literal_error":
+        options = _quoted(str(ctx.get("expected", ""))) or [str(ctx.get("expected", ""))]
+        if path == ("version",):
+            return f"unsupported version {value!r}; this pipeline reads version: 1"
+        hint = did_you_mean(str(value), options) if isinstance(value, str) else ""
+        if isinstance(value, bool):
+            word = {True: "always", False: "never"}[value]
+            hint = f" (YAML reads {str(value).lower()} as a boolean"
+            hint += f"; did you mean {word!r}?)" if word in options else "; use one of the words)"
+        return f"invalid value {_describe(value)}; expected one of {', '.join(options)}{hint}"
+    if kind in _TYPE_NAMES:
+        return f"expected {_TYPE_NAMES[kind]}, got {_describe(value)}"
+    if kind == "string_pattern_mismatch":
+        last = next((p for p in reversed(path) if isinstance(p, str)), "")
+        hint = _PATTERN_HINTS.get(last, f"does not match {ctx.get('pattern')}")
+        return f"invalid value {value!r}: {hint}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be at least {ctx.get('ge', ctx.get('gt'))}, got {_describe(value)}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"must be at most {ctx.get('le', ctx.get('lt'))}, got {_describe(value)}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length', 1)} item(s)"
+    if kind.startswith("date_"):
+        return f"not a real date: {value!r} (write YYYY-MM-DD)"
+    if kind == "value_error":
+        return str(default).removeprefix("Value error, ")
+    return str(default)
+
+
+# --------------------------------------------------------------------------- known keys
+
+
+def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
+    """Field names of the model found at `loc`, for 'did you mean' hints."""
+    current: Any = Config
+    for part in loc:
+        current = _step(current, part)
+        if current is None:
+            return []
+    model = _as_model(current, None)
+    return list(model.model_fields) if model else []
+
+
+def _unwrap(tp: Any) -> Any:
+    while get_origin(tp) is typing.Annotated:
+        tp = get_args(tp)[0]
+    return tp
+
+
+def _as_model(tp: Any, tag: str | int | None) -> type[BaseModel] | None:
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    if get_origin(tp) in _UNIONS:
+        members = [_unwrap(a) for a in get_args(tp) if a is not type(None)]
+        models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+        if len(models) == 1:
+            return models[0]
+        for model in models:
+            field = model.model_fields.get("type")
+            if field is not None and tag in get_args(_unwrap(field.annotation)):
+                return model
+    return None
+
+
+def _step(tp: Any, part: str | int) -> Any:
+    tp = _unwrap(tp)
+    model = _as_model(tp, part)
+    if model is not None:
+        if isinstance(part, str) and part in model.model_fields:
+            return model.model_fields[part].annotation
+        if model is not tp and isinstance(part, str):
+            return model  # `part` was a union tag
+        return None
+    if get_origin(tp) in _UNIONS:
+        for arg in get_args(tp):
+            if arg is not type(None):
+                return _step(arg, part)
+    origin = get_origin(tp)
+    if origin in (tuple, list) and isinstance(part, int):
+        return get_args(tp)[0]
+    if origin is dict and isinstance(part, str):
+        return get_args(tp)[1]
+    if origin is Literal:
+        return None
+    return None
+
+
+def suggest_key(word: str, loc: tuple[int | str, ...]) -> str | None:
+    return closest(word, _fields_at(loc))

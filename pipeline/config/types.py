@@ -1,0 +1,114 @@
+"""Small value types shared by the config models: durations, ids, names."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, WithJsonSchema
+
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+DURATION_PATTERN = r"^(?:\d+h)?(?:\d+m)?(?:\d+s)?$"
+
+
+class UnquotedDigits(str):
+    """A plain (unquoted) YAML scalar of digits with a leading zero.
+
+    YAML 1.1 reads `012345670123` as an octal number and YAML 1.2 as a decimal
+    one; either way the leading zero is gone. The loader keeps such scalars as
+    text so nothing is lost, but marks them so that fields holding ids can ask
+    for quotes (https://github.com/aws-actions/amazon-ecr-login/issues/225).
+    """
+
+    __slots__ = ()
+
+
+def parse_duration(value: Any) -> float:
+    """`30s`, `10m`, `1h`, `1h30m` -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 10m or 1h")
+    if isinstance(value, int | float):
+        raise ValueError(f"a duration needs a unit: write {value}s, not {value}")
+    if not isinstance(value, str):
+        raise ValueError("expected a duration such as 30s, 10m or 1h")
+    text = value.strip()
+    match = _DURATION.match(text)
+    if not text or not match:
+        raise ValueError(f"invalid duration {value!r}: use a number with s, m or h (30s, 10m, 1h)")
+    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return float(hours * 3600 + minutes * 60 + seconds)
+
+
+def format_duration(seconds: float) -> str:
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{secs}s" if secs else "",
+    ]
+    return "".join(parts) or "0s"
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "10m", "1h"]}
+    ),
+]
+
+
+def _account_id(value: Any) -> Any:
+    if isinstance(value, UnquotedDigits | int) and not isinstance(value, bool):
+        raise ValueError(
+            f"YAML reads the unquoted {value} as a number, which can drop leading zeros;"
+            f' quote it: account: "{value}"'
+        )
+    if isinstance(value, str) and not re.fullmatch(r"\d{12}", value):
+        raise ValueError(f"an AWS account id is 12 digits, got {value!r}")
+    return value
+
+
+AccountId = Annotated[
+    str,
+    BeforeValidator(_account_id),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{12}$"}),
+]
+
+
+def _scalar_text(value: Any) -> Any:
+    """Build args and labels are strings; accept unambiguous YAML scalars too."""
+    if isinstance(value, bool):
+        raise ValueError(f"YAML reads this as the boolean {value}; quote it to pass text")
+    if isinstance(value, float):
+        raise ValueError(
+            f"YAML reads this as the number {value!r}, which may not be what you wrote"
+            " (3.10 becomes 3.1); quote it"
+        )
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+ScalarText = Annotated[str, BeforeValidator(_scalar_text)]
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+Upper = BeforeValidator(_upper)
+Lower = BeforeValidator(_lower)
+
+REGION_PATTERN = r"^[a-z]{2,4}(?:-[a-z]+)+-\d+$"
+ECR_REPOSITORY_PATTERN = r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+# distribution/reference: path components, separators `.`, `_`, `__` or runs of `-`.
+OCI_REPOSITORY_PATTERN = (
+    r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+)

@@ -1,0 +1,166 @@
+"""YAML text -> plain data, remembering where every key and value came from.
+
+PyYAML's composer gives nodes with marks; we build the Python values ourselves
+so that (a) every path maps to a line and column, (b) duplicate keys are
+reported instead of silently overwritten, (c) `${VAR}` interpolation happens
+per scalar with that scalar's location, and (d) YAML 1.1 surprises (octal
+`0123`, dates turned into objects) cannot lose what the user wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from pipeline.config.interpolate import InterpolationError, interpolate
+from pipeline.config.types import UnquotedDigits
+
+Path = tuple[str | int, ...]
+Mark = tuple[int, int]  # 1-based line and column
+
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+_DIGITS = re.compile(r"^0[0-9]+$")
+_BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+class YamlSyntaxError(Exception):
+    def __init__(self, mark: Mark, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+@dataclass
+class Tree:
+    """Plain data plus the location of each value and each key."""
+
+    data: Any
+    value_marks: dict[Path, Mark] = field(default_factory=dict)
+    key_marks: dict[Path, Mark] = field(default_factory=dict)
+    problems: list[tuple[Path, Mark, str]] = field(default_factory=list)
+
+    def mark(self, path: Path, *, key: bool = False) -> Mark:
+        """Location of `path`, else of its closest located parent."""
+        table = self.key_marks if key else self.value_marks
+        probe = path
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.value_marks:
+                return self.value_marks[probe]
+            probe = probe[:-1]
+        return self.value_marks.get((), (1, 1))
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def parse(text: str, env: Mapping[str, str]) -> Tree:
+    try:
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = err.problem or str(err)
+        if err.context:
+            message = f"{err.context}: {message}" if err.problem else err.context
+        raise YamlSyntaxError(where, f"YAML syntax error: {message}") from None
+    except yaml.YAMLError as err:
+        raise YamlSyntaxError((1, 1), f"YAML syntax error: {err}") from None
+    documents = [d for d in documents if d is not None]
+    if not documents:
+        raise YamlSyntaxError((1, 1), "the file is empty; it needs at least `version: 1`")
+    if len(documents) > 1:
+        raise YamlSyntaxError(_mark(documents[1]), "expected one YAML document, found several")
+    tree = Tree(data=None)
+    tree.data = _Builder(tree, env).build(documents[0], ())
+    return tree
+
+
+class _Builder:
+    def __init__(self, tree: Tree, env: Mapping[str, str]) -> None:
+        self.tree = tree
+        self.env = env
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.tree.value_marks.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_seen: dict[str, Mark] = {}
+        for key_node, value_node in self._merged_pairs(node):
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.tree.problems.append((path, _mark(key_node), "keys must be plain text"))
+                continue
+            key = str(key_node.value)
+            child = (*path, key)
+            if key in first_seen:
+                line = first_seen[key][0]
+                self.tree.problems.append(
+                    (child, _mark(key_node), f"duplicate key (first set at line {line})")
+                )
+                continue
+            first_seen[key] = _mark(key_node)
+            self.tree.key_marks[child] = _mark(key_node)
+            out[key] = self.build(value_node, child)
+        return out
+
+    def _merged_pairs(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Resolve `<<: *anchor` merge keys; explicit keys win over merged ones."""
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        own: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                for source in sources:
+                    if isinstance(source, yaml.MappingNode):
+                        merged.extend(self._merged_pairs(source))
+            else:
+                own.append((key_node, value_node))
+        own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        seen: set[str] = set()
+        kept: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in merged:
+            name = key_node.value
+            if name in own_keys or name in seen:
+                continue
+            seen.add(name)
+            kept.append((key_node, value_node))
+        return kept + own
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        text = node.value
+        if node.style is None:  # plain: resolve the type ourselves
+            tag = node.tag.rsplit(":", 1)[-1]
+            if _DIGITS.match(text):
+                return UnquotedDigits(text)
+            if tag == "null":
+                return None
+            if tag == "bool" and text.lower() in _BOOL:
+                return _BOOL[text.lower()]
+            if tag == "int" and _INT.match(text):
+                return int(text.replace("_", ""))
+            if tag == "float":
+                try:
+                    return float(text.replace("_", ""))
+                except ValueError:
+                    return text
+            # timestamps stay text: pydantic parses dates and reports bad ones
+        try:
+            return interpolate(text, self.env)
+        except InterpolationError as err:
+            self.tree.problems.append((path, _mark(node), str(err)))
+            return text
