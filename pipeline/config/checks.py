@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from pipeline.config.schema import SemverRule, TagRule
 from pipeline.config.suggest import did_you_mean
-from pipeline.config.types import ECR_REPOSITORY_PATTERN, OCI_REPOSITORY_PATTERN
+from pipeline.config.types import ECR_COMPONENT_PATTERN, OCI_REPOSITORY_PATTERN
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -25,12 +25,15 @@ Problem = tuple[Path, str]
 _TYPE_ONLY_KEYS = {
     "account": ("ecr",),
     "region": ("ecr",),
+    "endpoint": ("ecr",),
     "alias": ("ecr-public",),
     "url": ("generic",),
     "username_env": ("generic",),
     "password_env": ("generic",),
     "create_repositories": ("ecr",),
 }
+# Spelling out a default is harmless on any registry type.
+_HARMLESS = {("endpoint", "standard"), ("create_repositories", False)}
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -42,36 +45,41 @@ def _list(value: Any) -> list[Any]:
 
 
 def run_all(data: Any) -> list[Problem]:
-    root = _dict(data)
+    if not isinstance(data, dict):
+        return []  # the schema reports the shape of the file
+    root = data
     problems: list[Problem] = []
-    for check in (_registry, _images, _dependencies, _deploy, _ignores, _mutability):
+    checks = (_registry, _images, _dependencies, _deploy, _thresholds, _ignores, _mutability)
+    for check in checks:
         problems.extend(check(root))
     return problems
 
 
 def _registry(root: dict[str, Any]) -> Iterator[Problem]:
-    reg = _dict(root.get("registry"))
+    reg = root.get("registry", {})
+    if not isinstance(reg, dict):
+        return
     kind = str(reg.get("type", "ecr")).lower()
     if kind not in ("ecr", "ecr-public", "generic"):
         return
     for key, kinds in _TYPE_ONLY_KEYS.items():
-        if key in reg and kind not in kinds and not (key == "create_repositories" and not reg[key]):
+        if key in reg and kind not in kinds and (key, reg[key]) not in _HARMLESS:
             yield ("registry", key), f"not used by registry type {kind} (only {', '.join(kinds)})"
     if kind == "ecr" and "account" not in reg:
-        yield ("registry",), 'ecr needs `account:` (12 digits, quoted: "123456789012")'
+        yield ("registry", "account"), 'required for type ecr: 12 digits, quoted ("123456789012")'
     if kind == "ecr-public" and not reg.get("alias"):
-        yield ("registry",), "ecr-public needs `alias:` (public.ecr.aws/<alias>)"
+        yield ("registry", "alias"), "required for type ecr-public (public.ecr.aws/<alias>)"
     if kind == "generic":
         if not reg.get("url"):
-            yield ("registry",), "generic needs `url:` (host[:port][/namespace])"
-        if bool(reg.get("username_env")) != bool(reg.get("password_env")):
-            yield ("registry",), "set both username_env and password_env, or neither"
-    if kind == "generic" and str(reg.get("endpoint", "standard")) != "standard":
-        yield ("registry", "endpoint"), "endpoints apply to ECR only"
+            yield ("registry", "url"), "required for type generic: host[:port][/namespace]"
+        pair = ("username_env", "password_env")
+        for have, lack in (pair, pair[::-1]):
+            if reg.get(have) and not reg.get(lack):
+                yield ("registry", have), f"needs {lack} too (or drop it)"
     repo = _dict(reg.get("repository"))
     mutability = str(repo.get("tag_mutability", "MUTABLE")).upper()
     filters = repo.get("mutable_tags")
-    if filters and mutability != "IMMUTABLE":
+    if filters and mutability == "MUTABLE":
         yield (
             ("registry", "repository", "mutable_tags"),
             "applies only with tag_mutability: IMMUTABLE",
@@ -105,14 +113,13 @@ def _images(root: dict[str, Any]) -> Iterator[Problem]:
             else:
                 first[name] = i
         repo = image.get("repository", name)
-        if isinstance(repo, str):
-            yield from (
-                (("images", i, "repository" if "repository" in image else "name"), m)
-                for m in _repository_name(repo, kind)
-            )
+        problem = _repository_problem(repo, kind) if isinstance(repo, str) else None
+        if problem:
+            yield ("images", i, "repository" if "repository" in image else "name"), problem
         secret_ids: set[str] = set()
         for j, secret in enumerate(_list(image.get("secrets"))):
-            secret = _dict(secret)
+            if not isinstance(secret, dict):
+                continue
             if ("src" in secret) == ("env" in secret):
                 yield ("images", i, "secrets", j), "give exactly one of `src` (a file) or `env`"
             sid = secret.get("id")
@@ -126,21 +133,32 @@ def _images(root: dict[str, Any]) -> Iterator[Problem]:
                 yield ("images", i, "platforms", j), f"{platform} is listed twice"
 
 
-def _repository_name(repo: str, kind: str) -> Iterator[str]:
+def _repository_problem(repo: str, kind: str) -> str | None:
     if kind == "generic":
-        if not re.fullmatch(OCI_REPOSITORY_PATTERN, repo) or len(repo) > 255:
-            yield (
+        if len(repo) > 255 or not re.fullmatch(OCI_REPOSITORY_PATTERN, repo):
+            return (
                 f"invalid repository name {repo!r}: lower-case letters, digits and"
                 " separators . _ - between them, components joined by /"
             )
-        return
+        return None
     if not 2 <= len(repo) <= 256:
-        yield f"an ECR repository name is 2 to 256 characters, {repo!r} has {len(repo)}"
-    elif not re.fullmatch(ECR_REPOSITORY_PATTERN, repo):
-        yield (
-            f"invalid ECR repository name {repo!r}: lower case [a-z0-9._/-], each"
-            " component starting and ending with a letter or digit"
-        )
+        return f"an ECR repository name is 2 to 256 characters, this one has {len(repo)}"
+    if repo != repo.lower():
+        fixed = repo.lower()
+        hint = f" (did you mean {fixed!r}?)" if not _repository_problem(fixed, kind) else ""
+        return "ECR repository names are lower case" + hint
+    bad = sorted(set(re.sub(r"[a-z0-9._/-]", "", repo)))
+    if bad:
+        return f"{''.join(bad)!r} not allowed in an ECR repository name (only a-z 0-9 . _ - /)"
+    for part in repo.split("/"):
+        if not part:
+            return "empty path component: no leading, trailing or double /"
+        if not re.fullmatch(ECR_COMPONENT_PATTERN, part):
+            return (
+                f"{part!r}: each part between / starts and ends with a letter or digit,"
+                " with single . _ - between them"
+            )
+    return None
 
 
 def _image_names(root: dict[str, Any]) -> list[str]:
@@ -172,7 +190,13 @@ def _dependencies(root: dict[str, Any]) -> Iterator[Problem]:
             where[name] = i
     cycle = _find_cycle(graph)
     if cycle:
-        yield ("images", where[cycle[0]], "depends_on"), "dependency cycle: " + " -> ".join(cycle)
+        # point at the edge that closes the loop: the dependency to remove
+        last, first = cycle[-2], cycle[-1]
+        deps = _list(_dict(_list(root.get("images"))[where[last]]).get("depends_on"))
+        yield (
+            ("images", where[last], "depends_on", deps.index(first)),
+            "dependency cycle: " + " -> ".join(cycle),
+        )
 
 
 def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
@@ -221,6 +245,15 @@ def _deploy(root: dict[str, Any]) -> Iterator[Problem]:
         seen.setdefault(key, i)
 
 
+def _thresholds(root: dict[str, Any]) -> Iterator[Problem]:
+    # severities are read case-insensitively, so `high` and `HIGH` are one key
+    seen: dict[str, str] = {}
+    for key in _dict(_dict(root.get("scan")).get("thresholds")):
+        first = seen.setdefault(str(key).upper(), key)
+        if first != key:
+            yield ("scan", "thresholds", key), f"the same severity as {first!r}"
+
+
 def _ignores(root: dict[str, Any]) -> Iterator[Problem]:
     names = _image_names(root)
     for i, entry in enumerate(_list(_dict(root.get("scan")).get("ignore"))):
@@ -260,24 +293,29 @@ def _mutability(root: dict[str, Any]) -> Iterator[Problem]:
     if str(repo.get("tag_mutability", "MUTABLE")).upper() != "IMMUTABLE":
         return
     filters = [f for f in _list(repo.get("mutable_tags")) if isinstance(f, str)]
-    hint = "; list it (or a wildcard) in registry.repository.mutable_tags, or drop the rule"
-    latest = str(root.get("latest", "auto")).lower()
-    if latest != "never" and not _covered("latest", filters):
+    where = "registry.repository.mutable_tags"
+    latest = root.get("latest", "auto")
+    latest = latest.lower() if isinstance(latest, str) else latest
+    if latest in ("auto", "always", "default_branch") and not _covered("latest", filters):
         path: Path = (
             ("latest",) if "latest" in root else ("registry", "repository", "tag_mutability")
         )
         yield (
             path,
-            f"`latest: {latest}` moves the latest tag, but the repository is IMMUTABLE{hint}",
+            f"`latest: {latest}` moves the latest tag, but the repository is IMMUTABLE;"
+            f" add latest to {where}, or set latest: never",
         )
     rule_sets: list[tuple[Path, Any]] = [(("tags",), root.get("tags"))]
     rule_sets += [
         (("images", i, "tags"), _dict(image).get("tags"))
         for i, image in enumerate(_list(root.get("images")))
     ]
+    # the built-in rules apply only to images that set no `tags:` of their own
+    images = _list(root.get("images"))
+    defaults_used = not images or any(_dict(image).get("tags") is None for image in images)
     for path, rules in rule_sets:
         if rules is None:
-            if path == ("tags",):
+            if path == ("tags",) and defaults_used:
                 for rule in DEFAULT_RULES:
                     shape = rule_shape(rule)
                     if shape and not _covered(shape, filters):
@@ -294,13 +332,9 @@ def _mutability(root: dict[str, Any]) -> Iterator[Problem]:
             shape = rule_shape(parsed) if parsed else None
             if parsed is None or shape is None or _covered(shape, filters):
                 continue
-            rule = parsed
-            what = (
-                f"pattern {rule.pattern!r}"
-                if isinstance(rule, SemverRule)
-                else f"`{rule.type}` tags"
-            )
+            what = f"pattern {parsed.pattern!r}" if isinstance(parsed, SemverRule) else parsed.type
             yield (
                 (*path, i, "type"),
-                f"{what} move between commits ({shape!r}), but the repository is IMMUTABLE{hint}",
+                f"{what} tags ({shape!r}) move between commits, but the repository is"
+                f" IMMUTABLE; add a filter matching them to {where}, or drop the rule",
             )

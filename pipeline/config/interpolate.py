@@ -1,12 +1,17 @@
-"""`${VAR}` and `${VAR:-default}` in config strings; `$$` is a literal `$`."""
+"""`${VAR}` and `${VAR:-default}` in config strings; `$$` is a literal `$`.
+
+As in the shell, `:-` also replaces a variable that is set but empty. No
+nesting and no other operators: a config stays readable as written.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 
-_TOKEN = re.compile(r"\$\$|\$\{([^}:]*)(?::-([^}]*))?\}|\$\{")
+_TOKEN = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FORMS = "write ${VAR} or ${VAR:-default}"
 
 
 class InterpolationError(ValueError):
@@ -21,15 +26,18 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
         piece = match.group(0)
         if piece == "$$":
             return "$"
-        if piece == "${":
-            raise InterpolationError("unclosed ${ ... }: write ${VAR} or ${VAR:-default}")
-        name, default = match.group(1), match.group(2)
+        body = match.group(1)
+        if body is None:
+            raise InterpolationError(f"unclosed ${{ ... }}: {_FORMS}")
+        name, has_default, default = body.partition(":-")
         if not _NAME.match(name):
-            raise InterpolationError(f"invalid variable name {name!r} in ${{{name}}}")
+            raise InterpolationError(f"invalid variable name {name!r} in {piece}: {_FORMS}")
+        if "${" in default:
+            raise InterpolationError("a default cannot contain ${...}; nesting is not supported")
         value = env.get(name)
         if value:
             return value
-        if default is not None:
+        if has_default:
             return default
         if value is None:
             raise InterpolationError(

@@ -47,22 +47,31 @@ def loads(text: str, filename: str = DEFAULT_FILE, env: Mapping[str, str] | None
         ConfigProblem(filename, *mark, _dotted(path), message)
         for path, mark, message in tree.problems
     ]
+    # a value whose ${VAR} failed is reported once, for the variable
+    broken = {_dotted(path) for path in tree.unresolved}
     config: Config | None = None
     try:
         config = Config.model_validate(tree.data)
     except ValidationError as err:
-        # a value whose ${VAR} failed is reported once, for the variable
-        broken = {p.path for p in problems}
-        located = (_schema_problem(filename, tree, e) for e in err.errors())
+        located = (_schema_problem(filename, tree, e) for e in err.errors() if _relevant(e))
         problems.extend(p for p in located if p.path not in broken)
     for path, message in checks.run_all(tree.data):
-        problems.append(ConfigProblem(filename, *tree.mark(path), _dotted(path), message))
+        if _dotted(path) not in broken:
+            problems.append(ConfigProblem(filename, *tree.mark(path), _dotted(path), message))
     if problems:
         unique = {p.render(): p for p in problems}
         ordered = sorted(unique.values(), key=lambda p: (p.line, p.column, p.path))
         raise ConfigError(ordered)
     assert config is not None
     return config
+
+
+def _relevant(err: ErrorDetails) -> bool:
+    # pydantic counts a list's items *after* validation, so one bad image would
+    # also report "images: needs at least 1 item"; the bad item says enough.
+    if err["type"] == "too_short" and isinstance(err.get("input"), list):
+        return len(err["input"]) < int((err.get("ctx") or {}).get("min_length", 1))
+    return True
 
 
 def _dotted(path: Path) -> str:
@@ -79,22 +88,35 @@ def _locate(tree: Tree, loc: tuple[int | str, ...]) -> tuple[Path, bool]:
     """Follow a pydantic loc through the data; skip union tags it adds.
 
     Returns the data path and whether every element was found in the data.
+    The schema is walked alongside, because a union tag can only be told from
+    a key of the same name (`{type: raw, raw: x}`) by where it stands.
     """
     node: Any = tree.data
+    current: Any = Config
     path: list[str | int] = []
     complete = True
     for part in loc:
+        if part == "[key]":
+            continue
+        tagged = _is_union_tag(current, part)
+        current = _step(current, part) if current is not None else None
+        if tagged:
+            continue  # the discriminated-union member name pydantic inserts
         if _has(node, part):
             node = node[part]
-            path.append(part)
-        elif part == "[key]":
-            continue
-        elif isinstance(node, dict) and part in _union_tags(node):
-            continue  # the discriminated-union member name pydantic inserts
         else:
-            path.append(part)
             complete = False
+        path.append(part)
     return tuple(path), complete
+
+
+def _is_union_tag(tp: Any, part: str | int) -> bool:
+    tp = _unwrap(tp)
+    if not isinstance(part, str) or get_origin(tp) not in _UNIONS:
+        return False
+    members = [_unwrap(a) for a in get_args(tp)]
+    models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+    return len(models) > 1 and _as_model(tp, part) is not None
 
 
 def _has(node: Any, part: str | int) -> bool:
@@ -103,17 +125,15 @@ def _has(node: Any, part: str | int) -> bool:
     return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
-def _union_tags(node: dict[str, Any]) -> set[str]:
-    tag = node.get("type")
-    return {tag} if isinstance(tag, str) else set()
-
-
 def _schema_problem(filename: str, tree: Tree, err: ErrorDetails) -> ConfigProblem:
     loc = tuple(err["loc"])
     path, _ = _locate(tree, loc)
     kind = err["type"]
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
-    value = err.get("input")
+    value = _as_written(tree, path, loc, err.get("input"))
+    if not path and kind in ("model_type", "model_attributes_type", "dict_type"):
+        msg = f"the file must be a mapping (version: 1, images: ...), got {_describe(value)}"
+        return ConfigProblem(filename, *tree.mark(path), "", msg)
     if kind == "missing":
         parent = path[:-1]
         return ConfigProblem(filename, *tree.mark(parent), _dotted(path), "required key is missing")
@@ -124,7 +144,7 @@ def _schema_problem(filename: str, tree: Tree, err: ErrorDetails) -> ConfigProbl
         return ConfigProblem(filename, *tree.mark(path, key=True), _dotted(path), msg)
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         disc = str(ctx.get("discriminator", "type")).strip("'")
-        expected = _quoted(str(ctx.get("expected_tags", "")))
+        expected = _quoted(str(ctx.get("expected_tags", ""))) or _tags_at(loc)
         path = (*path, disc)
         if kind == "union_tag_not_found":
             msg = "required key is missing (one of " + ", ".join(expected) + ")"
@@ -135,9 +155,23 @@ def _schema_problem(filename: str, tree: Tree, err: ErrorDetails) -> ConfigProbl
         )
         return ConfigProblem(filename, *tree.mark(path), _dotted(path), msg)
     message = _message(kind, ctx, value, err["msg"], path)
+    if kind == "model_attributes_type" and isinstance(value, str) and value in _tags_at(loc):
+        message += f" (write {{type: {value}}})"
     return ConfigProblem(
         filename, *tree.mark(path, key=loc[-1:] == ("[key]",)), _dotted(path), message
     )
+
+
+def _as_written(tree: Tree, path: Path, loc: tuple[int | str, ...], fallback: Any) -> Any:
+    """The value as the file has it: validators may have changed its case."""
+    if loc[-1:] == ("[key]",):
+        return path[-1] if path else fallback
+    node: Any = tree.data
+    for part in path:
+        if not _has(node, part):
+            return fallback
+        node = node[part]
+    return node
 
 
 def _quoted(text: str) -> list[str]:
@@ -174,6 +208,8 @@ _TYPE_NAMES = {
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -183,11 +219,19 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
+def _version_message(value: Any) -> str:
+    if value is None:
+        return "needs a value: version: 1"
+    if value == "1":
+        return "write version: 1 as a number, without quotes"
+    return f"unsupported version {_describe(value)}; this pipeline reads version: 1"
+
+
 def _message(kind: str, ctx: dict[str, Any], value: Any, default: str, path: Path) -> str:
     if kind == "literal_error":
         options = _quoted(str(ctx.get("expected", ""))) or [str(ctx.get("expected", ""))]
         if path == ("version",):
-            return f"unsupported version {value!r}; this pipeline reads version: 1"
+            return _version_message(value)
         hint = did_you_mean(str(value), options) if isinstance(value, str) else ""
         if isinstance(value, bool):
             word = {True: "always", False: "never"}[value]
@@ -199,6 +243,9 @@ def _message(kind: str, ctx: dict[str, Any], value: Any, default: str, path: Pat
     if kind == "string_pattern_mismatch":
         last = next((p for p in reversed(path) if isinstance(p, str)), "")
         hint = _PATTERN_HINTS.get(last, f"does not match {ctx.get('pattern')}")
+        lower = value.lower() if isinstance(value, str) else value
+        if lower != value and re.search(str(ctx.get("pattern")), lower):
+            hint += f" (did you mean {lower!r}?)"
         return f"invalid value {value!r}: {hint}"
     if kind in ("greater_than_equal", "greater_than"):
         return f"must be at least {ctx.get('ge', ctx.get('gt'))}, got {_describe(value)}"
@@ -272,6 +319,22 @@ def _step(tp: Any, part: str | int) -> Any:
     if origin is Literal:
         return None
     return None
+
+
+def _tags_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The `type` values a discriminated union at `loc` accepts."""
+    current: Any = Config
+    for part in loc:
+        current = _step(current, part)
+        if current is None:
+            return []
+    current = _unwrap(current)
+    tags: list[str] = []
+    for member in get_args(current) if get_origin(current) in _UNIONS else ():
+        field = getattr(_unwrap(member), "model_fields", {}).get("type")
+        if field is not None:
+            tags.extend(str(t) for t in get_args(_unwrap(field.annotation)))
+    return tags
 
 
 def suggest_key(word: str, loc: tuple[int | str, ...]) -> str | None:

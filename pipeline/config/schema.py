@@ -8,15 +8,24 @@ parts of the file (unique names, references, tag mutability) live in
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from pipeline import templating
+from pipeline.config.platforms import check_platform
+from pipeline.config.suggest import closest
 from pipeline.config.types import (
     REGION_PATTERN,
     AccountId,
+    Date,
     Duration,
     Lower,
     ScalarText,
@@ -28,11 +37,16 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=False)
 
 
-def _check_template(text: str, allowed: frozenset[str], what: str) -> str:
+def _check_template(text: str, allowed: frozenset[str]) -> str:
     unknown = templating.unknown_names(text, allowed)
     if unknown:
-        known = ", ".join("{{" + n + "}}" for n in sorted(allowed))
-        raise ValueError(f"unknown placeholder {{{{{unknown[0]}}}}} in {what}; known: {known}")
+        guess = closest(unknown[0], allowed)
+        hint = (
+            f" (did you mean {{{{{guess}}}}}?)"
+            if guess
+            else "; known: " + ", ".join("{{" + n + "}}" for n in sorted(allowed))
+        )
+        raise ValueError(f"unknown placeholder {{{{{unknown[0]}}}}}{hint}")
     return text
 
 
@@ -123,7 +137,7 @@ class _Rule(Model):
     @field_validator("prefix", "suffix")
     @classmethod
     def _affix_placeholders(cls, value: str | None) -> str | None:
-        return None if value is None else _check_template(value, templating.TAG_VARIABLES, "affix")
+        return None if value is None else _check_template(value, templating.TAG_VARIABLES)
 
 
 class SemverRule(_Rule):
@@ -138,9 +152,12 @@ class SemverRule(_Rule):
     @field_validator("pattern")
     @classmethod
     def _pattern(cls, value: str) -> str:
-        _check_template(value, templating.SEMVER_VARIABLES, "pattern")
+        _check_template(value, templating.SEMVER_VARIABLES)
         if not templating.names(value):
-            raise ValueError("a semver pattern needs at least one of {{version}} {{major}} ...")
+            raise ValueError(
+                "a semver pattern needs a placeholder:"
+                " {{version}}, {{major}}, {{minor}}, {{patch}} or {{raw}}"
+            )
         return value
 
 
@@ -181,7 +198,7 @@ class ScheduleRule(_Rule):
     @field_validator("value")
     @classmethod
     def _value(cls, value: str) -> str:
-        return _check_template(value, templating.TAG_VARIABLES, "value")
+        return _check_template(value, templating.TAG_VARIABLES)
 
 
 class RawRule(_Rule):
@@ -196,7 +213,7 @@ class RawRule(_Rule):
     @field_validator("value")
     @classmethod
     def _value(cls, value: str) -> str:
-        return _check_template(value, templating.TAG_VARIABLES, "value")
+        return _check_template(value, templating.TAG_VARIABLES)
 
 
 TagRule = Annotated[
@@ -206,6 +223,16 @@ TagRule = Annotated[
 
 
 # --------------------------------------------------------------------------- images
+
+
+Platform = Annotated[
+    str,
+    AfterValidator(check_platform),
+    Field(
+        description="os/arch[/variant], e.g. linux/amd64 or linux/arm/v7.",
+        json_schema_extra={"pattern": r"^[a-z0-9]+/[a-z0-9]+(/[a-z0-9.]+)?$"},
+    ),
+]
 
 
 class Secret(Model):
@@ -226,7 +253,7 @@ class Image(Model):
     target: str | None = None
     build_args: dict[str, ScalarText] = Field(default_factory=dict)
     secrets: tuple[Secret, ...] = ()
-    platforms: tuple[str, ...] = ()
+    platforms: tuple[Platform, ...] = ()
     labels: dict[str, ScalarText] = Field(default_factory=dict)
     tags: tuple[TagRule, ...] | None = Field(None, description="Replaces the top-level rules.")
     tag_prefix: str | None = Field(None, description="Monorepo git tag prefix for this image.")
@@ -254,9 +281,7 @@ class Ignore(Model):
 
     id: str = Field(..., min_length=1, description="Vulnerability id, e.g. CVE-2023-1234.")
     reason: str = Field(..., min_length=1, description="Why it is accepted.")
-    expires: dt.date | None = Field(
-        None, description="From this day on the entry no longer applies."
-    )
+    expires: Date | None = Field(None, description="From this day on the entry no longer applies.")
     images: tuple[str, ...] | None = Field(None, description="Default: all images.")
     until_fixed: bool = Field(False, description="Applies only while no fix is available.")
 
@@ -322,7 +347,7 @@ class ManifestTarget(Model):
     @field_validator("commit_message")
     @classmethod
     def _message(cls, value: str) -> str:
-        return _check_template(value, templating.MESSAGE_VARIABLES, "commit_message")
+        return _check_template(value, templating.MESSAGE_VARIABLES)
 
 
 DeployTarget = Annotated[EcsTarget | EksTarget | ManifestTarget, Field(discriminator="type")]

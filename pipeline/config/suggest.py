@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
-def closest(word: str, options: Iterable[str]) -> str | None:
+def closest(
+    word: str, options: Iterable[str], aliases: Mapping[str, str] | None = None
+) -> str | None:
+    """The option `word` most likely meant; `aliases` maps known other names to options."""
+    if aliases and word.lower() in aliases:
+        return aliases[word.lower()]
     choices = list(options)
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered and lowered[word.lower()] != word:
@@ -15,6 +20,8 @@ def closest(word: str, options: Iterable[str]) -> str | None:
     return lowered[found[0]] if found else None
 
 
-def did_you_mean(word: str, options: Iterable[str]) -> str:
-    match = closest(word, options)
+def did_you_mean(
+    word: str, options: Iterable[str], aliases: Mapping[str, str] | None = None
+) -> str:
+    match = closest(word, options, aliases)
     return f" (did you mean {match!r}?)" if match else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any
 
@@ -62,6 +63,10 @@ Duration = Annotated[
 
 def _account_id(value: Any) -> Any:
     if isinstance(value, UnquotedDigits | int) and not isinstance(value, bool):
+        if len(str(value)) != 12:
+            raise ValueError(
+                f"an AWS account id is 12 digits, got {len(str(value))} ({value}); write it quoted"
+            )
         raise ValueError(
             f"YAML reads the unquoted {value} as a number, which can drop leading zeros;"
             f' quote it: account: "{value}"'
@@ -78,10 +83,31 @@ AccountId = Annotated[
 ]
 
 
+def parse_date(value: Any) -> dt.date:
+    """`YYYY-MM-DD` only: pydantic would also read 86400 as 1970-01-02."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value} is not a real date") from None
+
+
+Date = Annotated[
+    dt.date,
+    BeforeValidator(parse_date),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+
+
 def _scalar_text(value: Any) -> Any:
     """Build args and labels are strings; accept unambiguous YAML scalars too."""
     if isinstance(value, bool):
-        raise ValueError(f"YAML reads this as the boolean {value}; quote it to pass text")
+        raise ValueError(
+            f"YAML reads this as the boolean {str(value).lower()}; quote it to pass text"
+        )
     if isinstance(value, float):
         raise ValueError(
             f"YAML reads this as the number {value!r}, which may not be what you wrote"
@@ -107,7 +133,8 @@ Upper = BeforeValidator(_upper)
 Lower = BeforeValidator(_lower)
 
 REGION_PATTERN = r"^[a-z]{2,4}(?:-[a-z]+)+-\d+$"
-ECR_REPOSITORY_PATTERN = r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+ECR_COMPONENT_PATTERN = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
+ECR_REPOSITORY_PATTERN = rf"^(?:{ECR_COMPONENT_PATTERN}/)*{ECR_COMPONENT_PATTERN}$"
 # distribution/reference: path components, separators `.`, `_`, `__` or runs of `-`.
 OCI_REPOSITORY_PATTERN = (
     r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"

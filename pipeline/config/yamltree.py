@@ -42,6 +42,8 @@ class Tree:
     value_marks: dict[Path, Mark] = field(default_factory=dict)
     key_marks: dict[Path, Mark] = field(default_factory=dict)
     problems: list[tuple[Path, Mark, str]] = field(default_factory=list)
+    #: values whose ${VAR} failed: already reported, so not judged again
+    unresolved: set[Path] = field(default_factory=set)
 
     def mark(self, path: Path, *, key: bool = False) -> Mark:
         """Location of `path`, else of its closest located parent."""
@@ -66,10 +68,7 @@ def parse(text: str, env: Mapping[str, str]) -> Tree:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = err.problem or str(err)
-        if err.context:
-            message = f"{err.context}: {message}" if err.problem else err.context
-        raise YamlSyntaxError(where, f"YAML syntax error: {message}") from None
+        raise YamlSyntaxError(where, f"YAML syntax error: {_syntax_message(err)}") from None
     except yaml.YAMLError as err:
         raise YamlSyntaxError((1, 1), f"YAML syntax error: {err}") from None
     documents = [d for d in documents if d is not None]
@@ -80,6 +79,20 @@ def parse(text: str, env: Mapping[str, str]) -> Tree:
     tree = Tree(data=None)
     tree.data = _Builder(tree, env).build(documents[0], ())
     return tree
+
+
+def _syntax_message(err: yaml.MarkedYAMLError) -> str:
+    problem = err.problem or err.context or str(err)
+    if "'\\t'" in problem or "tab character" in problem:
+        return "tab character; indent YAML with spaces"
+    # PyYAML's context ("while parsing a flow sequence") names where the
+    # unfinished construct began, which is usually where the fix goes.
+    start = err.context_mark
+    if err.problem and err.context and start is not None:
+        what = re.sub(r"^while (?:parsing|scanning) (?:an? )?", "", err.context)
+        where = f"line {start.line + 1}, column {start.column + 1}"
+        problem += f" (in the {what} that starts at {where})"
+    return problem
 
 
 class _Builder:
@@ -163,4 +176,5 @@ class _Builder:
             return interpolate(text, self.env)
         except InterpolationError as err:
             self.tree.problems.append((path, _mark(node), str(err)))
+            self.tree.unresolved.add(path)
             return text
