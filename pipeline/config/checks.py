@@ -11,10 +11,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterator
+from pathlib import Path as FsPath
 from typing import Any
 
 from pydantic import ValidationError
 
+from pipeline import lifecycle
 from pipeline.config.schema import SemverRule, TagRule
 from pipeline.config.suggest import did_you_mean
 from pipeline.config.types import ECR_COMPONENT_PATTERN, OCI_REPOSITORY_PATTERN
@@ -44,7 +46,8 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def run_all(data: Any) -> list[Problem]:
+def run_all(data: Any, folder: FsPath | None = None) -> list[Problem]:
+    """Every cross-field problem; `folder` (the config's directory) resolves file references."""
     if not isinstance(data, dict):
         return []  # the schema reports the shape of the file
     root = data
@@ -52,7 +55,29 @@ def run_all(data: Any) -> list[Problem]:
     checks = (_registry, _images, _dependencies, _deploy, _thresholds, _ignores, _mutability)
     for check in checks:
         problems.extend(check(root))
+    problems.extend(_lifecycle(root, folder))
     return problems
+
+
+def _lifecycle(root: dict[str, Any], folder: FsPath | None) -> Iterator[Problem]:
+    """ECR accepts a policy only at PutLifecyclePolicy time; check it before any run."""
+    repo = _dict(_dict(root.get("registry")).get("repository"))
+    policy = repo.get("lifecycle_policy")
+    where: Path = ("registry", "repository", "lifecycle_policy")
+    if isinstance(policy, dict):
+        found = lifecycle.problems(policy)
+    elif isinstance(policy, str) and folder is not None:
+        try:
+            text = (folder / policy).read_text(encoding="utf-8")
+        except OSError as err:
+            yield where, f"cannot read the lifecycle policy file {policy}: {err.strerror}"
+            return
+        _, found = lifecycle.parse(text)
+        found = [f"{policy}: {p}" for p in found]
+    else:
+        return
+    for problem in found:
+        yield where, f"lifecycle policy: {problem}"
 
 
 def _registry(root: dict[str, Any]) -> Iterator[Problem]:

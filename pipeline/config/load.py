@@ -55,7 +55,7 @@ def loads(text: str, filename: str = DEFAULT_FILE, env: Mapping[str, str] | None
     except ValidationError as err:
         located = (_schema_problem(filename, tree, e) for e in err.errors() if _relevant(e))
         problems.extend(p for p in located if p.path not in broken)
-    for path, message in checks.run_all(tree.data):
+    for path, message in checks.run_all(tree.data, FsPath(filename).parent):
         if _dotted(path) not in broken:
             problems.append(ConfigProblem(filename, *tree.mark(path), _dotted(path), message))
     if problems:
