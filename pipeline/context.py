@@ -20,7 +20,8 @@ class Context:
     branch: str | None = None  # set only when the run is on a branch (not PRs, not tags)
     tag: str | None = None  # the ref's tag, else the highest semver tag on the commit
     pr: int | None = None
-    base_ref: str | None = None
+    base_ref: str | None = None  # a PR's target branch
+    head_ref: str | None = None  # a PR's source branch (never a `branch` tag: PRs are not pushes)
     default_branch: str | None = None
     dirty: bool = False
     shallow: bool = False

@@ -22,7 +22,13 @@ from pipeline.errors import ContextError
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _PR_REF = re.compile(r"^refs/pull/(\d+)/(?:merge|head)$")
-_PR_EVENTS = ("pull_request", "pull_request_target")
+
+
+def _is_pr_event(event: str) -> bool:
+    # pull_request, pull_request_target and the review events all carry the PR in the
+    # payload, and all have a GITHUB_SHA that is not the PR head.
+    return event.startswith("pull_request")
+
 
 NO_GIT_HELP = (
     "no git metadata at {path}: tags are computed from git, and this source has no .git"
@@ -40,6 +46,9 @@ class CiFacts:
     sha: str | None = None
     pr: int | None = None
     base_ref: str | None = None
+    head_ref: str | None = None
+    #: CodeBuild's bare branch or tag name (`start-build --source-version main`)
+    source_name: str | None = None
     default_branch: str | None = None
     source_url: str | None = None
     description: str | None = None
@@ -64,7 +73,9 @@ def github(env: Mapping[str, str]) -> CiFacts | None:
     payload = _payload(env)
     repo = payload.get("repository") or {}
     event = env.get("GITHUB_EVENT_NAME") or "push"
-    facts = CiFacts("github", event=event, ref=env.get("GITHUB_REF"), sha=env.get("GITHUB_SHA"))
+    facts = CiFacts(
+        "github", event=event, ref=env.get("GITHUB_REF") or None, sha=env.get("GITHUB_SHA") or None
+    )
     facts.origins.update(ref="GITHUB_REF", sha="GITHUB_SHA")
     facts.default_branch = repo.get("default_branch")
     if env.get("GITHUB_REPOSITORY"):
@@ -75,7 +86,7 @@ def github(env: Mapping[str, str]) -> CiFacts | None:
     facts.description = repo.get("description") or None
     license_id = (repo.get("license") or {}).get("spdx_id")
     facts.licenses = license_id if license_id and license_id != "NOASSERTION" else None
-    if event in _PR_EVENTS:
+    if _is_pr_event(event):
         pull = payload.get("pull_request") or {}
         number = pull.get("number") or payload.get("number")
         ref_match = _PR_REF.match(env.get("GITHUB_REF", ""))
@@ -92,6 +103,7 @@ def github(env: Mapping[str, str]) -> CiFacts | None:
         facts.sha = head_sha
         facts.ref = f"refs/pull/{facts.pr}/head"
         facts.base_ref = env.get("GITHUB_BASE_REF") or (pull.get("base") or {}).get("ref")
+        facts.head_ref = env.get("GITHUB_HEAD_REF") or (pull.get("head") or {}).get("ref")
         facts.origins.update(sha="event payload pull_request.head.sha", ref="event payload")
     return facts
 
@@ -124,9 +136,11 @@ def codebuild(env: Mapping[str, str]) -> CiFacts | None:
     elif env.get("CODEBUILD_WEBHOOK_HEAD_REF", "").startswith("refs/"):
         facts.ref = env["CODEBUILD_WEBHOOK_HEAD_REF"]
         facts.origins["ref"] = "CODEBUILD_WEBHOOK_HEAD_REF"
-    if not facts.sha and _SHA.match(source_version):
-        facts.sha = source_version
-        facts.origins["sha"] = "CODEBUILD_SOURCE_VERSION"
+    if _SHA.match(source_version):
+        facts.sha = facts.sha or source_version
+        facts.origins.setdefault("sha", "CODEBUILD_SOURCE_VERSION")
+    elif facts.ref is None and source_version and not source_version.startswith("arn:"):
+        facts.source_name = source_version  # a branch or tag: only git can tell which
     return facts
 
 
@@ -138,6 +152,8 @@ def _codebuild_pr(facts: CiFacts, number: str, env: Mapping[str, str]) -> None:
     facts.ref = f"refs/pull/{facts.pr}/head"
     base = env.get("CODEBUILD_WEBHOOK_BASE_REF", "")
     facts.base_ref = base.removeprefix("refs/heads/") or None
+    head = env.get("CODEBUILD_WEBHOOK_HEAD_REF", "")
+    facts.head_ref = head.removeprefix("refs/heads/") or None
 
 
 def _apply_ref(ref: str, facts: CiFacts) -> tuple[str | None, str | None]:
@@ -149,7 +165,7 @@ def _apply_ref(ref: str, facts: CiFacts) -> tuple[str | None, str | None]:
     pr = _PR_REF.match(ref)
     if pr:
         facts.pr = int(pr.group(1))
-        if facts.event not in _PR_EVENTS:
+        if not _is_pr_event(facts.event):
             facts.event = "pull_request"
         return None, None
     raise ContextError(
@@ -168,36 +184,19 @@ def resolve(
     now: dt.datetime | None = None,
 ) -> Context:
     facts = github(env) or codebuild(env) or CiFacts("local")
-    if sha:
-        sha = _flag_sha(cwd, sha)
-        facts.sha, facts.origins["sha"] = sha, "--sha"
-    if ref:
-        if not ref.startswith("refs/"):
-            full = gitfacts.resolve_ref(cwd, ref)
-            if full is None:
-                raise ContextError(f"--ref {ref!r}: no such tag or branch; give a full ref")
-            ref = full
-        facts.ref, facts.origins["ref"] = ref, "--ref"
-        if not _PR_REF.match(ref) and facts.event in _PR_EVENTS:
-            facts.event, facts.pr = "push", None
-
+    _apply_flags(facts, cwd, ref, sha)
     git = gitfacts.read(cwd, facts.sha)
     if git is None and not (facts.sha and facts.ref):
         raise ContextError(NO_GIT_HELP.format(path=cwd))
     target = facts.sha or (git.head if git else "")
     head_tags = set(git.tags_at(target)) if git else set()
-
     if facts.ref is None and git is not None and facts.pr is None:
-        if git.branch:
-            facts.ref = f"refs/heads/{git.branch}"
-        elif head_tags:
-            best = semver.highest(sorted(head_tags))
-            facts.ref = f"refs/tags/{best[1] if best else sorted(head_tags)[0]}"
-        facts.origins.setdefault("ref", "git")
+        _ref_from_git(facts, git, cwd, target, head_tags)
     branch, ref_tag = _apply_ref(facts.ref, facts) if facts.ref else (None, None)
     if facts.pr is not None:
         branch = None
     if ref_tag:
+        _check_tag(ref_tag, git, target, facts.origins.get("ref", "the ref"))
         head_tags.add(ref_tag)
     best = semver.highest(sorted(head_tags))
     tag = ref_tag or (best[1] if best else (sorted(head_tags)[0] if head_tags else None))
@@ -211,6 +210,7 @@ def resolve(
         tag=tag,
         pr=facts.pr,
         base_ref=facts.base_ref,
+        head_ref=facts.head_ref,
         default_branch=default_branch or facts.default_branch or (git.origin_head if git else None),
         dirty=bool(git and git.dirty),
         shallow=shallow,
@@ -223,6 +223,50 @@ def resolve(
         licenses=facts.licenses,
         origins=tuple(sorted(facts.origins.items())),
     )
+
+
+def _apply_flags(facts: CiFacts, cwd: Path, ref: str | None, sha: str | None) -> None:
+    if sha:
+        facts.sha, facts.origins["sha"] = _flag_sha(cwd, sha), "--sha"
+    if ref:
+        if not ref.startswith("refs/"):
+            full = gitfacts.resolve_ref(cwd, ref)
+            if full is None:
+                raise ContextError(f"--ref {ref!r}: no such tag or branch; give a full ref")
+            ref = full
+        facts.ref, facts.origins["ref"] = ref, "--ref"
+        if not _PR_REF.match(ref) and facts.pr is not None:
+            # --ref turns a PR run into a run for that branch or tag
+            facts.event, facts.pr, facts.base_ref, facts.head_ref = "push", None, None, None
+
+
+def _ref_from_git(
+    facts: CiFacts, git: gitfacts.GitFacts, cwd: Path, target: str, head_tags: set[str]
+) -> None:
+    if facts.source_name:
+        facts.ref = gitfacts.resolve_ref(cwd, facts.source_name)
+        if facts.ref:
+            facts.origins["ref"] = "CODEBUILD_SOURCE_VERSION"
+            return
+    # HEAD's branch says nothing about another commit given with --sha or by CI
+    if git.branch and target == git.head:
+        facts.ref = f"refs/heads/{git.branch}"
+    elif head_tags:
+        best = semver.highest(sorted(head_tags))
+        facts.ref = f"refs/tags/{best[1] if best else sorted(head_tags)[0]}"
+    else:
+        return
+    facts.origins["ref"] = "git"
+
+
+def _check_tag(tag: str, git: gitfacts.GitFacts | None, target: str, origin: str) -> None:
+    points_at = git.tags.get(tag) if git else None
+    if points_at and points_at != target:
+        raise ContextError(
+            f"{origin} names tag {tag}, but git has {tag} on {points_at[:12]}, not on the"
+            f" commit being built ({target[:12]}); fetch the tags again"
+            " (`git fetch --tags --force`) or pass --sha and --ref that agree"
+        )
 
 
 def _flag_sha(cwd: Path, sha: str) -> str:

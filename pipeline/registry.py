@@ -25,26 +25,31 @@ class Partition:
     name: str
     suffix: str
     dualstack_suffix: str | None
-    fips: bool
 
 
 _PARTITIONS: tuple[tuple[str, Partition], ...] = (
-    (r"^cn-", Partition("aws-cn", "amazonaws.com.cn", "on.amazonwebservices.com.cn", fips=False)),
-    (r"^us-gov-", Partition("aws-us-gov", "amazonaws.com", "on.aws", fips=True)),
-    (r"^eusc-", Partition("aws-eusc", "amazonaws.eu", None, fips=False)),
-    (r"^us-isob-", Partition("aws-iso-b", "sc2s.sgov.gov", None, fips=False)),
-    (r"^us-isof-", Partition("aws-iso-f", "csp.hci.ic.gov", None, fips=False)),
-    (r"^us-iso-", Partition("aws-iso", "c2s.ic.gov", None, fips=False)),
-    (r"^eu-isoe-", Partition("aws-iso-e", "cloud.adc-e.uk", None, fips=False)),
-    (r"", Partition("aws", "amazonaws.com", "on.aws", fips=True)),
+    (r"^cn-", Partition("aws-cn", "amazonaws.com.cn", "on.amazonwebservices.com.cn")),
+    (r"^us-gov-", Partition("aws-us-gov", "amazonaws.com", "on.aws")),
+    (r"^eusc-", Partition("aws-eusc", "amazonaws.eu", None)),
+    (r"^us-isob-", Partition("aws-iso-b", "sc2s.sgov.gov", None)),
+    (r"^us-isof-", Partition("aws-iso-f", "csp.hci.ic.gov", None)),
+    (r"^us-iso-", Partition("aws-iso", "c2s.ic.gov", None)),
+    (r"^eu-isoe-", Partition("aws-iso-e", "cloud.adc-e.uk", None)),
+    (r"", Partition("aws", "amazonaws.com", "on.aws")),
 )
+
+# ECR's FIPS endpoints exist only in the US commercial and GovCloud regions
+# (botocore endpoints.json, api.ecr); elsewhere `ecr-fips.<region>` does not resolve.
+_FIPS_REGION = re.compile(r"us-(?:gov-)?(?:east|west)-\d+")
 
 # From amazon-ecr-credential-helper: the only private ECR hosts there are.
 ECR_HOST = re.compile(
-    r"^(\d{12})\.dkr[.-]ecr(-fips)?\.([a-zA-Z0-9][a-zA-Z0-9-_]*)\."
+    r"(\d{12})\.dkr[.-]ecr(-fips)?\.([a-zA-Z0-9][a-zA-Z0-9-_]*)\."
     r"(amazonaws\.(?:com(?:\.cn)?|eu)|on\.(?:aws|amazonwebservices\.com\.cn)|sc2s\.sgov\.gov"
-    r"|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$"
+    r"|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)",
+    re.ASCII,
 )
+_HOST = re.compile(r"[A-Za-z0-9.-]+(?::\d+)?", re.ASCII)
 
 
 def partition(region: str) -> Partition:
@@ -57,8 +62,11 @@ def partition(region: str) -> Partition:
 def ecr_host(account: str, region: str, endpoint: str = "standard") -> str:
     part = partition(region)
     if endpoint == "fips":
-        if not part.fips:
-            raise ContextError(f"ECR has no FIPS endpoint in {region} ({part.name})")
+        if not _FIPS_REGION.fullmatch(region):
+            raise ContextError(
+                f"ECR has no FIPS endpoint in {region} ({part.name}); FIPS endpoints are in"
+                " the us-east, us-west and us-gov regions"
+            )
         return f"{account}.dkr.ecr-fips.{region}.{part.suffix}"
     if endpoint == "dualstack":
         if part.dualstack_suffix is None:
@@ -98,6 +106,12 @@ class RegistryTarget:
 
 def resolve(cfg: Registry, env: Mapping[str, str]) -> RegistryTarget:
     override = env.get("PIPELINE_REGISTRY_HOST") or cfg.host
+    if override and not _HOST.fullmatch(override):
+        # registry.host is checked when the config loads; the variable is not
+        raise ContextError(
+            f"PIPELINE_REGISTRY_HOST={override!r} is not a registry host: give host[:port],"
+            " with no scheme or path"
+        )
     if cfg.type == "ecr":
         region = cfg.region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
         if not region:
@@ -131,7 +145,8 @@ def parse_ecr_host(host: str) -> tuple[str, str, bool, bool] | None:
     Matches the host only: `...amazonaws.com.evil.com` or a host hidden in a
     path do not count.
     """
-    match = ECR_HOST.match(host)
+    # fullmatch: `$` would accept a trailing newline; DNS names are case-insensitive
+    match = ECR_HOST.fullmatch(host.lower())
     if not match:
         return None
     account, fips, region, suffix = match.groups()

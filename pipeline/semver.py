@@ -13,9 +13,10 @@ from functools import total_ordering
 
 _IDENT = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
 _SEMVER = re.compile(
-    r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     rf"(?:-({_IDENT}(?:\.{_IDENT})*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?",
+    re.ASCII,  # \d alone also matches other scripts' digits, which SemVer does not allow
 )
 
 
@@ -63,7 +64,7 @@ class Version:
 
 def parse(text: str) -> Version | None:
     """The version in `text`, or None when it is not strict SemVer."""
-    match = _SEMVER.match(text)
+    match = _SEMVER.fullmatch(text)  # `$` would also accept a trailing newline
     if not match:
         return None
     major, minor, patch, pre, build = match.groups()

@@ -127,10 +127,23 @@ class _Run:
             return None
         return self.ctx.branch == self.default_branch
 
+    @property
+    def git_tag(self) -> str | None:
+        """The git tag this image is built for: a PR build has none, and in a
+        monorepo a tag without this image's prefix belongs to another image."""
+        if self.ctx.is_pr:
+            return None
+        if self.version_tag:
+            return self.version_tag
+        tag = self.ctx.tag
+        if tag is None or semver.strip_prefix(tag, self.tag_prefix) is None:
+            return None
+        return tag
+
     def variables(self) -> dict[str, str | None]:
         return {
             "branch": self.ctx.branch,
-            "tag": self.version_tag or self.ctx.tag,
+            "tag": self.git_tag,
             "sha": self.ctx.short_sha,
             "sha_long": self.ctx.sha,
             "version": self.version.core if self.version else None,
@@ -152,11 +165,22 @@ def _need_default_branch(run: _Run, what: str) -> bool:
 
 
 def _affixed(rule: TagRule, value: str, default_prefix: str, run: _Run) -> str | None:
+    """`value` between the rendered prefix and suffix, sanitised; None when either is empty.
+
+    `value` is never rendered: a branch named `x-{{sha}}` is a name, not a template.
+    """
     prefix = default_prefix if rule.prefix is None else rule.prefix
-    text = templating.render(f"{prefix}{value}{rule.suffix}", run.variables())
-    if not text:
+    variables = run.variables()
+    before = templating.render(prefix, variables)
+    after = templating.render(rule.suffix, variables)
+    if before is None or after is None or not value:
         return None
-    return sanitize.tag(text)
+    return sanitize.tag(f"{before}{value}{after}")
+
+
+def _rendered(template: str, run: _Run) -> list[tuple[str, str]]:
+    text = templating.render(template, run.variables())
+    return [(text, "")] if text else []
 
 
 def _semver_values(rule: SemverRule, run: _Run) -> list[str]:
@@ -164,7 +188,7 @@ def _semver_values(rule: SemverRule, run: _Run) -> list[str]:
     if version is None:
         return []
     pattern = rule.pattern
-    if version.is_prerelease and pattern.strip() != "{{raw}}":
+    if version.is_prerelease and templating.names(pattern) != ["raw"]:
         pattern = "{{version}}"  # never 1 or 1.2 for a release candidate
     raw = version.raw  # the tag without the monorepo prefix
     values = {
@@ -183,6 +207,8 @@ def _rule_values(rule: TagRule, run: _Run) -> list[tuple[str, str]]:
     ctx = run.ctx
     if isinstance(rule, SemverRule):
         return [(v, "") for v in _semver_values(rule, run)]
+    if isinstance(rule, EdgeRule | ScheduleRule | RawRule):
+        return _rendered(rule.value, run) if _applies(rule, run) else []
     if isinstance(rule, BranchRule):
         return [(ctx.branch, "")] if ctx.branch else []
     if isinstance(rule, PrRule):
@@ -190,26 +216,28 @@ def _rule_values(rule: TagRule, run: _Run) -> list[tuple[str, str]]:
     if isinstance(rule, ShaRule):
         sha = ctx.sha if rule.format == "long" else ctx.sha[: rule.length]
         return [(sha, "sha-")]
+    raise AssertionError(f"unknown rule type {rule.type}")
+
+
+def _applies(rule: EdgeRule | ScheduleRule | RawRule, run: _Run) -> bool:
+    ctx = run.ctx
     if isinstance(rule, EdgeRule):
         if ctx.branch is None:
-            return []
+            return False
         if rule.branch is not None:
-            return [(rule.value, "")] if ctx.branch == rule.branch else []
-        return [(rule.value, "")] if _need_default_branch(run, "the edge rule") else []
+            return ctx.branch == rule.branch
+        return _need_default_branch(run, "the edge rule")
     if isinstance(rule, ScheduleRule):
-        return [(rule.value, "")] if ctx.event == "schedule" else []
-    assert isinstance(rule, RawRule)
+        return ctx.event == "schedule"
     if rule.when == "branch":
-        applies = ctx.branch is not None
-    elif rule.when == "default_branch":
-        applies = _need_default_branch(run, "raw rule `when: default_branch`")
-    elif rule.when == "tag":
-        applies = (run.version_tag or ctx.tag) is not None
-    elif rule.when == "pr":
-        applies = ctx.is_pr
-    else:
-        applies = True
-    return [(rule.value, "")] if applies else []
+        return ctx.branch is not None
+    if rule.when == "default_branch":
+        return _need_default_branch(run, "raw rule `when: default_branch`")
+    if rule.when == "tag":
+        return run.git_tag is not None
+    if rule.when == "pr":
+        return ctx.is_pr
+    return True
 
 
 def _is_mutable(rule: TagRule, run: _Run) -> bool:
@@ -227,6 +255,7 @@ def _latest(policy: str, run: _Run) -> bool:
     if policy == "always":
         return True
     if policy == "default_branch":
+        # a manual run builds the branch tip as a push does; a nightly does not move latest
         return ctx.event != "schedule" and _need_default_branch(run, "`latest: default_branch`")
     # auto: a stable release at least as high as every stable release already tagged
     if run.version is None:
@@ -235,12 +264,21 @@ def _latest(policy: str, run: _Run) -> bool:
         why = "this clone is shallow" if ctx.shallow else "there is no git history here"
         raise ContextError(
             f"`latest: auto` must compare {run.version_tag} with every release tag, but {why};"
-            " fetch the tags and history (actions/checkout: `fetch-depth: 0`;"
-            " git: `git fetch --unshallow --tags`), or set `latest:` to always, never"
-            " or default_branch"
+            " fetch the tags and history (actions/checkout: `fetch-depth: 0`; CodeBuild:"
+            " git clone depth Full; git: `git fetch --unshallow --tags`), or set `latest:`"
+            " to always, never or default_branch"
         )
     stable = [v for v, _ in semver.versions(ctx.repo_tags, run.tag_prefix) if not v.is_prerelease]
     return all(run.version >= v for v in stable)
+
+
+def _dirty(rules: Sequence[TagRule], run: _Run) -> TagSet:
+    """Only the sha tag, marked: uncommitted changes are not the commit's content."""
+    sha_rule = next((r for r in rules if isinstance(r, ShaRule) and r.enable), ShaRule(type="sha"))
+    ((value, default_prefix),) = _rule_values(sha_rule, run)
+    name = _affixed(sha_rule, value, default_prefix, run) or f"sha-{run.ctx.short_sha}"
+    dirty = sanitize.tag(f"{name}-dirty")  # cut after the suffix, so still <= 128
+    return TagSet((Tag(dirty, mutable=False, rule="sha"),), dirty, None)
 
 
 def compute(
@@ -255,18 +293,13 @@ def compute(
 ) -> TagSet:
     """The tags of one image for this run."""
     rules = DEFAULT_RULES if rules is None else tuple(rules)
-    found = semver.highest(ctx.head_tags, tag_prefix)
+    # A PR build never gets release tags, even when its head commit carries one.
+    found = None if ctx.is_pr else semver.highest(ctx.head_tags, tag_prefix)
     version, version_tag = (found[0], found[1]) if found else (None, None)
     run = _Run(ctx, version, version_tag, default_branch or ctx.default_branch, image, tag_prefix)
 
     if ctx.dirty and not allow_dirty:
-        sha_rule = next(
-            (r for r in rules if isinstance(r, ShaRule) and r.enable), ShaRule(type="sha")
-        )
-        ((value, default_prefix),) = _rule_values(sha_rule, run)
-        name = _affixed(sha_rule, value, default_prefix, run)
-        dirty = sanitize.tag(f"{name}-dirty")
-        return TagSet((Tag(dirty, mutable=False, rule="sha"),), dirty, None)
+        return _dirty(rules, run)
 
     out: dict[str, Tag] = {}
     for rule in rules:
@@ -277,11 +310,12 @@ def compute(
             name = _affixed(rule, value, default_prefix, run)
             if name and name not in out:
                 out[name] = Tag(name, mutable=mutable or name == LATEST, rule=rule.type)
+    # `latest` always comes last, also when a raw rule asked for it; never on a prerelease.
+    asked = out.pop(LATEST, None)
     if version is not None and version.is_prerelease:
-        out.pop(LATEST, None)
-    if _latest(latest, run):
-        out.pop(LATEST, None)
-        out[LATEST] = Tag(LATEST, mutable=True, rule="latest")
+        asked = None
+    if _latest(latest, run) or asked:
+        out[LATEST] = Tag(LATEST, mutable=True, rule=asked.rule if asked else "latest")
     tags = tuple(out.values())
     first = next((t.name for t in tags if t.name != LATEST), None)
     return TagSet(tags, version.core if version else first, version_tag)

@@ -73,7 +73,9 @@ def _run(repo: Any, *args: str, ok_codes: tuple[int, ...] = (0,)) -> str | None:
     except git.GitCommandError as err:
         if err.status in ok_codes:
             return None
-        raise ContextError(f"`git {' '.join(args)}` failed: {str(err.stderr).strip()}") from None
+        # gitpython wraps the text as "stderr: '...'"; the user needs git's own words
+        said = str(err.stderr).strip().removeprefix("stderr:").strip().strip("'").strip()
+        raise ContextError(f"`git {' '.join(args)}` failed: {said}") from None
     return out
 
 
@@ -82,24 +84,24 @@ def read(path: Path, sha: str | None = None) -> GitFacts | None:
     repo = _repo(path)
     if repo is None:
         return None
-    head = _run(repo, "rev-parse", "--verify", "-q", "HEAD^{commit}", ok_codes=(1, 128))
+    # Only exit 1 means "no commit yet"; 128 is a real failure (say "dubious ownership")
+    # whose message must reach the user.
+    head = _run(repo, "rev-parse", "--verify", "-q", "HEAD^{commit}", ok_codes=(1,))
     if not head:
         raise ContextError(f"the git repository at {repo.working_dir} has no commits yet")
     shallow = (_run(repo, "rev-parse", "--is-shallow-repository") or "") == "true"
     branch = _run(repo, "symbolic-ref", "-q", "--short", "HEAD", ok_codes=(1,))
-    refs = (
-        _run(
-            repo,
-            "for-each-ref",
-            "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
-            "refs/tags",
-        )
-        or ""
-    )
+    # show-ref -d peels a tag of a tag to its commit; for-each-ref's %(*objectname)
+    # peels one level only. Exit 1: no tags at all.
+    refs = _run(repo, "show-ref", "-d", "--tags", ok_codes=(1,)) or ""
     tags: dict[str, str] = {}
     for line in refs.splitlines():
-        name, obj, peeled = line.split("\0")
-        tags[name] = peeled or obj
+        obj, _, ref = line.partition(" ")
+        name = ref.removeprefix("refs/tags/")
+        if name.endswith("^{}"):
+            tags[name[:-3]] = obj  # an annotated tag's commit wins over the tag object
+        else:
+            tags.setdefault(name, obj)
     status = _run(repo, "status", "--porcelain", "--untracked-files=no") or ""
     origin_head = _run(
         repo, "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD", ok_codes=(1, 128)

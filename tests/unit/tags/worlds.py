@@ -1,0 +1,168 @@
+"""Repository states for the context and tag tests, built with the git CLI.
+
+Each function builds one state under a temporary directory and returns its
+facts (path, shas, dates) by name, for the tables to refer to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.unit.gitrepo import GitRepo
+
+ORIGIN = "https://github.com/acme/app.git"
+
+World = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class W:
+    """A fact of the built repository, looked up when the case runs."""
+
+    name: str
+
+
+# --------------------------------------------------------------------------- repository states
+
+
+def on_main(tmp: Path) -> World:
+    """main with two commits; origin/HEAD -> main."""
+    r = GitRepo.init(tmp / "repo")
+    base = r.commit()
+    head = r.commit()
+    r.set_origin(ORIGIN)
+    r.set_origin_head("main")
+    return {"path": r.path, "base": base, "head": head, "head_time": r.time_of(head)}
+
+
+def tagged(tmp: Path) -> World:
+    """main: v1.0.0 (annotated) on the first commit, v1.1.0 (annotated) on HEAD."""
+    r = GitRepo.init(tmp / "repo")
+    base = r.commit()
+    r.tag("v1.0.0", annotated=True)
+    head = r.commit()
+    r.tag("v1.1.0", annotated=True)
+    return {"path": r.path, "base": base, "head": head}
+
+
+def pull_request(tmp: Path) -> World:
+    """GitHub's PR checkout: detached at the synthetic merge of `feature` into main."""
+    r = GitRepo.init(tmp / "repo")
+    r.commit()
+    r.branch("feature")
+    pr_head = r.commit(file="feature.txt")
+    r.checkout("main")
+    base_tip = r.commit()
+    r.detach()
+    merge = r.merge("feature")
+    return {
+        "path": r.path,
+        "pr_head": pr_head,
+        "base_tip": base_tip,
+        "merge": merge,
+        "pr_head_time": r.time_of(pr_head),
+    }
+
+
+def detached_rc_and_stable(tmp: Path) -> World:
+    """Detached HEAD carrying annotated v1.2.0-rc.1 and lightweight v1.2.0.
+
+    git sorts the rc first (`git describe`, `--sort=-version:refname`).
+    """
+    r = GitRepo.init(tmp / "repo")
+    r.commit()
+    r.tag("v1.1.0")
+    head = r.commit()
+    r.tag("v1.2.0-rc.1", annotated=True)
+    r.tag("v1.2.0")
+    r.detach()
+    return {"path": r.path, "head": head}
+
+
+def detached_many(tmp: Path) -> World:
+    """Detached HEAD with v1.9.0, v1.10.0 (lexically lower), a build, and a non-semver tag."""
+    r = GitRepo.init(tmp / "repo")
+    head = r.commit()
+    for name in ("v1.9.0", "v1.10.0", "v1.10.0-rc.2", "nightly", "backend/v3.0.0"):
+        r.tag(name, annotated=name.startswith("v1.10"))
+    r.detach()
+    return {"path": r.path, "head": head}
+
+
+def detached_untagged(tmp: Path) -> World:
+    r = GitRepo.init(tmp / "repo")
+    head = r.commit()
+    r.commit()
+    r.detach(head)
+    return {"path": r.path, "head": head}
+
+
+def nested_tag(tmp: Path) -> World:
+    """An annotated tag of an annotated tag: it still names the commit."""
+    r = GitRepo.init(tmp / "repo")
+    head = r.commit()
+    r.tag("v2.0.0", annotated=True)
+    r.git("tag", "-a", "-m", "again", "v2.0.0-again", "v2.0.0")
+    return {"path": r.path, "head": head}
+
+
+def dirty(tmp: Path) -> World:
+    r = GitRepo.init(tmp / "repo")
+    head = r.commit()
+    r.make_dirty()
+    return {"path": r.path, "head": head}
+
+
+def untracked_only(tmp: Path) -> World:
+    r = GitRepo.init(tmp / "repo")
+    head = r.commit()
+    r.add_untracked()
+    return {"path": r.path, "head": head}
+
+
+def shallow(tmp: Path) -> World:
+    """`git clone --depth 1` of a repository whose HEAD is tagged v2.0.0."""
+    src = GitRepo.init(tmp / "src", branch="trunk")
+    src.commit()
+    src.tag("v1.0.0")
+    head = src.commit()
+    src.tag("v2.0.0", annotated=True)
+    clone = src.clone(tmp / "clone", depth=1)
+    return {"path": clone.path, "head": head}
+
+
+def codebuild_checkout(tmp: Path) -> World:
+    """CodeBuild's clone: detached at the commit, branches and tags present."""
+    r = GitRepo.init(tmp / "repo")
+    base = r.commit()
+    r.tag("v1.0.0")
+    r.branch("feature")
+    pr_head = r.commit(file="feature.txt")
+    r.checkout("main")
+    head = r.commit()
+    r.tag("v1.1.0")
+    r.detach()
+    return {"path": r.path, "base": base, "head": head, "pr_head": pr_head}
+
+
+def no_git(tmp: Path) -> World:
+    """A CodePipeline source artifact: the files, no .git."""
+    path = tmp / "src"
+    path.mkdir()
+    (path / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")
+    return {"path": path, "head": "0123456789abcdef0123456789abcdef01234567"}
+
+
+def no_commits(tmp: Path) -> World:
+    return {"path": GitRepo.init(tmp / "repo").path}
+
+
+def broken_config(tmp: Path) -> World:
+    """git itself fails (exit 128), as it does on "dubious ownership"."""
+    r = GitRepo.init(tmp / "repo")
+    r.commit()
+    config = r.path / ".git" / "config"
+    config.write_text(config.read_text(encoding="utf-8") + "[broken\n", encoding="utf-8")
+    return {"path": r.path}
