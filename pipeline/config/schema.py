@@ -188,6 +188,11 @@ class EdgeRule(_Rule):
     value: str = Field("edge", min_length=1)
     branch: str | None = Field(None, description="Branch that counts as edge (default branch).")
 
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str) -> str:
+        return _check_template(value, templating.TAG_VARIABLES)
+
 
 class ScheduleRule(_Rule):
     """`nightly` on scheduled runs."""
