@@ -179,7 +179,10 @@ def _csv(value: str | None) -> list[str]:
 
 
 def _register_extras() -> None:
-    """Commands that live in their own modules (imported lazily when invoked)."""
+    """Commands that live in their own modules (each imports only click at load)."""
+    from pipeline.cli_run import run
+
+    cli.add_command(run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.plan import ImagePlan, Plan
+from pipeline.report.run_report import RunReport
 
 
 def _context_lines(plan: Plan) -> list[str]:
@@ -76,4 +77,26 @@ def plan(plan: Plan) -> str:
             lines.append(f"  {target.image} -> {where}")
     for warning in plan.warnings:
         lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def run_summary(report: RunReport) -> str:
+    lines = [
+        f"Run {report.status}{' (dry run)' if report.dry_run else ''}: {', '.join(report.stages)}"
+    ]
+    for image in report.images:
+        how = (
+            "reused (unchanged inputs)"
+            if image.reused
+            else ("built and pushed" if image.pushed else ("built" if image.built else "not built"))
+        )
+        lines.append(f"  {image.name}: {how}")
+        if image.digest:
+            lines.append(f"    {image.image}@{image.digest}")
+        if image.tags:
+            lines.append(f"    tags: {', '.join(image.tags)}")
+        if image.pending_tags:
+            lines.append(f"    not moved (promote stage): {', '.join(image.pending_tags)}")
+        if image.error:
+            lines.append(f"    error: {image.error}")
     return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""The small interfaces stages talk to, and the values that cross them.
+
+Stages import only this module; `app.py` hands them the real adapters
+(docker, the registry's HTTP API, ECR) and tests hand them fakes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+LineSink = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Registry credentials. The password never appears in repr or str."""
+
+    username: str
+    password: str = field(repr=False)
+    host: str = ""
+    expires_at: dt.datetime | None = None
+    issued_at: dt.datetime | None = None
+
+    def auth_config(self) -> dict[str, str]:
+        """The Docker Engine's X-Registry-Auth shape (sent in a header, never argv)."""
+        return {"username": self.username, "password": self.password, "serveraddress": self.host}
+
+    def __str__(self) -> str:
+        return f"Credentials({self.username}@{self.host})"
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    id: str
+    src: Path | None = None
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    name: str
+    refs: tuple[str, ...]  # full image references to tag the result with
+    context_dir: Path
+    dockerfile: Path
+    target: str | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    secrets: tuple[SecretSource, ...] = ()
+    platforms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    image_id: str
+
+
+class Builder(Protocol):
+    name: str
+
+    def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult: ...
+
+
+@dataclass(frozen=True)
+class Manifest:
+    digest: str
+    media_type: str
+    body: bytes = field(repr=False)
+
+
+class ImagePusher(Protocol):
+    def push(
+        self, repository: str, tag: str, credentials: Credentials | None, on_line: LineSink
+    ) -> str:
+        """Push one tag of a local image; returns the manifest digest."""
+        ...
+
+    def image_id(self, ref: str) -> str | None:
+        """The local image id (config digest) behind a reference, if present."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Registry(Protocol):
+    """The registry's data plane (OCI distribution API)."""
+
+    def manifest(self, repository: str, reference: str) -> Manifest | None: ...
+
+    def config(self, repository: str, manifest: Manifest) -> dict[str, object]:
+        """The image config JSON (labels, rootfs) of a single-image manifest or index."""
+        ...
+
+    def put_manifest(self, repository: str, tag: str, manifest: Manifest) -> str: ...
+
+
+class RepositoryAdmin(Protocol):
+    """Control-plane calls about repositories (ECR), or nothing for other registries."""
+
+    def missing(self, names: list[str]) -> list[str]: ...
+
+    def create(self, name: str) -> None: ...
+
+
+class Retagger(Protocol):
+    """Adds a tag to a manifest already in the registry (ECR PutImage, or a PUT)."""
+
+    def tag(self, repository: str, tag: str, manifest: Manifest) -> None: ...
+
+
+class CredentialSource(Protocol):
+    def get(self) -> Credentials | None: ...
+
+    def refresh(self) -> Credentials | None:
+        """Fetch new credentials now (after the registry rejected the old ones)."""
+        ...

@@ -1,0 +1,94 @@
+"""Composition root for `pipeline run`: the only place real clients are built."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from pipeline import log, retry, runner
+from pipeline.adapters import builders, credentials, ecr
+from pipeline.adapters.docker_engine import Engine
+from pipeline.adapters.ports import Builder, CredentialSource, RepositoryAdmin, Retagger
+from pipeline.adapters.registry_http import RegistryClient
+from pipeline.plan import Plan
+from pipeline.report.run_report import RunReport
+from pipeline.stages.push import Pusher
+
+
+def _credentials(plan: Plan, env: Mapping[str, str]) -> CredentialSource:
+    reg, cfg = plan.registry, plan.config.registry
+    if reg.type == "ecr":
+        assert reg.region
+        return ecr.TokenCredentials(ecr.private_token(reg.region, reg.host))
+    if reg.type == "ecr-public":
+        return ecr.TokenCredentials(ecr.public_token(reg.host))
+    if cfg.username_env and cfg.password_env:
+        return credentials.Static(
+            credentials.from_env(reg.host, cfg.username_env, cfg.password_env, env)
+        )
+    return credentials.Static(credentials.from_docker_config(reg.host, env))
+
+
+def services(
+    plan: Plan, env: Mapping[str, str], *, dry_run: bool
+) -> tuple[runner.Services, Engine]:
+    engine = Engine()
+
+    def make_builder() -> Builder:
+        found = builders.choose(env)
+        where = f" ({found.cli} {found.version})" if found.cli else ""
+        log.LOG.info("builder: %s%s", found.kind, where)
+        return builders.make(found, engine, env)
+
+    def make_pusher() -> Pusher:
+        creds = _credentials(plan, env)
+        registry = RegistryClient(plan.registry.host, creds)
+        retagger: Retagger = registry
+        if plan.registry.type == "ecr":
+            assert plan.registry.region
+            retagger = ecr.PutImageRetagger(plan.registry.region, plan.registry.account)
+        pusher = Pusher(
+            engine, registry, retagger, creds, retry.Policy.from_env(), time.sleep, dry_run=dry_run
+        )
+        return pusher
+
+    def make_repositories() -> RepositoryAdmin | None:
+        reg = plan.registry
+        if reg.type != "ecr":
+            return None
+        assert reg.region
+        settings = plan.config.registry.repository
+        text = ecr.lifecycle_text(settings.lifecycle_policy, plan.root)
+        return ecr.Repositories(reg.region, reg.account, settings, text, dry_run=dry_run)
+
+    def interrupt() -> None:
+        # Closing the engine client ends the push streams the worker threads read.
+        engine.close()
+
+    return runner.Services(make_builder, make_pusher, make_repositories, interrupt), engine
+
+
+def run(
+    plan: Plan,
+    *,
+    dry_run: bool,
+    jobs: int | None,
+    report_paths: list[Path],
+    env: Mapping[str, str] | None = None,
+) -> RunReport:
+    env = dict(os.environ if env is None else env)
+    report = RunReport(stages=list(plan.stages), dry_run=dry_run)
+    svc, engine = services(plan, env, dry_run=dry_run)
+    workers = jobs or int(env.get("PIPELINE_JOBS", "4"))
+    try:
+        runner.run(plan, svc, env=env, jobs=workers, dry_run=dry_run, report=report)
+    except KeyboardInterrupt:
+        report.interrupted = True
+        raise
+    finally:
+        engine.close()
+        if report.images or report.interrupted:
+            runner.write_reports(report, report_paths)
+    return report

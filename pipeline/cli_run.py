@@ -1,0 +1,58 @@
+"""`pipeline run`: parsing only; the work happens in app_run and runner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from pipeline.cli import _common, _csv, _setup, _source_options
+
+
+@click.command()
+@_common
+@_source_options
+@click.option("--only", help="Comma-separated stages to run (build,push,scan,gate,promote,deploy).")
+@click.option("--skip", help="Comma-separated stages to leave out.")
+@click.option("--image", "images", multiple=True, help="Only this image (repeatable).")
+@click.option("--dry-run", is_flag=True, help="No mutating call anywhere; say what would happen.")
+@click.option(
+    "--report", "report_file", type=click.Path(dir_okay=False), help="Write the JSON report here."
+)
+@click.option(
+    "--jobs", type=click.IntRange(1, 64), help="Images built or pushed at once (default 4)."
+)
+@click.pass_context
+def run(
+    ctx: click.Context,
+    file_: str | None,
+    verbose: int,
+    quiet: int,
+    ref: str | None,
+    sha: str | None,
+    only: str | None,
+    skip: str | None,
+    images: Sequence[str],
+    dry_run: bool,
+    report_file: str | None,
+    jobs: int | None,
+) -> None:
+    """Build -> push (scan, gate, promote and deploy follow as they land)."""
+    from pipeline import app_run, log
+    from pipeline import plan as planning
+    from pipeline.errors import ExitCode
+    from pipeline.report import text
+
+    app, path = _setup(ctx, file_, verbose, quiet)
+    stages = planning.select_stages(_csv(only), _csv(skip))
+    plan = app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
+    for warning in plan.warnings:
+        log.LOG.warning("%s", warning)
+    paths = [Path(report_file)] if report_file else []
+    if plan.config.outputs.report:
+        paths.append(plan.root / plan.config.outputs.report)
+    report = app_run.run(plan, dry_run=dry_run, jobs=jobs, report_paths=paths)
+    click.echo(text.run_summary(report))
+    if report.status != "ok":
+        ctx.exit(int(ExitCode.STAGE_FAILED))

@@ -1,0 +1,87 @@
+"""The JSON report of a run (`--report FILE` and `outputs.report`).
+
+Written on success and on failure alike, atomically, so CI steps that read it
+never see half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class ImageReport:
+    name: str
+    image: str
+    tags: list[str]
+    input_digest: str | None = None
+    image_id: str | None = None
+    digest: str | None = None
+    built: bool = False
+    pushed: bool = False
+    #: true when the registry already held this image (same inputs): nothing built or uploaded
+    reused: bool = False
+    #: mutable tags this run did not move (they move in the promote stage)
+    pending_tags: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "image": self.image,
+            "digest": self.digest,
+            "tags": self.tags,
+            "built": self.built,
+            "pushed": self.pushed,
+            "reused": self.reused,
+            "scan": None,
+            "gate": "skipped",
+            "input_digest": self.input_digest,
+            "image_id": self.image_id,
+            "pending_tags": self.pending_tags,
+            "error": self.error,
+        }
+
+
+@dataclass
+class RunReport:
+    stages: list[str]
+    dry_run: bool = False
+    images: list[ImageReport] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def status(self) -> str:
+        failed = self.interrupted or any(i.error for i in self.images)
+        return "failed" if failed else "ok"
+
+    def image(self, name: str) -> ImageReport:
+        return next(i for i in self.images if i.name == name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "stages": self.stages,
+            "dry_run": self.dry_run,
+            "interrupted": self.interrupted,
+            "images": [i.to_json() for i in self.images],
+            "deployments": [],
+        }
+
+
+def write(path: Path, report: RunReport) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(report.to_json(), indent=2) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

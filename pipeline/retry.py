@@ -1,0 +1,177 @@
+"""How registry failures are classified and retried.
+
+`docker push` retries a layer five times with 5-20 s pauses but gives up at
+once on a 429, on a reset during HEAD or the manifest PUT, and reports every
+failure in-band with HTTP 200. We wrap the *whole* push (layers already
+uploaded answer "Layer already exists", so a retry is cheap), retry what can
+pass on a second try, re-authenticate once on an expired or rejected
+credential, and fail at once on what retrying cannot fix.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pipeline.errors import PushError
+
+T = TypeVar("T")
+
+
+class Kind(enum.Enum):
+    TRANSIENT = "transient"
+    REAUTH = "reauth"
+    IMMUTABLE = "immutable"
+    FATAL = "fatal"
+
+
+# Order matters: ECR's expiry message also contains "denied".
+_RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile("|".join(words), re.IGNORECASE))
+    for kind, words in (
+        (
+            Kind.IMMUTABLE,
+            (
+                r"tag invalid",
+                r"cannot be overwritten because the repository is immutable",
+                r"ImageTagAlreadyExists",
+            ),
+        ),
+        (
+            Kind.REAUTH,
+            (
+                r"authorization token has expired",
+                r"no basic auth credentials",
+                r"unauthorized",
+                r"authentication required",
+                r"\b401\b",
+            ),
+        ),
+        (
+            Kind.FATAL,
+            (
+                r"name unknown",
+                r"does not exist in the registry",
+                r"repository (?:.* )?does not exist",
+                r"An image does not exist locally",
+                r"No such image",
+                r"reference does not exist",
+                r"denied",
+                r"not authorized to perform",
+                r"manifest invalid",
+                r"name invalid",
+            ),
+        ),
+        (
+            Kind.TRANSIENT,
+            (
+                r"reset by peer",
+                r"connection reset",
+                r"broken pipe",
+                r"\bEOF\b",
+                r"time(?:d )?out",
+                r"temporar",
+                r"connection refused",
+                r"\b5\d\d\b",
+                r"Service Unavailable",
+                r"Bad Gateway",
+                r"\b429\b",
+                r"toomanyrequests",
+                r"too many requests",
+                r"blob upload unknown",
+            ),
+        ),
+    )
+)
+
+
+def classify(message: str) -> Kind:
+    for kind, pattern in _RULES:
+        if pattern.search(message):
+            return kind
+    return Kind.TRANSIENT  # unknown: try again, a bounded number of times
+
+
+class RegistryFailure(Exception):
+    """One failed registry operation, with its class and the registry's words."""
+
+    def __init__(self, message: str, kind: Kind | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind or classify(message)
+
+
+@dataclass(frozen=True)
+class Policy:
+    attempts: int = 12
+    total_seconds: float = 600.0
+    first_wait: float = 0.5
+    max_wait: float = 8.0
+
+    @classmethod
+    def from_env(cls) -> Policy:
+        return cls(
+            attempts=int(os.environ.get("PIPELINE_PUSH_ATTEMPTS", cls.attempts)),
+            total_seconds=float(os.environ.get("PIPELINE_PUSH_TIMEOUT", cls.total_seconds)),
+        )
+
+
+def call(
+    operation: Callable[[], T],
+    *,
+    what: str,
+    policy: Policy,
+    reauth: Callable[[], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    log: Callable[[str], None] = lambda _m: None,
+) -> T:
+    """Run `operation`, retrying transient failures with exponential backoff and jitter.
+
+    A rejected or expired credential triggers one `reauth()` and a retry; a
+    second rejection is final. Permanent failures raise at once. `sleep` and
+    `clock` are injected so tests never wait.
+    """
+    import tenacity
+
+    reauthed = False
+    started = clock()
+
+    def should_retry(state: tenacity.RetryCallState) -> bool:
+        nonlocal reauthed
+        err = state.outcome.exception() if state.outcome else None
+        if not isinstance(err, RegistryFailure):
+            return False
+        if err.kind is Kind.REAUTH and reauth is not None and not reauthed:
+            reauthed = True
+            log(f"{what}: credentials rejected ({err}); fetching new ones")
+            reauth()
+            return True
+        return err.kind is Kind.TRANSIENT
+
+    def should_stop(state: tenacity.RetryCallState) -> bool:
+        return state.attempt_number >= policy.attempts or clock() - started >= policy.total_seconds
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        err = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log(f"{what}: attempt {state.attempt_number} failed ({err}); retrying in {wait:.1f}s")
+
+    retrying = tenacity.Retrying(
+        stop=should_stop,
+        wait=tenacity.wait_random_exponential(multiplier=policy.first_wait, max=policy.max_wait),
+        retry=should_retry,
+        sleep=sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(operation)
+    except RegistryFailure as err:
+        if err.kind is Kind.TRANSIENT:
+            raise PushError(f"{what}: gave up after {policy.attempts} attempts: {err}") from None
+        raise

@@ -1,0 +1,167 @@
+"""Push stage: upload each image once, then add its other immutable tags by manifest.
+
+Only immutable tags (`sha-...`, `1.2.3`) go up here; mutable ones move in the
+promote stage, after the gate. Every registry call runs under the retry
+policy; the digest comes from the push stream and is checked against the
+registry. A tag already held by an IMMUTABLE repository is a success when it
+names the same image, and a clear error when it names another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pipeline import log, retry
+from pipeline.adapters.ports import CredentialSource, ImagePusher, Manifest, Registry, Retagger
+from pipeline.errors import PushError
+from pipeline.plan import ImagePlan
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Published:
+    digest: str
+    tags: tuple[str, ...]
+
+
+@dataclass
+class Pusher:
+    """Everything the stage needs, handed in by the composition root."""
+
+    engine: ImagePusher
+    registry: Registry
+    retagger: Retagger
+    credentials: CredentialSource
+    policy: retry.Policy
+    sleep: Callable[[float], None]
+    dry_run: bool = False
+
+    def call(self, what: str, operation: Callable[[], T]) -> T:
+        def reauth() -> None:
+            self.credentials.refresh()
+
+        return retry.call(
+            operation,
+            what=what,
+            policy=self.policy,
+            reauth=reauth,
+            sleep=self.sleep,
+            log=lambda m: log.LOG.warning("%s", m),
+        )
+
+    def _fail(self, what: str, err: retry.RegistryFailure) -> PushError:
+        return PushError(f"{what}: {err}")
+
+    # ------------------------------------------------------------------ steps
+
+    def upload(self, image: ImagePlan, tag: str, path: str) -> str:
+        """docker push of one tag; returns the digest the registry confirmed."""
+        what = f"push {image.image}:{tag}"
+
+        def attempt() -> str:
+            return self.engine.push(
+                image.image,
+                tag,
+                self.credentials.get(),
+                lambda line: log.LOG.debug("[%s] %s", image.name, line),
+            )
+
+        try:
+            digest = self.call(what, attempt)
+        except retry.RegistryFailure as err:
+            if err.kind is retry.Kind.IMMUTABLE:
+                return self._same_image_or_fail(image, path, tag)
+            raise self._fail(what, err) from None
+        stored = self.call(f"check {image.image}:{tag}", lambda: self.registry.manifest(path, tag))
+        if stored is None or stored.digest != digest:
+            found = stored.digest if stored else "nothing"
+            raise PushError(f"{what}: pushed {digest} but the registry holds {found}")
+        return digest
+
+    def _same_image_or_fail(self, image: ImagePlan, path: str, tag: str) -> str:
+        """An IMMUTABLE repository refused the tag: fine if it already names our image."""
+        existing = self.call(f"read {image.image}:{tag}", lambda: self.registry.manifest(path, tag))
+        local_id = self.engine.image_id(f"{image.image}:{tag}")
+        if existing is not None and local_id:
+            config_digest = _config_digest(existing)
+            if config_digest == local_id:
+                log.LOG.info(
+                    "%s:%s already holds this image (%s)", image.image, tag, existing.digest
+                )
+                return existing.digest
+        held = existing.digest if existing else "another image"
+        raise PushError(
+            f"push {image.image}:{tag}: the repository is immutable and {tag} already names"
+            f" {held}, a different image; a re-run of the same commit must rebuild the same"
+            " inputs, or use a new tag"
+        )
+
+    def add_tag(self, image: ImagePlan, path: str, tag: str, manifest: Manifest) -> None:
+        what = f"tag {image.image}:{tag}"
+        if self.dry_run:
+            log.LOG.info("dry-run: would tag %s:%s -> %s", image.image, tag, manifest.digest)
+            return
+        try:
+            self.call(what, lambda: self.retagger.tag(path, tag, manifest))
+        except retry.RegistryFailure as err:
+            if err.kind is not retry.Kind.IMMUTABLE:
+                raise self._fail(what, err) from None
+            existing = self.call(
+                f"read {image.image}:{tag}", lambda: self.registry.manifest(path, tag)
+            )
+            if existing is None or existing.digest != manifest.digest:
+                raise PushError(
+                    f"{what}: the repository is immutable and {tag} already names"
+                    f" {existing.digest if existing else 'another image'}, not {manifest.digest}"
+                ) from None
+
+    # ------------------------------------------------------------------ images
+
+    def publish(self, image: ImagePlan, path: str) -> Published:
+        tags = image.tags.immutable
+        if self.dry_run:
+            for tag in tags:
+                log.LOG.info("dry-run: would push %s:%s", image.image, tag)
+            return Published("", tuple(tags))
+        digest = self.upload(image, tags[0], path)
+        manifest = self.call(
+            f"read {image.image}@{digest}", lambda: self.registry.manifest(path, digest)
+        )
+        if manifest is None:
+            raise PushError(f"push {image.image}: {digest} vanished from the registry")
+        for tag in tags[1:]:
+            self.add_tag(image, path, tag, manifest)
+        log.LOG.info("pushed %s@%s as %s", image.image, digest, ", ".join(tags))
+        return Published(digest, tuple(tags))
+
+    def complete(
+        self, image: ImagePlan, path: str, manifest: Manifest, held: set[str]
+    ) -> Published:
+        """A published image with the same inputs: add only the tags it lacks."""
+        tags = image.tags.immutable
+        for tag in tags:
+            if tag not in held:
+                self.add_tag(image, path, tag, manifest)
+        added = [t for t in tags if t not in held]
+        log.LOG.info(
+            "%s: unchanged since %s; reused %s%s",
+            image.name,
+            ", ".join(sorted(held)),
+            manifest.digest,
+            f", added {', '.join(added)}" if added else "",
+        )
+        return Published(manifest.digest, tuple(tags))
+
+
+def _config_digest(manifest: Manifest) -> str | None:
+    import json
+
+    try:
+        doc = json.loads(manifest.body)
+    except ValueError:
+        return None
+    digest = (doc.get("config") or {}).get("digest")
+    return str(digest) if digest else None

@@ -1,0 +1,111 @@
+"""In-memory fakes of the push-side ports (same signatures as the real adapters)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pipeline.adapters.ports import Credentials, LineSink, Manifest
+from pipeline.retry import Kind, RegistryFailure
+
+MEDIA = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def manifest_for(config_digest: str, labels: dict[str, str] | None = None) -> Manifest:
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MEDIA,
+            "config": {"digest": config_digest},
+            "layers": [],
+            "labels_for_fake": labels or {},
+        },
+        sort_keys=True,
+    ).encode()
+    return Manifest("sha256:" + hashlib.sha256(body).hexdigest(), MEDIA, body)
+
+
+class FakeRegistry:
+    """Holds tags -> manifests per repository; can refuse moving tags (IMMUTABLE)."""
+
+    def __init__(self, *, immutable: bool = False) -> None:
+        self.tags: dict[tuple[str, str], Manifest] = {}
+        self.by_digest: dict[str, Manifest] = {}
+        self.immutable = immutable
+        self.reads = 0
+
+    def store(self, repository: str, tag: str, manifest: Manifest) -> None:
+        self.tags[(repository, tag)] = manifest
+        self.by_digest[manifest.digest] = manifest
+
+    def manifest(self, repository: str, reference: str) -> Manifest | None:
+        self.reads += 1
+        if reference.startswith("sha256:"):
+            return self.by_digest.get(reference)
+        return self.tags.get((repository, reference))
+
+    def config(self, repository: str, manifest: Manifest) -> dict[str, object]:
+        labels = json.loads(manifest.body).get("labels_for_fake", {})
+        return {"config": {"Labels": labels}}
+
+    def put_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
+        held = self.tags.get((repository, tag))
+        if self.immutable and held is not None:
+            raise RegistryFailure(
+                f"TAG_INVALID: The image tag '{tag}' already exists in the '{repository}'"
+                " repository and cannot be overwritten because the repository is immutable.",
+                Kind.IMMUTABLE,
+            )
+        self.store(repository, tag, manifest)
+        return manifest.digest
+
+    def tag(self, repository: str, tag: str, manifest: Manifest) -> None:
+        self.put_manifest(repository, tag, manifest)
+
+
+class FakeEngine:
+    """A local image store plus a scripted push that lands in a FakeRegistry."""
+
+    def __init__(self, registry: FakeRegistry, host: str = "reg.example") -> None:
+        self.registry = registry
+        self.host = host
+        self.local: dict[str, str] = {}  # ref -> config digest
+        self.failures: list[RegistryFailure] = []
+        self.pushes: list[str] = []
+        self.auth_seen: list[Credentials | None] = []
+
+    def push(
+        self, repository: str, tag: str, credentials: Credentials | None, on_line: LineSink
+    ) -> str:
+        self.pushes.append(f"{repository}:{tag}")
+        self.auth_seen.append(credentials)
+        if self.failures:
+            raise self.failures.pop(0)
+        config = self.local.get(f"{repository}:{tag}")
+        if config is None:
+            raise RegistryFailure(f"An image does not exist locally with the tag: {repository}")
+        path = repository.split("/", 1)[1]
+        manifest = manifest_for(config)
+        self.registry.put_manifest(path, tag, manifest)
+        on_line(f"{tag}: digest: {manifest.digest}")
+        return manifest.digest
+
+    def image_id(self, ref: str) -> str | None:
+        return self.local.get(ref)
+
+    def close(self) -> None:
+        pass
+
+
+class FakeCredentials:
+    def __init__(self) -> None:
+        self.refreshes = 0
+        self.current = Credentials("AWS", "pw-1", "reg.example")
+
+    def get(self) -> Credentials:
+        return self.current
+
+    def refresh(self) -> Credentials:
+        self.refreshes += 1
+        self.current = Credentials("AWS", f"pw-{self.refreshes + 1}", "reg.example")
+        return self.current
