@@ -52,24 +52,37 @@ def check_supported(plan: Plan) -> None:
                 )
 
 
-def input_digests(plan: Plan) -> dict[str, str]:
-    """In build order, so a dependency's digest feeds its dependents'."""
-    out: dict[str, str] = {}
+def input_digests(plan: Plan) -> dict[str, str | None]:
+    """In build order, so a dependency's digest feeds its dependents'.
+
+    None when the sources cannot be read (no Dockerfile, a bad .dockerignore):
+    such an image is simply built, and the builder reports the problem in its
+    own words.
+    """
+    out: dict[str, str | None] = {}
     for image in plan.images:
+        deps = [out.get(d) for d in image.depends_on if d in out]
+        if any(d is None for d in deps):
+            out[image.name] = None
+            continue
         # The version label follows the ref (a branch name, then 1.2.3 on the
         # same commit); leaving it out lets a release reuse the image already
         # built for that commit instead of colliding with its immutable sha tag.
         labels = {k: v for k, v in image.labels.items() if k != _VERSION_LABEL}
-        out[image.name] = inputs.input_digest(
-            context_dir=image.context_dir,
-            dockerfile=image.dockerfile,
-            build_args=dict(image.build_args),
-            target=image.target,
-            platforms=list(image.platforms),
-            labels=labels,
-            secret_ids=[s.id for s in image.secrets],
-            dependencies=[out[d] for d in image.depends_on if d in out],
-        )
+        try:
+            out[image.name] = inputs.input_digest(
+                context_dir=image.context_dir,
+                dockerfile=image.dockerfile,
+                build_args=dict(image.build_args),
+                target=image.target,
+                platforms=list(image.platforms),
+                labels=labels,
+                secret_ids=[s.id for s in image.secrets],
+                dependencies=[d for d in deps if d is not None],
+            )
+        except (OSError, ValueError) as err:
+            log.LOG.debug("%s: no input digest (%s); it will be built", image.name, err)
+            out[image.name] = None
     return out
 
 
@@ -89,7 +102,6 @@ def run(
 ) -> RunReport:
     check_supported(plan)
     for image in plan.images:
-        build_stage.check_sources(image)
         report.images.append(
             ImageReport(
                 image.name,
@@ -108,7 +120,8 @@ def run(
     if pusher is not None:
         _ensure_repositories(plan, services)
         for image in plan.images:
-            hit = _lookup(plan, pusher, image, digests[image.name])
+            digest = digests[image.name]
+            hit = _lookup(plan, pusher, image, digest) if digest else None
             if hit is not None:
                 found[image.name] = hit
 

@@ -39,8 +39,11 @@ def secrets_for(image: ImagePlan, root: Path, env: Mapping[str, str]) -> tuple[S
 
 
 def request_for(
-    image: ImagePlan, input_digest: str, secrets: tuple[SecretSource, ...]
+    image: ImagePlan, input_digest: str | None, secrets: tuple[SecretSource, ...]
 ) -> BuildRequest:
+    labels = dict(image.labels)
+    if input_digest:
+        labels[INPUT_LABEL] = input_digest
     return BuildRequest(
         name=image.name,
         refs=tuple(image.refs),
@@ -48,17 +51,10 @@ def request_for(
         dockerfile=image.dockerfile,
         target=image.target,
         build_args=dict(image.build_args),
-        labels={**image.labels, INPUT_LABEL: input_digest},
+        labels=labels,
         secrets=secrets,
         platforms=image.platforms,
     )
-
-
-def check_sources(image: ImagePlan) -> None:
-    if not image.context_dir.is_dir():
-        raise UsageError(f"image {image.name}: build context {image.context_dir} does not exist")
-    if not image.dockerfile.is_file():
-        raise UsageError(f"image {image.name}: no Dockerfile at {image.dockerfile}")
 
 
 def run(
@@ -78,7 +74,12 @@ def run(
             )
             return BuildResult(image_id="")
         log.LOG.info("building %s with %s", name, builder.name)
-        result = builder.build(request, lambda line: log.LOG.info("[%s] %s", name, line))
+
+        def show(line: str) -> None:
+            if line.strip():
+                log.LOG.info("[%s] %s", name, line)
+
+        result = builder.build(request, show)
         log.LOG.info("built %s: %s", name, result.image_id)
         return result
 
