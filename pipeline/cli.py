@@ -181,8 +181,10 @@ def _csv(value: str | None) -> list[str]:
 def _register_extras() -> None:
     """Commands that live in their own modules (each imports only click at load)."""
     from pipeline.cli_run import run
+    from pipeline.sandbox.cli import sandbox
 
     cli.add_command(run)
+    cli.add_command(sandbox)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

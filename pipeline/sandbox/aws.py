@@ -1,0 +1,148 @@
+"""moto in this process, with its ECR patched to agree with the sandbox registry.
+
+In-process, rather than `moto_server` in a child, so that the backends can be
+patched and read directly: the webhook records pushes in them, the proxy reads
+repositories and tags from them, and later issues drive scans and rollouts
+through them (reference/scan-gate-and-moto.md (c)).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pipeline.sandbox.proxy import POLL
+from pipeline.sandbox.sync import ApiError, Bridge
+
+TOKEN_LIFETIME = timedelta(hours=12)  # what ECR gives
+
+
+class MotoServer:
+    """ThreadedMotoServer's parts, bound in the caller's thread.
+
+    ThreadedMotoServer binds inside its thread, so a taken port would leave
+    start() waiting forever; binding here turns it into an OSError.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            host, port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_port)
+
+    def start(self) -> MotoServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(POLL,), name="moto", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+
+def patch_ecr(
+    bridge: Bridge,
+    password: str,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> Callable[[], None]:
+    """Make moto's ECR API speak for the sandbox registry; returns the undo.
+
+    Only calls in the sandbox's own account and region are changed: that is
+    the one ECR registry the registry behind the proxy stands for.
+    """
+    from moto.core.exceptions import ServiceException
+    from moto.core.responses import ActionResult
+    from moto.ecr.responses import ECRResponse
+
+    names = ("get_authorization_token", "put_image", "batch_delete_image", "delete_repository")
+    originals = {name: getattr(ECRResponse, name) for name in names}
+    token = base64.b64encode(f"AWS:{password}".encode()).decode()
+
+    class EcrError(ServiceException):
+        # Declared outside moto on purpose: moto looks an error up in the model of
+        # the service its module is named after, and "moto.core" names none.
+        pass
+
+    def ours(response: Any) -> bool:
+        return (response.current_account, response.region) == (
+            bridge.ecr.account,
+            bridge.ecr.region,
+        )
+
+    def get_authorization_token(self: Any) -> Any:
+        ids = self._get_param("registryIds") or [self.current_account]
+        expires = now() + TOKEN_LIFETIME
+        return ActionResult(
+            {
+                "authorizationData": [
+                    {
+                        "authorizationToken": token,
+                        "expiresAt": expires,
+                        "proxyEndpoint": f"https://{rid}.dkr.ecr.{self.region}.amazonaws.com",
+                    }
+                    for rid in ids
+                ]
+            }
+        )
+
+    def put_image(self: Any) -> Any:
+        if not ours(self):
+            return originals["put_image"](self)
+        try:
+            image = bridge.put_image(
+                self._get_param("repositoryName"),
+                self._get_param("imageManifest"),
+                self._get_param("imageTag"),
+                self._get_param("imageManifestMediaType"),
+                self._get_param("imageDigest"),
+            )
+        except ApiError as err:
+            raise EcrError(err.code, err.message) from err
+        return ActionResult({"image": image})
+
+    def batch_delete_image(self: Any) -> Any:
+        run = originals["batch_delete_image"]
+        if not ours(self):
+            return run(self)
+        return bridge.delete_images(self._get_param("repositoryName"), lambda: run(self))
+
+    def delete_repository(self: Any) -> Any:
+        run = originals["delete_repository"]
+        if not ours(self):
+            return run(self)
+        return bridge.delete_repository(self._get_param("repositoryName"), lambda: run(self))
+
+    patched = {
+        "get_authorization_token": get_authorization_token,
+        "put_image": put_image,
+        "batch_delete_image": batch_delete_image,
+        "delete_repository": delete_repository,
+    }
+    for name, function in patched.items():
+        setattr(ECRResponse, name, function)
+
+    def undo() -> None:
+        for name, function in originals.items():
+            setattr(ECRResponse, name, function)
+
+    return undo

@@ -1,0 +1,120 @@
+"""`pipeline sandbox up|env|status|down`: a click group the main CLI registers.
+
+Imports nothing but click at import time, so `pipeline --help` stays fast; the
+rest is imported inside the commands. Errors are SandboxError, which the main
+CLI turns into a message and exit code 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Kept in step with settings.Ports by tests/unit/sandbox/test_cli.py.
+_PORTS = (
+    ("aws", 5100, "the AWS API (moto): AWS_ENDPOINT_URL"),
+    ("registry", 5101, "the registry as clients see it: PIPELINE_REGISTRY_HOST"),
+    ("upstream", 5102, "docker-registry itself, behind the proxy"),
+    ("webhook", 5103, "the registry's notification receiver"),
+)
+
+
+def _dir_option(func: F) -> F:
+    return click.option(
+        "--dir",
+        "state_dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="State folder (env PIPELINE_SANDBOX_DIR; default .sandbox in the current directory).",
+    )(func)
+
+
+def _port_options(func: F) -> F:
+    for name, default, what in reversed(_PORTS):
+        env = f"PIPELINE_SANDBOX_{name.upper()}_PORT"
+        func = click.option(
+            f"--{name}-port",
+            type=click.IntRange(0, 65535),
+            default=None,
+            help=f"Port of {what} (env {env}; default {default}; 0 picks a free one).",
+        )(func)
+    return func
+
+
+@click.group(name="sandbox")
+def sandbox() -> None:
+    """Local AWS (ECR, ECS, EKS, STS, IAM, EC2 via moto) and a real registry, on loopback."""
+
+
+@sandbox.command()
+@_dir_option
+@_port_options
+@click.option("--region", default=None, help="The sandbox's AWS region (default us-east-1).")
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for start-up.")
+def up(state_dir: str | None, region: str | None, timeout: float, **ports: int | None) -> None:
+    """Start the sandbox in the background (does nothing if it runs already)."""
+    from pipeline.sandbox.control import Sandbox
+    from pipeline.sandbox.settings import REGION, Ports
+
+    box = Sandbox(state_dir)
+    chosen = Ports.resolve({name.removesuffix("_port"): port for name, port in ports.items()})
+    result = box.up(chosen, region or REGION, timeout)
+    verb = "started" if result.started else "already running"
+    click.echo(f"sandbox {verb} in {box.dir}")
+    _print_status(box)
+    click.echo('use it with: eval "$(pipeline sandbox env)"')
+
+
+@sandbox.command()
+@_dir_option
+def env(state_dir: str | None) -> None:
+    """Print `export NAME=value` lines for a shell (`eval "$(pipeline sandbox env)"`)."""
+    import shlex
+
+    from pipeline.sandbox.control import Sandbox
+
+    for name, value in Sandbox(state_dir).env().items():
+        click.echo(f"export {name}={shlex.quote(value)}")
+
+
+@sandbox.command()
+@_dir_option
+@click.pass_context
+def status(ctx: click.Context, state_dir: str | None) -> None:
+    """Say what runs where; exit code 1 when no sandbox runs."""
+    from pipeline.sandbox.control import Sandbox
+
+    box = Sandbox(state_dir)
+    if not _print_status(box):
+        click.echo(f"no sandbox runs in {box.dir}")
+        ctx.exit(1)
+
+
+@sandbox.command()
+@_dir_option
+def down(state_dir: str | None) -> None:
+    """Stop everything the sandbox started and remove its state folder."""
+    from pipeline.sandbox.control import Sandbox
+
+    box = Sandbox(state_dir)
+    if box.down():
+        click.echo(f"sandbox stopped; {box.dir} removed")
+    else:
+        click.echo(f"no sandbox was running in {box.dir}")
+
+
+def _print_status(box: Any) -> bool:
+    state = box.status()
+    if not state.running:
+        return False
+    click.echo(f"  state     {state.state_dir} (since {state.started_at})")
+    click.echo(f"  region    {state.endpoints.region}, account {state.endpoints.account}")
+    for part in state.components:
+        pid = f"pid {part.pid}" if part.pid else ""
+        health = "up" if part.answers else "NOT ANSWERING"
+        click.echo(f"  {part.name:<18} {part.where:<28} {pid:<11} {health}")
+    return True

@@ -1,0 +1,96 @@
+"""A small threaded, streaming HTTP/1.1 reverse proxy with per-request hooks.
+
+The sandbox puts it in front of docker-registry to add what ECR does and the
+registry does not (see ecr_rules.py); the tests put it in front of anything to
+inject faults (see faults.py). Bodies are streamed in chunks both ways
+(relay.py), so a 150 MB layer costs a buffer, not its size.
+
+A hook's `before` may answer instead of forwarding (`Answer`), drop the
+connection with a TCP reset (`Reset`), or hold the request first (`Stall`);
+`after` sees the upstream status and headers before the client does, so a hook
+can delay the answer until a side effect has landed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from pipeline.sandbox.relay import Handler, Server
+from pipeline.sandbox.verdicts import (
+    Answer,
+    Hook,
+    Request,
+    Reset,
+    Response,
+    Stall,
+    Verdict,
+    error_answer,
+)
+
+POLL = 0.05  # how soon a server notices stop(); socketserver waits 0.5 s by default
+__all__ = [
+    "POLL",
+    "Answer",
+    "Hook",
+    "Request",
+    "Reset",
+    "Response",
+    "ReverseProxy",
+    "Stall",
+    "Verdict",
+    "error_answer",
+]
+
+
+class ReverseProxy:
+    """`ReverseProxy("127.0.0.1:5000", [hook]).start()`; `.address` is where it listens."""
+
+    def __init__(
+        self,
+        upstream: str,
+        hooks: Sequence[Hook] = (),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 300.0,
+    ) -> None:
+        self.upstream = upstream
+        self.hooks = tuple(hooks)
+        self.sleep = sleep
+        self.timeout = timeout
+        handler = type("Handler", (Handler,), {"proxy": self, "timeout": timeout})
+        # Binds now, so a taken port fails here and not in a background thread.
+        self._server = Server((host, port), handler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"{host!s}:{port}"
+
+    def start(self) -> ReverseProxy:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(POLL,),
+            name=f"proxy-{self.address}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+        self._server.drop_connections()
+
+    def __enter__(self) -> ReverseProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

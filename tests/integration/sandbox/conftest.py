@@ -1,0 +1,59 @@
+"""Fixtures over the session sandbox: an ECR client, registry access, images."""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.integration.sandbox.support import Images, RegistryHttp
+
+
+@pytest.fixture(scope="session")
+def ecr(sandbox: dict[str, str]) -> Any:
+    return boto3.client(
+        "ecr",
+        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
+        region_name=sandbox["AWS_REGION"],
+        aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+@pytest.fixture(scope="session")
+def auth(ecr: Any) -> dict[str, str]:
+    """docker's auth_config, from the emulated GetAuthorizationToken as a real client does."""
+    data = ecr.get_authorization_token()["authorizationData"][0]
+    username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+    return {"username": username, "password": password}
+
+
+@pytest.fixture(scope="session")
+def registry(sandbox: dict[str, str], auth: dict[str, str]) -> RegistryHttp:
+    return RegistryHttp(sandbox["PIPELINE_REGISTRY_HOST"], auth["username"], auth["password"])
+
+
+@pytest.fixture
+def images(docker_client: Any, sandbox: dict[str, str], auth: dict[str, str]) -> Iterator[Images]:
+    made = Images(docker_client, sandbox["PIPELINE_REGISTRY_HOST"], auth)
+    yield made
+    made.remove_all()
+
+
+@pytest.fixture
+def repository(ecr: Any, request: pytest.FixtureRequest) -> Callable[..., str]:
+    """Creates an ECR repository with a name unique to the test; returns the name."""
+
+    def create(**settings: Any) -> str:
+        stem = re.sub(r"[^a-z0-9]+", "-", request.node.name.removeprefix("test_").lower())
+        stem = stem[:40].strip("-")
+        name = f"sbx/{stem}-{uuid.uuid4().hex[:6]}"
+        ecr.create_repository(repositoryName=name, **settings)
+        return name
+
+    return create
