@@ -1,0 +1,245 @@
+"""Fixtures for the benchmarks: repositories, projects, the sandbox and the raw script."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+PY = sys.executable
+DOCKER = "/usr/bin/docker" if os.access("/usr/bin/docker", os.X_OK) else "docker"
+ACCOUNT = "123456789012"
+
+TAGS_CONFIG = """\
+version: 1
+registry: {type: ecr, account: "123456789012", region: us-east-1}
+default_branch: main
+tags:
+  - {type: semver, pattern: "{{version}}"}
+  - {type: semver, pattern: "{{major}}.{{minor}}"}
+  - {type: branch}
+  - {type: sha}
+images:
+  - {name: app, repository: bench/app}
+"""
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The machine's env minus anything that would make the run look like CI."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "CODEBUILD_", "PIPELINE_", "AWS_"))
+    }
+    env.update(GIT_ENV)
+    env.update(extra or {})
+    return env
+
+
+def run(
+    cmd: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stdin: bytes | None = None,
+) -> str:
+    out = subprocess.run(cmd, env=env, cwd=cwd, input=stdin, capture_output=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stderr.decode()[-3000:]}"
+        )
+    return out.stdout.decode()
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", "-C", str(repo), *args], env=clean_env())
+
+
+def big_repo(path: Path, *, commits: int, tags: int) -> Path:
+    """A repository with many commits and tags, written with git fast-import."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    lines: list[str] = []
+    every = commits // tags
+    for i in range(1, commits + 1):
+        lines += [
+            "commit refs/heads/main",
+            f"mark :{i}",
+            f"committer bench <bench@example.invalid> {1_600_000_000 + i} +0000",
+            "data 8",
+            f"c{i:06d}",
+            *([f"from :{i - 1}"] if i > 1 else []),
+            "M 644 inline file.txt",
+            f"data {len(str(i))}",
+            str(i),
+            "",
+        ]
+    for n in range(tags):
+        target = (n + 1) * every
+        lines += [f"reset refs/tags/v{n // 100}.{n % 100}.0", f"from :{target}", ""]
+    data = ("\n".join(lines) + "\n").encode()
+    run(["git", "-C", str(path), "fast-import", "--quiet"], env=clean_env(), stdin=data)
+    git(path, "checkout", "-q", "main")
+    return path
+
+
+def project(path: Path, dockerfiles: dict[str, str]) -> Path:
+    path.mkdir(parents=True)
+    for name, text in dockerfiles.items():
+        (path / name).mkdir()
+        (path / name / "Dockerfile").write_text(text)
+    git(path, "init", "-q", "-b", "main")
+    return path
+
+
+def commit_and_tag(path: Path, tag: str) -> None:
+    (path / ".gitignore").write_text("report.json\npipeline.yaml\n")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "bench")
+    git(path, "tag", tag)
+
+
+def random_file(path: Path, size: int) -> None:
+    with path.open("wb") as out:
+        remaining = size
+        while remaining:
+            chunk = os.urandom(min(remaining, 1 << 20))
+            out.write(chunk)
+            remaining -= len(chunk)
+    subprocess.run(
+        ["git", "-C", str(path.parent.parent), "add", "-A"],
+        check=False,
+        env=clean_env(),
+        capture_output=True,
+    )
+
+
+def cold_runner() -> None:
+    """What a fresh CI runner has: no images but the base, no build cache."""
+    images = run([DOCKER, "images", "--format", "{{.Repository}}:{{.Tag}}"]).split()
+    doomed = [i for i in images if "bench" in i]
+    if doomed:
+        subprocess.run([DOCKER, "rmi", "-f", *doomed], capture_output=True, check=False)
+    subprocess.run([DOCKER, "builder", "prune", "-af"], capture_output=True, check=False)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "docker": run([DOCKER, "version", "--format", "{{.Server.Version}}"]).strip(),
+    }
+
+
+class Box:
+    """The sandbox plus the two ways of publishing images that are compared."""
+
+    def __init__(self, state: Path) -> None:
+        from pipeline.sandbox import Ports, Sandbox
+
+        self.sandbox = Sandbox(state)
+        self.sandbox.up(Ports.free())
+        self.env = self.sandbox.env()
+        self.host = self.env["PIPELINE_REGISTRY_HOST"]
+        self.docker_config = state.parent / "docker-config"
+        self.docker_config.mkdir(exist_ok=True)
+        self._login()
+
+    def __enter__(self) -> Box:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.sandbox.down()
+        shutil.rmtree(self.docker_config, ignore_errors=True)
+
+    def _ecr(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "ecr",
+            region_name=self.env["AWS_REGION"],
+            endpoint_url=self.env["AWS_ENDPOINT_URL"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def _login(self) -> None:
+        import base64
+
+        token = self._ecr().get_authorization_token()["authorizationData"][0]["authorizationToken"]
+        password = base64.b64decode(token).decode().partition(":")[2]
+        run(
+            [
+                DOCKER,
+                "--config",
+                str(self.docker_config),
+                "login",
+                "-u",
+                "AWS",
+                "--password-stdin",
+                self.host,
+            ],
+            stdin=password.encode(),
+        )
+
+    def create_repository(self, name: str) -> None:
+        self._ecr().create_repository(repositoryName=name)
+
+    def raw_script(self, context: Path, repo: str, tags: list[str]) -> None:
+        """What users write by hand: build with every tag, then push every tag."""
+        refs = [f"{self.host}/{repo}:{t}" for t in tags]
+        env = clean_env({"DOCKER_BUILDKIT": "1", "DOCKER_CONFIG": str(self.docker_config)})
+        args = [a for ref in refs for a in ("-t", ref)]
+        run([DOCKER, "build", "-q", *args, str(context)], env=env)
+        for ref in refs:
+            run([DOCKER, "push", ref], env=env)
+
+    def raw_builds(self, project: Path, names: list[str]) -> None:
+        """Build each image one after another, as a simple script does."""
+        env = clean_env({"DOCKER_BUILDKIT": "1"})
+        for name in names:
+            run([DOCKER, "build", "-q", "-t", f"bench-seq/{name}:1", str(project / name)], env=env)
+
+    def pipeline_run(self, project: Path, repos: dict[str, str], only: str = "build,push") -> None:
+        images = "\n".join(
+            f"  - {{name: {name}, repository: {repo}, context: {name}}}"
+            for name, repo in repos.items()
+        )
+        (project / "pipeline.yaml").write_text(
+            "version: 1\n"
+            f'registry: {{type: ecr, account: "{ACCOUNT}", region: us-east-1,'
+            " create_repositories: true}\n"
+            "latest: never\n"
+            "tags: [{type: sha}, {type: semver}]\n"
+            f"images:\n{images}\n"
+        )
+        env = clean_env(self.env)
+        run(
+            [
+                PY,
+                "-m",
+                "pipeline",
+                "-q",
+                "-f",
+                str(project / "pipeline.yaml"),
+                "run",
+                "--only",
+                only,
+            ],
+            env=env,
+            cwd=project,
+        )
