@@ -19,7 +19,8 @@ def fake_docker(folder: Path, *, version: str, buildx: bool, build: str = "") ->
     script.write_text(
         "#!/bin/sh\n"
         f'if [ "$1" = version ]; then echo {version}; exit 0; fi\n'
-        f'if [ "$1" = buildx ] && [ "$2" = version ]; then {"echo buildx v0.12.0; exit 0" if buildx else "exit 1"}; fi\n'
+        'if [ "$1" = buildx ] && [ "$2" = version ]; then '
+        f"{'echo buildx v0.12.0; exit 0' if buildx else 'exit 1'}; fi\n"
         f"{build}\n"
         "exit 3\n"
     )
@@ -121,7 +122,8 @@ def test_cli_build_failure_carries_the_builders_message(tmp_path: Path) -> None:
         tmp_path / "bin",
         version="20.10.24",
         buildx=False,
-        build='if [ "$1" = build ]; then echo "#5 RUN false"; echo "ERROR: executor failed running [/bin/sh -c false]: exit code: 1"; exit 1; fi',
+        build='if [ "$1" = build ]; then echo "#5 RUN false";'
+        ' echo "ERROR: executor failed running [/bin/sh -c false]: exit code: 1"; exit 1; fi',
     )
     builder = builders.CliBuilder(builders.Found("buildkit", str(script), "20.10"), {})
     with pytest.raises(BuildError, match="executor failed running"):

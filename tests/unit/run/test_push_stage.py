@@ -93,7 +93,7 @@ def test_permanent_failure_fails_at_once() -> None:
 
 
 def test_missing_local_image_fails_at_once() -> None:
-    pusher, engine, sleeps = make(FakeRegistry())
+    pusher, _, sleeps = make(FakeRegistry())
     with pytest.raises(PushError, match="does not exist locally"):
         pusher.publish(IMG, PATH)
     assert sleeps == []
@@ -124,7 +124,7 @@ def test_immutable_repo_holding_another_image_is_a_clear_error() -> None:
     pusher, engine, _ = make(registry)
     engine.local[f"{IMAGE}:sha-abc1234"] = "sha256:cfg-new"
     registry.store(PATH, "sha-abc1234", manifest_for("sha256:cfg-old"))
-    with pytest.raises(PushError, match="immutable.*different image"):
+    with pytest.raises(PushError, match=r"immutable.*different image"):
         pusher.publish(IMG, PATH)
 
 
