@@ -16,7 +16,7 @@ def test_importing_the_cli_loads_nothing_heavy() -> None:
     code = (
         "import json, sys; import pipeline.sandbox.cli; "
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('moto', 'boto3', 'botocore', 'docker', 'bcrypt', 'werkzeug', 'http', 'subprocess'))))"
+        "('moto', 'boto3', 'botocore', 'docker', 'bcrypt', 'werkzeug', 'requests'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, text=True)
     assert json.loads(out.stdout) == []
