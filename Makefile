@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: venv services lint unit integration test demo bench schema clean
+.PHONY: venv services lint unit integration test compat demo bench schema clean
 
 $(STAMP): pyproject.toml
 	scripts/venv.sh $(VENV)
@@ -33,6 +33,10 @@ integration: services
 
 test: lint services
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# The unit tests under the oldest Python we support, when the machine has it.
+compat:
+	scripts/compat.sh
 
 demo: services
 	scripts/demo.sh
