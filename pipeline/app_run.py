@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import time
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -35,12 +35,18 @@ def services(
     plan: Plan, env: Mapping[str, str], *, dry_run: bool
 ) -> tuple[runner.Services, Engine]:
     engine = Engine()
+    made: list[Builder] = []
+    stop = threading.Event()  # set on Ctrl-C: retry pauses end at once
+
+    def pause(seconds: float) -> None:
+        stop.wait(seconds)
 
     def make_builder() -> Builder:
         found = builders.choose(env)
         where = f" ({found.cli} {found.version})" if found.cli else ""
         log.LOG.info("builder: %s%s", found.kind, where)
-        return builders.make(found, engine, env)
+        made.append(builders.make(found, engine, env))
+        return made[-1]
 
     def make_pusher() -> Pusher:
         creds = _credentials(plan, env)
@@ -49,10 +55,9 @@ def services(
         if plan.registry.type == "ecr":
             assert plan.registry.region
             retagger = ecr.PutImageRetagger(plan.registry.region, plan.registry.account)
-        pusher = Pusher(
-            engine, registry, retagger, creds, retry.Policy.from_env(), time.sleep, dry_run=dry_run
+        return Pusher(
+            engine, registry, retagger, creds, retry.Policy.from_env(), pause, dry_run=dry_run
         )
-        return pusher
 
     def make_repositories() -> RepositoryAdmin | None:
         reg = plan.registry
@@ -64,8 +69,13 @@ def services(
         return ecr.Repositories(reg.region, reg.account, settings, text, dry_run=dry_run)
 
     def interrupt() -> None:
-        # Closing the engine client ends the push streams the worker threads read.
-        engine.close()
+        # The worker threads must end now: the interpreter waits for them before
+        # it exits. Pushes in flight are hung up (dockerd then cancels them), the
+        # docker build clients are stopped, and retry pauses end.
+        stop.set()
+        engine.cancel()
+        for builder in made:
+            builder.cancel()
 
     return runner.Services(make_builder, make_pusher, make_repositories, interrupt), engine
 

@@ -190,7 +190,9 @@ def _register_extras() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     _register_extras()
     try:
-        cli.main(
+        # Without standalone mode click *returns* the code of a `ctx.exit(code)`
+        # instead of raising it; dropping that value turned failed runs into exit 0.
+        code = cli.main(
             args=list(argv) if argv is not None else None,
             prog_name="pipeline",
             standalone_mode=False,
@@ -215,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as err:
         err.show()
         return int(ExitCode.USAGE)
-    return int(ExitCode.OK)
+    return code if isinstance(code, int) else int(ExitCode.OK)
 
 
 if __name__ == "__main__":

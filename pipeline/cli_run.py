@@ -39,7 +39,7 @@ def run(
     jobs: int | None,
 ) -> None:
     """Build -> push (scan, gate, promote and deploy follow as they land)."""
-    from pipeline import app_run, log
+    from pipeline import app_run
     from pipeline import plan as planning
     from pipeline.errors import ExitCode
     from pipeline.report import text
@@ -47,8 +47,6 @@ def run(
     app, path = _setup(ctx, file_, verbose, quiet)
     stages = planning.select_stages(_csv(only), _csv(skip))
     plan = app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
-    for warning in plan.warnings:
-        log.LOG.warning("%s", warning)
     paths = [Path(report_file)] if report_file else []
     if plan.config.outputs.report:
         paths.append(plan.root / plan.config.outputs.report)

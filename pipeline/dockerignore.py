@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -247,17 +247,19 @@ def load(context_dir: Path, dockerfile: Path) -> Matcher:
     return Matcher.from_lines(read_patterns(text), source)
 
 
-def walk(context_dir: Path, matcher: Matcher) -> Iterator[str]:
+def walk(context_dir: Path, matcher: Matcher, *, prune: Container[str] = ()) -> Iterator[str]:
     """Context-relative posix paths of the non-directories a ``COPY . /dst`` would receive.
 
     Yields regular files, symlinks (never followed) and other special files, sorted
     as full path strings. The Dockerfile and ignore file follow the rules like any
     other file, as the engine's COPY does; see ``sent`` for what the builder reads.
+    Directories named in ``prune`` are left out, at any depth (the engine would
+    send them: this is for callers that know they do not matter).
     """
-    yield from _walk(os.fspath(context_dir), "", matcher)
+    yield from _walk(os.fspath(context_dir), "", matcher, prune)
 
 
-def _walk(root: str, prefix: str, matcher: Matcher) -> Iterator[str]:
+def _walk(root: str, prefix: str, matcher: Matcher, prune: Container[str]) -> Iterator[str]:
     with os.scandir(os.path.join(root, prefix) if prefix else root) as entries:
         names = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
     # Sorting a directory as "name/" yields its subtree exactly where a sort of
@@ -268,8 +270,10 @@ def _walk(root: str, prefix: str, matcher: Matcher) -> Iterator[str]:
         if not is_dir:
             if not matcher.excluded(path):
                 yield path
+        elif name in prune:
+            continue
         elif not matcher.excluded(path) or matcher.may_reinclude_below(path):
-            yield from _walk(root, path + "/", matcher)
+            yield from _walk(root, path + "/", matcher, prune)
 
 
 def sent(context_dir: Path, dockerfile: Path, matcher: Matcher) -> list[str]:

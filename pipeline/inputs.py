@@ -29,6 +29,14 @@ from pipeline import dockerignore
 # digest of the new scheme can never be mistaken for one of the old.
 SCHEME = "pipeline.inputs/v1"
 
+# A clone's own bookkeeping, sent to the builder unless .dockerignore drops it:
+# index stat caches, FETCH_HEAD, reflogs, and refs that change when a release tag
+# is created. It differs between two clones of one commit, so counting it would
+# rebuild every commit on every cold runner, and rebuild it again once tagged
+# (where an IMMUTABLE repository then refuses the sha tag). The commit itself
+# is an input already: the revision label names it.
+_CLONE_STATE = frozenset({".git"})
+
 _CHUNK = 1 << 20  # big enough to keep per-call overhead negligible, small enough for memory
 
 
@@ -51,7 +59,8 @@ def input_digest(
 
     ``dockerfile`` counts by content wherever it lives and even when ignored.
     Context files count as the engine would send them (``dockerignore.walk``): path,
-    executable bit, and content, or the target for a symlink. ``platforms``,
+    executable bit, and content, or the target for a symlink; a clone's
+    ``.git`` directories do not count (see _CLONE_STATE). ``platforms``,
     ``secret_ids`` and ``dependencies`` (the input digests of the images this one
     builds on) are sets: order and repeats do not matter. Secret values are not
     inputs: they must not leak into a digest, and a build reads them at run time.
@@ -73,7 +82,7 @@ def input_digest(
     for dependency in sorted(set(dependencies)):
         _record(digest, "dependency", dependency)
     matcher = dockerignore.load(context_dir, dockerfile)
-    for path in dockerignore.walk(context_dir, matcher):
+    for path in dockerignore.walk(context_dir, matcher, prune=_CLONE_STATE):
         _record_file(digest, context_dir, path)
     return "sha256:" + digest.hexdigest()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import os
+import random
 import re
 import time
 from collections.abc import Callable
@@ -98,11 +99,27 @@ def classify(message: str) -> Kind:
 
 
 class RegistryFailure(Exception):
-    """One failed registry operation, with its class and the registry's words."""
+    """One failed registry operation, with its class and the registry's words.
 
-    def __init__(self, message: str, kind: Kind | None = None) -> None:
+    `progressed`: the attempt got something done before it failed (a layer
+    made it), so the next one has less left to do.
+    """
+
+    def __init__(self, message: str, kind: Kind | None = None, *, progressed: bool = False):
         super().__init__(message)
         self.kind = kind or classify(message)
+        self.progressed = progressed
+
+
+_PROGRESS_ALLOWANCE = 4  # attempts that made progress: at most this many times `attempts`
+
+
+def _accepted(verify: Callable[[], bool]) -> bool:
+    """True unless the registry said no; a check that itself failed proves nothing."""
+    try:
+        return verify()
+    except RegistryFailure as err:
+        return err.kind is not Kind.REAUTH
 
 
 @dataclass(frozen=True)
@@ -126,44 +143,74 @@ def call(
     what: str,
     policy: Policy,
     reauth: Callable[[], None] | None = None,
+    verify: Callable[[], bool] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     log: Callable[[str], None] = lambda _m: None,
 ) -> T:
     """Run `operation`, retrying transient failures with exponential backoff and jitter.
 
-    A rejected or expired credential triggers one `reauth()` and a retry; a
-    second rejection is final. Permanent failures raise at once. `sleep` and
-    `clock` are injected so tests never wait.
+    A rejected or expired credential triggers one `reauth()` and an immediate
+    retry. A second rejection is final unless `verify()` shows the registry
+    accepts our credentials: dockerd sends none when its ping (`GET /v2/`) got
+    a 5xx or a reset instead of the 401 challenge, and the registry's
+    "authentication required" is then a transient failure. Permanent failures
+    raise at once. `sleep` and `clock` are injected so tests never wait.
     """
     import tenacity
 
     reauthed = False
+    immediate = False  # the next attempt uses new credentials: no reason to wait
     started = clock()
+    fruitless = 0  # failed attempts that got nothing done
 
     def should_retry(state: tenacity.RetryCallState) -> bool:
-        nonlocal reauthed
+        nonlocal reauthed, fruitless, immediate
         err = state.outcome.exception() if state.outcome else None
+        immediate = False
         if not isinstance(err, RegistryFailure):
             return False
-        if err.kind is Kind.REAUTH and reauth is not None and not reauthed:
-            reauthed = True
-            log(f"{what}: credentials rejected ({err}); fetching new ones")
-            reauth()
-            return True
+        fruitless += 0 if err.progressed else 1
+        if err.kind is Kind.REAUTH:
+            if reauth is not None and not reauthed:
+                reauthed = immediate = True
+                log(f"{what}: credentials rejected ({err}); fetching new ones")
+                reauth()
+                return True
+            if verify is not None and _accepted(verify):
+                log(f"{what}: {err}, but the registry accepts our credentials; retrying")
+                return True
+            return False
         return err.kind is Kind.TRANSIENT
 
+    def wait(state: tenacity.RetryCallState) -> float:
+        if immediate:
+            return 0.0
+        # Exponential in the attempts that got nowhere, with full jitter: an
+        # attempt that moved a layer does not make the registry look sicker.
+        high = min(policy.max_wait, policy.first_wait * 2 ** max(fruitless - 1, 0))
+        return random.uniform(0.0, high)  # noqa: S311 - jitter, not a secret
+
     def should_stop(state: tenacity.RetryCallState) -> bool:
-        return state.attempt_number >= policy.attempts or clock() - started >= policy.total_seconds
+        # A push of many layers through a flaky link fails many times while it
+        # progresses (each layer that made it is skipped next time, as dockerd
+        # counts attempts per layer): only fruitless attempts use up the budget,
+        # under a hard cap and the time limit.
+        return (
+            fruitless >= policy.attempts
+            or state.attempt_number >= policy.attempts * _PROGRESS_ALLOWANCE
+            or clock() - started >= policy.total_seconds
+        )
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         err = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log(f"{what}: attempt {state.attempt_number} failed ({err}); retrying in {wait:.1f}s")
+        made = "; some layers made it" if getattr(err, "progressed", False) else ""
+        log(f"{what}: attempt {state.attempt_number} failed ({err}{made}); retrying in {wait:.1f}s")
 
     retrying = tenacity.Retrying(
         stop=should_stop,
-        wait=tenacity.wait_random_exponential(multiplier=policy.first_wait, max=policy.max_wait),
+        wait=wait,
         retry=should_retry,
         sleep=sleep,
         before_sleep=before_sleep,
@@ -173,5 +220,6 @@ def call(
         return retrying(operation)
     except RegistryFailure as err:
         if err.kind is Kind.TRANSIENT:
-            raise PushError(f"{what}: gave up after {policy.attempts} attempts: {err}") from None
+            made = retrying.statistics.get("attempt_number", policy.attempts)
+            raise PushError(f"{what}: gave up after {made} attempts: {err}") from None
         raise

@@ -101,6 +101,13 @@ def run(
     report: RunReport,
 ) -> RunReport:
     check_supported(plan)
+    pusher = services.pusher() if "push" in plan.stages else None
+    if pusher is not None:
+        # Credentials first: their ::add-mask:: (GitHub Actions) then precedes
+        # every other line of the run, as amazon-ecr-login's users expect.
+        pusher.credentials.get()
+    for warning in plan.warnings:
+        log.LOG.warning("%s", warning)
     for image in plan.images:
         report.images.append(
             ImageReport(
@@ -115,7 +122,6 @@ def run(
     for image in plan.images:
         report.image(image.name).input_digest = digests[image.name]
 
-    pusher = services.pusher() if "push" in plan.stages else None
     found: dict[str, reuse.Found] = {}
     if pusher is not None:
         _ensure_repositories(plan, services)
@@ -145,7 +151,7 @@ def run(
                 entry.built = not dry_run
                 entry.image_id = outcome.value.image_id or None
             else:
-                entry.error = _why(outcome.error, outcome.blocked_by)
+                _failed(entry, outcome.error, outcome.blocked_by)
         if any(i.error for i in report.images):
             log.LOG.error("build failed; nothing was pushed")
             return report
@@ -193,7 +199,7 @@ def _push_all(
     )
     for name, outcome in outcomes.items():
         if not outcome.ok:
-            report.image(name).error = _why(outcome.error, outcome.blocked_by)
+            _failed(report.image(name), outcome.error, outcome.blocked_by)
 
 
 def _ensure_repositories(plan: Plan, services: Services) -> None:
@@ -211,6 +217,19 @@ def _ensure_repositories(plan: Plan, services: Services) -> None:
         )
     for name in missing:
         admin.create(name)
+
+
+def _failed(entry: ImageReport, error: BaseException | None, blocked_by: str | None) -> None:
+    """Record the failure in the report and say it on stderr, in the builder's own words.
+
+    The summary on stdout repeats it, but stdout is often parsed or hidden:
+    the reason must reach the log a CI user reads.
+    """
+    entry.error = _why(error, blocked_by)
+    named = (
+        entry.error if entry.error.startswith(f"{entry.name}:") else f"{entry.name}: {entry.error}"
+    )
+    log.LOG.error("%s", named)
 
 
 def _why(error: BaseException | None, blocked_by: str | None) -> str:

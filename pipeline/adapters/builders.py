@@ -9,10 +9,14 @@ forces a choice (and fails if the machine cannot honour it).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -101,6 +105,22 @@ class CliBuilder:
         self.env = dict(env)
         if found.kind == "buildkit":
             self.env["DOCKER_BUILDKIT"] = "1"
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[str]] = set()
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Ctrl-C: stop the builds in flight as a terminal would, and start no other.
+
+        A Ctrl-C in a terminal reaches the docker clients too (one process
+        group), but a CI runner or `kill -INT` signals only us.
+        """
+        with self._lock:
+            self._cancelled = True
+            running = list(self._running)
+        for proc in running:
+            with contextlib.suppress(OSError):
+                proc.send_signal(signal.SIGINT)  # the client cancels its build session
 
     def argv(self, request: BuildRequest, iidfile: Path) -> list[str]:
         argv = [self.cli, *(["buildx", "build", "--load"] if self.name == "buildx" else ["build"])]
@@ -130,15 +150,19 @@ class CliBuilder:
         with tempfile.TemporaryDirectory(prefix="pipeline-build-") as tmp:
             iidfile = Path(tmp) / "iid"
             tail: deque[str] = deque(maxlen=25)
-            proc = subprocess.Popen(
-                self.argv(request, iidfile),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                errors="replace",
-                env=self.env,
-            )
+            with self._lock:
+                if self._cancelled:
+                    raise BuildError(f"{request.name}: interrupted")
+                proc = subprocess.Popen(
+                    self.argv(request, iidfile),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    text=True,
+                    errors="replace",
+                    env=self.env,
+                )
+                self._running.add(proc)
             assert proc.stdout is not None
             try:
                 for line in proc.stdout:
@@ -147,6 +171,8 @@ class CliBuilder:
                     on_line(line)
             finally:
                 code = proc.wait()
+                with self._lock:
+                    self._running.discard(proc)
             if code != 0:
                 raise BuildError(f"{request.name}: build failed (exit {code}):\n" + _reason(tail))
             image_id = iidfile.read_text().strip() if iidfile.exists() else ""
@@ -155,10 +181,28 @@ class CliBuilder:
         return BuildResult(image_id)
 
 
+_FAILED_STEP = re.compile(r"^(#\d+) ERROR\b")
+_STEP_LINE = re.compile(r"^(#\d+ |------|\s*> )")
+
+
 def _reason(tail: deque[str]) -> str:
-    """The builder's own message: its ERROR lines if any, else the last lines."""
-    errors = [line for line in tail if "ERROR" in line or "error" in line.lower()]
-    return "\n".join(errors[-8:] or list(tail)[-8:])
+    """The builder's own message, without the progress noise around it.
+
+    BuildKit's plain progress ends with its conclusion (`failed to solve ...`,
+    `executor failed running ...`) after the last step block; the step that
+    failed (`#N ERROR`) carries the command's own output. Both, or failing
+    that the last lines.
+    """
+    lines = list(tail)
+    failed = next((m[1] for m in map(_FAILED_STEP.match, reversed(lines)) if m), None)
+    step = [
+        line
+        for line in lines
+        if failed and line.startswith(failed + " ") and not line.startswith(f"{failed} sha256:")
+    ]
+    last = max((i for i, line in enumerate(lines) if _STEP_LINE.match(line)), default=-1)
+    conclusion = [line for line in lines[last + 1 :] if line.strip()]
+    return "\n".join(step + conclusion or lines[-8:])
 
 
 class ClassicBuilder:
@@ -166,6 +210,12 @@ class ClassicBuilder:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def cancel(self) -> None:
+        """Nothing to stop: docker-py keeps the build's response inside its generator.
+
+        A classic build therefore runs to its end after Ctrl-C; BuildKit builds stop.
+        """
 
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
         return self.engine.classic_build(request, on_line)

@@ -1,20 +1,26 @@
 """The Docker Engine through the Docker SDK: push, inspect, classic builds.
 
-`APIClient.push` never raises on registry failures: they arrive in the
-stream with HTTP 200 (docker-py #3161). Every chunk is read; an `error`
-chunk is a failure, and the digest comes from the `aux` chunk.
+A push never fails at the HTTP level on registry failures: they arrive in
+the stream with HTTP 200 (docker-py #3161). Every chunk is read; an `error`
+chunk is a failure, and the digest comes from the `aux` chunk. Pushes in
+flight can be stopped (`cancel`, on Ctrl-C), and a layer that dockerd would
+retry after a 5-20 s pause fails the push at once, for our retry policy to
+handle (push_stream.py says why).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
 from pipeline.adapters.ports import BuildRequest, BuildResult, Credentials, LineSink
+from pipeline.adapters.push_stream import PushStream
 from pipeline.errors import BuildError, StageError
 from pipeline.retry import Kind, RegistryFailure
 
 _QUIET_STATUS = {"Pushing", "Preparing", "Waiting", "Downloading", "Extracting"}
+_LAYER_RETRY = re.compile(r"^Retrying in (\d+) seconds?$")
 
 
 def connect() -> Any:
@@ -38,6 +44,8 @@ class Engine:
     def __init__(self, client: Any | None = None) -> None:
         self._client = client
         self._lock = threading.Lock()
+        self._pushes: set[PushStream] = set()
+        self._cancelled = False
 
     @property
     def client(self) -> Any:
@@ -58,32 +66,37 @@ class Engine:
     def push(
         self, repository: str, tag: str, credentials: Credentials | None, on_line: LineSink
     ) -> str:
-        from docker.errors import APIError, DockerException
-
         if not tag:  # an empty tag would push every local tag of the repository
             raise ValueError("push needs an explicit tag")
         auth = credentials.auth_config() if credentials else None
+        stream = PushStream.open(self._live_client().api, repository, tag, auth)
+        with self._lock:
+            self._pushes.add(stream)
         digest = None
+        progressed = False
         try:
-            for chunk in self.client.api.push(
-                repository, tag=tag, stream=True, decode=True, auth_config=auth
-            ):
+            if self._cancelled:  # cancelled while this push was being opened
+                raise RegistryFailure(f"{stream.what}: interrupted", Kind.FATAL)
+            for chunk in stream:
+                progressed = progressed or _layer_done(chunk)
                 digest = _read_chunk(chunk, on_line) or digest
-        except APIError as err:
-            raise RegistryFailure(
-                f"docker push {repository}:{tag}: {err.explanation or err}"
-            ) from None
-        except DockerException as err:
-            raise RegistryFailure(
-                f"docker push {repository}:{tag}: {err}", Kind.TRANSIENT
-            ) from None
-        except OSError as err:  # the engine connection dropped mid-stream
-            raise RegistryFailure(
-                f"docker push {repository}:{tag}: {err}", Kind.TRANSIENT
-            ) from None
+        except RegistryFailure as err:
+            if self._cancelled:
+                raise RegistryFailure(f"{stream.what}: interrupted", Kind.FATAL) from None
+            err.progressed = progressed  # a retry will skip the layers that made it
+            raise
+        finally:
+            with self._lock:
+                self._pushes.discard(stream)
+            stream.close()
         if not digest:
-            raise RegistryFailure(f"docker push {repository}:{tag}: the engine reported no digest")
+            raise RegistryFailure(f"{stream.what}: the engine reported no digest")
         return digest
+
+    def _live_client(self) -> Any:
+        if self._cancelled:  # a retry after Ctrl-C must not start a new push
+            raise RegistryFailure("interrupted", Kind.FATAL)
+        return self.client
 
     def classic_build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
         """The legacy builder, the only one the SDK speaks (no secrets, one platform)."""
@@ -132,11 +145,24 @@ class Engine:
             raise BuildError(f"{request.name}: {err.explanation or err}") from None
         return BuildResult(image_id)
 
+    def cancel(self) -> None:
+        """Ctrl-C: stop every push in flight (dockerd cancels them) and start no other."""
+        with self._lock:
+            self._cancelled = True
+            pushes = list(self._pushes)
+        for stream in pushes:
+            stream.interrupt()
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+
+def _layer_done(chunk: dict[str, Any]) -> bool:
+    status = str(chunk.get("status") or "")
+    return status == "Pushed" or status.startswith("Mounted from")
 
 
 def _read_chunk(chunk: dict[str, Any], on_line: LineSink) -> str | None:
@@ -147,6 +173,13 @@ def _read_chunk(chunk: dict[str, Any], on_line: LineSink) -> str | None:
     if aux.get("Digest"):
         return str(aux["Digest"])
     status = chunk.get("status")
+    retry = _LAYER_RETRY.match(str(status or ""))
+    if retry:
+        raise RegistryFailure(
+            f"layer {chunk.get('id', '?')} failed to upload (dockerd would wait"
+            f" {retry[1]} s to try it again; the push is retried instead)",
+            Kind.TRANSIENT,
+        )
     if status and status not in _QUIET_STATUS:
         layer = chunk.get("id")
         on_line(f"{layer}: {status}" if layer else str(status))

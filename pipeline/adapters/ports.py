@@ -63,6 +63,10 @@ class Builder(Protocol):
 
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult: ...
 
+    def cancel(self) -> None:
+        """Ctrl-C: stop builds in flight where the builder can; start no new one."""
+        ...
+
 
 @dataclass(frozen=True)
 class Manifest:
@@ -95,6 +99,10 @@ class Registry(Protocol):
         ...
 
     def put_manifest(self, repository: str, tag: str, manifest: Manifest) -> str: ...
+
+    def accepts_credentials(self) -> bool:
+        """Does the registry take our credentials? (`GET /v2/`: 200 yes, 401 no)."""
+        ...
 
 
 class RepositoryAdmin(Protocol):

@@ -81,10 +81,12 @@ class RegistryClient:
     def _request(
         self, method: str, repository: str, path: str, *, push: bool = False, **kwargs: Any
     ) -> Any:
+        scope = f"repository:{repository}:{'pull,push' if push else 'pull'}"
+        return self._call(method, f"{self.base}/{repository}/{path}", scope, repository, **kwargs)
+
+    def _call(self, method: str, url: str, scope: str, repository: str, **kwargs: Any) -> Any:
         import requests
 
-        url = f"{self.base}/{repository}/{path}"
-        scope = f"repository:{repository}:{'pull,push' if push else 'pull'}"
         headers = dict(kwargs.pop("headers", {}))
         for attempt in range(2):
             auth = self._auth_header(scope)
@@ -144,6 +146,12 @@ class RegistryClient:
         return RegistryFailure(f"{what}: {text}", _kind(resp.status_code, text))
 
     # ------------------------------------------------------------------ API
+
+    def accepts_credentials(self) -> bool:
+        resp = self._call("GET", f"{self.base}/", "", "")
+        if resp.status_code in (200, 401):
+            return bool(resp.status_code == 200)
+        raise self._fail("checking the credentials", resp)
 
     def manifest(self, repository: str, reference: str) -> Manifest | None:
         resp = self._request(

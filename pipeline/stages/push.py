@@ -48,11 +48,17 @@ class Pusher:
             what=what,
             policy=self.policy,
             reauth=reauth,
+            verify=self.registry.accepts_credentials,
             sleep=self.sleep,
             log=lambda m: log.LOG.warning("%s", m),
         )
 
     def _fail(self, what: str, err: retry.RegistryFailure) -> PushError:
+        if err.kind is retry.Kind.REAUTH:  # say which of the registry's 401s this was
+            return PushError(
+                f"{what}: the registry rejects our credentials, also freshly fetched ones"
+                f" ({err}); check the registry credentials and their permissions"
+            )
         return PushError(f"{what}: {err}")
 
     # ------------------------------------------------------------------ steps

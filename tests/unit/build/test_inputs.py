@@ -96,6 +96,20 @@ def test_ignored_files_do_not_count(tree: Path) -> None:
     assert digest(tree) == before
 
 
+def test_a_clones_git_state_does_not_count(tree: Path) -> None:
+    """Two clones of one commit, or one clone before and after `git tag`, agree."""
+    before = digest(tree)
+    (tree / ".git" / "refs" / "tags").mkdir(parents=True)
+    (tree / ".git" / "refs" / "tags" / "v1.2.3").write_text("0" * 40 + "\n")
+    (tree / ".git" / "index").write_bytes(b"DIRC stat cache")
+    (tree / "src" / "vendored" / ".git").mkdir(parents=True)  # a nested repository
+    (tree / "src" / "vendored" / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    assert digest(tree) == before
+    (tree / ".github").mkdir()  # only .git itself is left out
+    (tree / ".github" / "ci.yml").write_text("on: push\n")
+    assert digest(tree) != before
+
+
 def test_an_ignored_dockerfile_still_counts(tree: Path) -> None:
     (tree / ".dockerignore").write_text("*.md\nDockerfile\n")
     before = digest(tree)

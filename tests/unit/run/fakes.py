@@ -33,6 +33,7 @@ class FakeRegistry:
         self.by_digest: dict[str, Manifest] = {}
         self.immutable = immutable
         self.reads = 0
+        self.credentials_ok = True
 
     def store(self, repository: str, tag: str, manifest: Manifest) -> None:
         self.tags[(repository, tag)] = manifest
@@ -61,6 +62,9 @@ class FakeRegistry:
 
     def tag(self, repository: str, tag: str, manifest: Manifest) -> None:
         self.put_manifest(repository, tag, manifest)
+
+    def accepts_credentials(self) -> bool:
+        return self.credentials_ok
 
 
 class FakeEngine:

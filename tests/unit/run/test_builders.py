@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,44 @@ def test_several_platforms_need_buildx(tmp_path: Path) -> None:
     )
     with pytest.raises(BuildError, match="several platforms need docker buildx"):
         builder.build(req, lambda _l: None)
+
+
+# BuildKit's plain progress, as the docker 20.10 client prints it (captured here).
+_FAILED_RUN = """\
+#4 [2/3] RUN echo ok
+#4 sha256:b922d35091ce9f156d2439eb276ce1847e69eff516d85d21f9a6afc6c812808c
+#4 0.138 ok
+#4 DONE 0.1s
+
+#5 [3/3] RUN echo the step that fails >&2 && exit 3
+#5 sha256:17fa4cd56f778e4498b30c87918ece2e8018bab40b18ad03cb649ad605be86d2
+#5 0.143 the step that fails
+#5 ERROR: executor failed running [/bin/sh -c echo the step that fails >&2 && exit 3]: exit code: 3
+------
+ > [3/3] RUN echo the step that fails >&2 && exit 3:
+------
+executor failed running [/bin/sh -c echo the step that fails >&2 && exit 3]: exit code: 3"""
+_MISSING_TARGET = """\
+#2 [internal] load .dockerignore
+#2 sha256:727f8f38e8c3bdcc587ca8dda76144bffacf0a6b7bb4f75011507f3490fcba83
+#2 transferring context: 2B done
+#2 DONE 0.0s
+failed to solve with frontend dockerfile.v0: failed to create LLB definition: target stage nope \
+could not be found"""
+
+
+def test_failure_reason_is_the_failed_step_and_the_conclusion() -> None:
+    reason = builders._reason(deque(_FAILED_RUN.splitlines()))
+    assert reason.splitlines() == [
+        "#5 [3/3] RUN echo the step that fails >&2 && exit 3",
+        "#5 0.143 the step that fails",
+        "#5 ERROR: executor failed running [/bin/sh -c echo the step that fails >&2 && exit 3]:"
+        " exit code: 3",
+        "executor failed running [/bin/sh -c echo the step that fails >&2 && exit 3]: exit code: 3",
+    ]
+
+
+def test_failure_reason_without_a_failed_step_is_the_conclusion() -> None:
+    reason = builders._reason(deque(_MISSING_TARGET.splitlines()))
+    assert reason == _MISSING_TARGET.splitlines()[-1]
+    assert builders._reason(deque(["one", "two"])) == "one\ntwo"

@@ -118,11 +118,71 @@ def test_second_rejection_after_reauth_is_final() -> None:
     assert refreshed == [1]
 
 
+def test_the_retry_after_reauth_does_not_wait() -> None:
+    time = FakeTime()
+    op = Script(RegistryFailure("authorization token has expired"))
+    assert _call(op, time, reauth=lambda: None) == "ok"
+    assert time.sleeps == [0.0]
+
+
+def test_second_rejection_is_retried_while_the_registry_accepts_our_credentials() -> None:
+    """dockerd sends no credentials when its ping met a 503: not a credential problem."""
+    checks: list[int] = []
+
+    def verify() -> bool:
+        checks.append(1)
+        return True
+
+    time = FakeTime()
+    op = Script(*[RegistryFailure("unauthorized: authentication required") for _ in range(3)])
+    assert _call(op, time, reauth=lambda: None, verify=verify) == "ok"
+    assert op.calls == 4
+    assert checks == [1, 1]
+    assert time.sleeps[0] == 0.0  # right after the re-auth; then the usual backoff
+    assert all(0 <= s <= 2.0 for s in time.sleeps[1:])
+
+
+def test_second_rejection_is_final_when_the_registry_refuses_our_credentials() -> None:
+    time = FakeTime()
+    op = Script(RegistryFailure("unauthorized"), RegistryFailure("unauthorized"))
+    with pytest.raises(RegistryFailure) as err:
+        _call(op, time, reauth=lambda: None, verify=lambda: False)
+    assert err.value.kind is Kind.REAUTH
+    assert op.calls == 2
+    assert time.sleeps == [0.0]
+
+
+def test_a_credential_check_that_fails_transiently_proves_nothing() -> None:
+    def verify() -> bool:
+        raise RegistryFailure("503 Service Unavailable")
+
+    op = Script(RegistryFailure("unauthorized"), RegistryFailure("unauthorized"))
+    assert _call(op, FakeTime(), reauth=lambda: None, verify=verify) == "ok"
+
+
 def test_attempts_are_bounded() -> None:
     op = Script(*[RegistryFailure("503") for _ in range(10)])
     with pytest.raises(PushError, match="gave up after 5 attempts"):
         _call(op, FakeTime())
     assert op.calls == 5
+
+
+def test_attempts_that_made_progress_do_not_use_up_the_budget() -> None:
+    """A push whose layers make it one by one, failing each time, still gets there."""
+    time = FakeTime()
+    progress = [RegistryFailure("connection reset", progressed=True) for _ in range(5)]
+    op = Script(*progress, RegistryFailure("503"), RegistryFailure("503"))
+    policy = retry.Policy(attempts=3, total_seconds=100)
+    assert _call(op, time, policy=policy) == "ok"
+    assert op.calls == 8
+    assert all(s <= 0.5 for s in time.sleeps[:5])  # no growing backoff while progressing
+
+
+def test_progress_is_capped_too() -> None:
+    op = Script(*[RegistryFailure("connection reset", progressed=True) for _ in range(20)])
+    with pytest.raises(PushError, match="gave up after 8 attempts"):
+        _call(op, FakeTime(), policy=retry.Policy(attempts=2, total_seconds=100))
+    assert op.calls == 8
 
 
 def test_total_time_is_bounded() -> None:
