@@ -124,7 +124,7 @@ def _accepted(verify: Callable[[], bool]) -> bool:
 
 @dataclass(frozen=True)
 class Policy:
-    attempts: int = 12
+    attempts: int = 20
     total_seconds: float = 600.0
     first_wait: float = 0.5
     max_wait: float = 8.0
