@@ -92,6 +92,7 @@ def run(
     report = RunReport(stages=list(plan.stages), dry_run=dry_run)
     svc, engine = services(plan, env, dry_run=dry_run)
     workers = jobs or int(env.get("PIPELINE_JOBS", "4"))
+    runner.warn_reports_in_contexts(plan, report_paths)
     try:
         runner.run(plan, svc, env=env, jobs=workers, dry_run=dry_run, report=report)
     except KeyboardInterrupt:

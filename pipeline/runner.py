@@ -240,6 +240,26 @@ def _why(error: BaseException | None, blocked_by: str | None) -> str:
     return log.redact(f"{type(error).__name__}: {error}")
 
 
+def warn_reports_in_contexts(plan: Plan, paths: list[Path]) -> None:
+    """A report written inside a build context changes that image's inputs on the next run."""
+    from pipeline import dockerignore
+
+    for image in plan.images:
+        for path in paths:
+            try:
+                inside = path.resolve().relative_to(image.context_dir).as_posix()
+                matcher = dockerignore.load(image.context_dir, image.dockerfile)
+            except (ValueError, OSError):
+                continue
+            if not matcher.excluded(inside):
+                log.LOG.warning(
+                    "the report %s is inside the build context of %s and not in its"
+                    " .dockerignore: the next run will see changed inputs and rebuild",
+                    path,
+                    image.name,
+                )
+
+
 def write_reports(report: RunReport, paths: list[Path]) -> None:
     from pipeline.report.run_report import write
 
