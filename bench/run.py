@@ -63,25 +63,51 @@ def bench_tags(work: Path) -> dict[str, object]:
 
 
 def bench_first(work: Path, box: support.Box) -> dict[str, object]:
+    """Both sides build and upload 150 MB the registry has never seen.
+
+    The raw script is timed with and without its registry login (every CI job
+    logs in; `pipeline run` fetches its token inside the timed run). Each
+    measurement gets its own random blob: with the same content, whoever ran
+    second would find the layer already in the registry. The order of the
+    two alternates from round to round.
+    """
     project = support.project(work / "first", {"big": "FROM local/busybox:1\nCOPY blob /blob\n"})
-    support.random_file(project / "big" / "blob", 150 * 1024 * 1024)
-    support.commit_and_tag(project, "v1.0.0")
-    ratios, raws, ours = [], [], []
-    for _ in range(3):
+    support.commit_and_tag(project, "v1.0.0", ignore=["big/blob"])
+    logins, raws, ours = [], [], []
+    for round_ in range(6):
         suffix = uuid.uuid4().hex[:6]
         raw_repo, our_repo = f"bench/raw-{suffix}", f"bench/ours-{suffix}"
         box.create_repository(raw_repo)
-        support.cold_runner()
-        raw = timed(lambda r=raw_repo: box.raw_script(project / "big", r, ["sha-x", "1.0.0"]))  # type: ignore[misc]
-        support.cold_runner()
-        ours_s = timed(lambda r=our_repo: box.pipeline_run(project, {"big": r}))  # type: ignore[misc]
-        raws.append(raw)
+
+        def raw(r: str = raw_repo) -> tuple[float, float]:
+            support.random_file(project / "big" / "blob", 150 * 1024 * 1024)
+            support.cold_runner()
+            login = timed(box.raw_login)
+            build_push = timed(lambda: box.raw_script(project / "big", r, ["sha-x", "1.0.0"]))
+            return login, build_push
+
+        def mine(r: str = our_repo) -> float:
+            support.random_file(project / "big" / "blob", 150 * 1024 * 1024)
+            support.cold_runner()
+            return timed(lambda: box.pipeline_run(project, {"big": r}))
+
+        if round_ % 2:
+            ours_s = mine()
+            login_s, raw_s = raw()
+        else:
+            login_s, raw_s = raw()
+            ours_s = mine()
+        logins.append(login_s)
+        raws.append(raw_s)
         ours.append(ours_s)
-        ratios.append(ours_s / raw)
+    whole = [o / (r + lg) for o, r, lg in zip(ours, raws, logins, strict=True)]
+    build_push = [o / r for o, r in zip(ours, raws, strict=True)]
     return {
-        "raw_s": [round(x, 2) for x in raws],
+        "raw_login_s": [round(x, 2) for x in logins],
+        "raw_build_push_s": [round(x, 2) for x in raws],
         "pipeline_s": [round(x, 2) for x in ours],
-        "median_ratio": round(statistics.median(ratios), 3),
+        "median_ratio_vs_login_build_push": round(statistics.median(whole), 3),
+        "median_ratio_vs_build_push_only": round(statistics.median(build_push), 3),
         "target": "<= 1.10",
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Mapping
@@ -12,9 +13,21 @@ from pipeline.adapters import builders, credentials, ecr
 from pipeline.adapters.docker_engine import Engine
 from pipeline.adapters.ports import Builder, CredentialSource, RepositoryAdmin, Retagger
 from pipeline.adapters.registry_http import RegistryClient
+from pipeline.errors import PipelineError
 from pipeline.plan import Plan
 from pipeline.report.run_report import RunReport
 from pipeline.stages.push import Pusher
+
+
+def preload() -> None:
+    """Import the AWS SDK while the config and git are read (git runs in its own
+    process, so the interpreter is free meanwhile); a run needs it soon after."""
+
+    def load() -> None:
+        with contextlib.suppress(ImportError):
+            import boto3  # noqa: F401
+
+    threading.Thread(target=load, name="preload", daemon=True).start()
 
 
 def _credentials(plan: Plan, env: Mapping[str, str]) -> CredentialSource:
@@ -43,8 +56,6 @@ def services(
 
     def make_builder() -> Builder:
         found = builders.choose(env)
-        where = f" ({found.cli} {found.version})" if found.cli else ""
-        log.LOG.info("builder: %s%s", found.kind, where)
         made.append(builders.make(found, engine, env))
         return made[-1]
 
@@ -77,7 +88,20 @@ def services(
         for builder in made:
             builder.cancel()
 
-    return runner.Services(make_builder, make_pusher, make_repositories, interrupt), engine
+    def warm_up_push() -> None:
+        # Importing the Docker SDK and connecting cost a few tenths of a second;
+        # a build runs in another process, so this thread has the interpreter
+        # to itself meanwhile. Errors surface again when the push connects.
+        def connect() -> None:
+            with contextlib.suppress(Exception):
+                _ = engine.client
+
+        threading.Thread(target=connect, name="warm-up", daemon=True).start()
+
+    made_services = runner.Services(
+        make_builder, make_pusher, make_repositories, interrupt, warm_up_push
+    )
+    return made_services, engine
 
 
 def run(
@@ -92,11 +116,16 @@ def run(
     report = RunReport(stages=list(plan.stages), dry_run=dry_run)
     svc, engine = services(plan, env, dry_run=dry_run)
     workers = jobs or int(env.get("PIPELINE_JOBS", "4"))
-    runner.warn_reports_in_contexts(plan, report_paths)
+    warnings = runner.report_warnings(plan, report_paths)
     try:
-        runner.run(plan, svc, env=env, jobs=workers, dry_run=dry_run, report=report)
+        runner.run(
+            plan, svc, env=env, jobs=workers, dry_run=dry_run, report=report, warnings=warnings
+        )
     except KeyboardInterrupt:
         report.interrupted = True
+        raise
+    except PipelineError as err:
+        report.error = log.redact(str(err))
         raise
     finally:
         engine.close()

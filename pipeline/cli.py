@@ -7,6 +7,8 @@ commands so that `pipeline --help` stays fast.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -220,5 +222,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code if isinstance(code, int) else int(ExitCode.OK)
 
 
+def entry() -> None:
+    """The console command: `main`, then a quick exit.
+
+    Finalising an interpreter that has loaded boto3 and the Docker SDK takes
+    about 0.15 s, a tenth of the overhead a run has over the raw docker
+    commands. Nothing is left to clean up by then (reports are written and
+    closed, pools shut down), so flush what was printed and leave. After an
+    interruption, worker threads may still be tidying up: then exit normally.
+    """
+    code = main()
+    if code == ExitCode.INTERRUPTED:
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

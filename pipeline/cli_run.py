@@ -46,6 +46,7 @@ def run(
 
     app, path = _setup(ctx, file_, verbose, quiet)
     stages = planning.select_stages(_csv(only), _csv(skip))
+    app_run.preload()
     plan = app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
     paths = [Path(report_file)] if report_file else []
     if plan.config.outputs.report:

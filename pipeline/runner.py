@@ -7,12 +7,21 @@ implemented, and until then a run that asks for them is refused up front
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import concurrent.futures as cf
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pipeline import inputs, log
-from pipeline.adapters.ports import Builder, BuildRequest, RepositoryAdmin
+from pipeline import inputs, log, parallel
+from pipeline.adapters.ports import (
+    Builder,
+    BuildRequest,
+    BuildResult,
+    RepositoryAdmin,
+    SecretSource,
+)
 from pipeline.errors import PipelineError, StageError, UsageError
 from pipeline.plan import ImagePlan, Plan
 from pipeline.report.run_report import ImageReport, RunReport
@@ -32,6 +41,8 @@ class Services:
     pusher: Callable[[], Pusher]
     repositories: Callable[[], RepositoryAdmin | None]
     on_interrupt: Callable[[], None]
+    #: get the push side ready (engine connection) in the background
+    warm_up_push: Callable[[], None] = lambda: None
 
 
 def check_supported(plan: Plan) -> None:
@@ -99,15 +110,11 @@ def run(
     jobs: int,
     dry_run: bool,
     report: RunReport,
+    warnings: list[str] | None = None,
 ) -> RunReport:
     check_supported(plan)
-    pusher = services.pusher() if "push" in plan.stages else None
-    if pusher is not None:
-        # Credentials first: their ::add-mask:: (GitHub Actions) then precedes
-        # every other line of the run, as amazon-ecr-login's users expect.
-        pusher.credentials.get()
-    for warning in plan.warnings:
-        log.LOG.warning("%s", warning)
+    # A missing secret is a usage error: found before anything is created.
+    secrets = {i.name: build_stage.secrets_for(i, plan.root, env) for i in plan.images}
     for image in plan.images:
         report.images.append(
             ImageReport(
@@ -117,48 +124,177 @@ def run(
                 pending_tags=list(image.tags.mutable),
             )
         )
-    secrets = {i.name: build_stage.secrets_for(i, plan.root, env) for i in plan.images}
-    digests = input_digests(plan)
-    for image in plan.images:
-        report.image(image.name).input_digest = digests[image.name]
-
-    found: dict[str, reuse.Found] = {}
-    if pusher is not None:
-        _ensure_repositories(plan, services)
-        for image in plan.images:
-            digest = digests[image.name]
-            hit = _lookup(plan, pusher, image, digest) if digest else None
-            if hit is not None:
-                found[image.name] = hit
-
-    to_build = [i for i in plan.images if i.name not in found] if "build" in plan.stages else []
-    if to_build:
-        builder = services.builder()
-        requests: dict[str, BuildRequest] = {
-            i.name: build_stage.request_for(i, digests[i.name], secrets[i.name]) for i in to_build
-        }
-        outcomes = build_stage.run(
-            to_build,
-            requests,
-            builder,
-            workers=jobs,
-            dry_run=dry_run,
-            on_interrupt=services.on_interrupt,
-        )
-        for name, outcome in outcomes.items():
-            entry = report.image(name)
-            if outcome.ok and outcome.value is not None:
-                entry.built = not dry_run
-                entry.image_id = outcome.value.image_id or None
-            else:
-                _failed(entry, outcome.error, outcome.blocked_by)
-        if any(i.error for i in report.images):
+    early_pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-build")
+    try:
+        ready = _prepare(plan, services, secrets, jobs, dry_run, report, warnings or [], early_pool)
+        if not _build(plan, services, ready, jobs, dry_run, report):
             log.LOG.error("build failed; nothing was pushed")
             return report
+        if ready.pusher is not None:
+            _push_all(plan, ready.pusher, ready.found, report, jobs, services)
+        return report
+    except KeyboardInterrupt:
+        services.on_interrupt()  # builds and pushes run in worker threads: stop them
+        raise
+    finally:
+        early_pool.shutdown(wait=False)
 
-    if pusher is not None:
-        _push_all(plan, pusher, found, report, jobs, services)
-    return report
+
+@dataclass
+class _Ready:
+    """What the run knows once it has prepared, and the build it may have started."""
+
+    requests: dict[str, BuildRequest]
+    builder: Builder | None
+    pusher: Pusher | None
+    found: dict[str, reuse.Found]
+    early: cf.Future[dict[str, parallel.Outcome[BuildResult | None]]] | None
+
+
+def _prepare(
+    plan: Plan,
+    services: Services,
+    secrets: dict[str, tuple[SecretSource, ...]],
+    jobs: int,
+    dry_run: bool,
+    report: RunReport,
+    warnings: list[str],
+    early_pool: cf.ThreadPoolExecutor,
+) -> _Ready:
+    # Hashing the build contexts and finding the builder come first, at once:
+    # a build can start as soon as both are known. Credentials (boto3, the
+    # network) and the registry's answers arrive while it runs, so a first
+    # run costs hardly more than the raw commands on a machine with few cores.
+    with cf.ThreadPoolExecutor(max_workers=3, thread_name_prefix="prepare") as prepare:
+        digests_job = prepare.submit(input_digests, plan)
+        building = "build" in plan.stages
+        builder_job = prepare.submit(services.builder) if building else None
+        digests = digests_job.result()
+        pusher_job = prepare.submit(_signed_in, services) if "push" in plan.stages else None
+        for image in plan.images:
+            report.image(image.name).input_digest = digests[image.name]
+        requests = {
+            i.name: build_stage.request_for(i, digests[i.name], secrets[i.name])
+            for i in plan.images
+        }
+        builder = builder_job.result() if builder_job is not None else None
+        gates: dict[str, build_stage.Gate] = {}
+        early = None
+        if builder and "push" in plan.stages and not dry_run and _stoppable(builder):
+            # Build while the registry is asked whether that is needed at all;
+            # output is held until the answer, and unneeded builds are stopped.
+            gates = {i.name: build_stage.Gate() for i in plan.images}
+            services.warm_up_push()  # while the builder works in its own process
+            early = early_pool.submit(
+                build_stage.run,
+                plan.images,
+                requests,
+                builder,
+                workers=jobs,
+                on_interrupt=services.on_interrupt,
+                gates=gates,
+            )
+        found: dict[str, reuse.Found] = {}
+        try:
+            # Nothing is printed before the credentials are in: their ::add-mask::
+            # (GitHub Actions) precedes every other line, as amazon-ecr-login's
+            # users expect (the early build's output is held until later).
+            pusher = pusher_job.result() if pusher_job is not None else None
+            repos_job = prepare.submit(_ensure_repositories, plan, services) if pusher else None
+            for warning in [*plan.warnings, *warnings]:
+                log.LOG.warning("%s", warning)
+            created = repos_job.result() if repos_job is not None else set()
+            if pusher is not None:
+                found = _published(plan, pusher, digests, created)
+        finally:
+            if builder is not None and gates:
+                # on failure, nothing was decided: every early build stops
+                _decide(builder, gates, found, sys.exc_info()[0])
+    return _Ready(requests, builder, pusher, found, early)
+
+
+def _build(
+    plan: Plan, services: Services, ready: _Ready, jobs: int, dry_run: bool, report: RunReport
+) -> bool:
+    """The build stage; False when a wanted build failed."""
+    if ready.early is not None:
+        # Also when every image was reused: its stopped builds end here, not after us.
+        return _record_builds(report, ready.early.result(), ready.found, dry_run)
+    to_build = [i for i in plan.images if i.name not in ready.found]
+    if "build" not in plan.stages or not to_build or ready.builder is None:
+        return True
+    if ready.pusher is not None:
+        services.warm_up_push()  # while the builder works in its own process
+    log.LOG.info("builder: %s", ready.builder.description)
+    outcomes = build_stage.run(
+        to_build,
+        ready.requests,
+        ready.builder,
+        workers=jobs,
+        dry_run=dry_run,
+        on_interrupt=services.on_interrupt,
+    )
+    return _record_builds(report, outcomes, ready.found, dry_run)
+
+
+def _stoppable(builder: Builder) -> bool:
+    return callable(getattr(builder, "stop", None))
+
+
+def _decide(
+    builder: Builder,
+    gates: dict[str, build_stage.Gate],
+    found: Mapping[str, Any],
+    failure: type[BaseException] | None,
+) -> None:
+    """Let the wanted early builds go on; stop the others (published, or the run failed)."""
+    wanted = [] if failure is not None else [name for name in gates if name not in found]
+    if wanted:
+        log.LOG.info("builder: %s", builder.description)
+    for name, gate in gates.items():
+        if name in wanted:
+            gate.open()
+        else:
+            gate.close()
+            builder.stop(name)  # type: ignore[attr-defined]
+
+
+def _published(
+    plan: Plan, pusher: Pusher, digests: dict[str, str | None], created: set[str]
+) -> dict[str, reuse.Found]:
+    found: dict[str, reuse.Found] = {}
+    for image in plan.images:
+        digest = digests[image.name]
+        fresh = image.repository in created  # created just now: empty
+        hit = _lookup(plan, pusher, image, digest) if digest and not fresh else None
+        if hit is not None:
+            found[image.name] = hit
+    return found
+
+
+def _record_builds(
+    report: RunReport,
+    outcomes: dict[str, parallel.Outcome[BuildResult | None]],
+    found: dict[str, reuse.Found],
+    dry_run: bool,
+) -> bool:
+    """Put build results in the report; False when a wanted build failed."""
+    for name, outcome in outcomes.items():
+        if name in found:
+            continue  # reused: its early build, if any, was stopped
+        entry = report.image(name)
+        if outcome.ok and outcome.value is not None:
+            entry.built = not dry_run
+            entry.image_id = outcome.value.image_id or None
+        else:
+            _failed(entry, outcome.error, outcome.blocked_by)
+    return not any(i.error for i in report.images)
+
+
+def _signed_in(services: Services) -> Pusher:
+    pusher = services.pusher()
+    pusher.credentials.get()
+    return pusher
 
 
 def _lookup(plan: Plan, pusher: Pusher, image: ImagePlan, digest: str) -> reuse.Found | None:
@@ -178,8 +314,6 @@ def _push_all(
     jobs: int,
     services: Services,
 ) -> None:
-    from pipeline import parallel
-
     def job(name: str) -> None:
         image = plan.image(name)
         entry = report.image(name)
@@ -202,14 +336,15 @@ def _push_all(
             _failed(report.image(name), outcome.error, outcome.blocked_by)
 
 
-def _ensure_repositories(plan: Plan, services: Services) -> None:
+def _ensure_repositories(plan: Plan, services: Services) -> set[str]:
+    """The repositories this run created (empty, so nothing in them can be reused)."""
     admin = services.repositories()
     if admin is None:
-        return
+        return set()
     names = sorted({i.repository for i in plan.images})
     missing = admin.missing(names)
     if not missing:
-        return
+        return set()
     if not plan.config.registry.create_repositories:
         raise StageError(
             f"ECR repositories missing: {', '.join(missing)}; create them, or set"
@@ -217,6 +352,7 @@ def _ensure_repositories(plan: Plan, services: Services) -> None:
         )
     for name in missing:
         admin.create(name)
+    return set(missing)
 
 
 def _failed(entry: ImageReport, error: BaseException | None, blocked_by: str | None) -> None:
@@ -240,10 +376,11 @@ def _why(error: BaseException | None, blocked_by: str | None) -> str:
     return log.redact(f"{type(error).__name__}: {error}")
 
 
-def warn_reports_in_contexts(plan: Plan, paths: list[Path]) -> None:
+def report_warnings(plan: Plan, paths: list[Path]) -> list[str]:
     """A report written inside a build context changes that image's inputs on the next run."""
     from pipeline import dockerignore
 
+    out: list[str] = []
     for image in plan.images:
         for path in paths:
             try:
@@ -252,12 +389,11 @@ def warn_reports_in_contexts(plan: Plan, paths: list[Path]) -> None:
             except (ValueError, OSError):
                 continue
             if not matcher.excluded(inside):
-                log.LOG.warning(
-                    "the report %s is inside the build context of %s and not in its"
-                    " .dockerignore: the next run will see changed inputs and rebuild",
-                    path,
-                    image.name,
+                out.append(
+                    f"the report {path} is inside the build context of {image.name} and not"
+                    " in its .dockerignore: the next run will see changed inputs and rebuild"
                 )
+    return out
 
 
 def write_reports(report: RunReport, paths: list[Path]) -> None:

@@ -9,6 +9,7 @@ forces a choice (and fails if the machine cannot honour it).
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
 import os
 import re
@@ -17,6 +18,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -61,17 +63,30 @@ def _clients(env: Mapping[str, str]) -> list[str]:
     return found
 
 
+def _client_version(cli: str, env: Mapping[str, str]) -> str | None:
+    """`Docker version 20.10.24+dfsg1, build 297e128` -> `20.10.24+dfsg1` (no daemon call)."""
+    out = _run([cli, "--version"], env)
+    match = re.match(r"Docker version ([^,\s]+)", out or "")
+    return match[1] if match else None
+
+
 def available(env: Mapping[str, str]) -> list[Found]:
-    """Every builder this machine offers, best first."""
-    offers: list[Found] = []
+    """Every builder this machine offers, best first.
+
+    The probes are a few client invocations; they run at once, since a run
+    waits for the answer before its first build.
+    """
     clients = _clients(env)
-    for cli in clients:
-        version = _run([cli, "buildx", "version"], env)
-        if version:
-            offers.append(Found("buildx", cli, version))
+    with cf.ThreadPoolExecutor(max_workers=max(1, 2 * len(clients))) as pool:
+        buildx = [pool.submit(_run, [cli, "buildx", "version"], env) for cli in clients]
+        versions = [pool.submit(_client_version, cli, env) for cli in clients]
+    offers: list[Found] = []
+    for cli, probe in zip(clients, buildx, strict=True):
+        if probe.result():
+            offers.append(Found("buildx", cli, str(probe.result())))
             break
-    for cli in clients:
-        version = _run([cli, "version", "--format", "{{.Client.Version}}"], env)
+    for cli, probe in zip(clients, versions, strict=True):
+        version = probe.result()
         if version and version.split(".")[0].isdigit() and int(version.split(".")[0]) < 23:
             offers.append(Found("buildkit", cli, version))
             break
@@ -101,19 +116,22 @@ class CliBuilder:
     def __init__(self, found: Found, env: Mapping[str, str]) -> None:
         assert found.cli
         self.name = found.kind
+        self.description = f"{found.kind} ({found.cli} {found.version})"
         self.cli = found.cli
         self.env = dict(env)
         if found.kind == "buildkit":
             self.env["DOCKER_BUILDKIT"] = "1"
         self._lock = threading.Lock()
-        self._running: set[subprocess.Popen[str]] = set()
+        self._running: dict[subprocess.Popen[str], str] = {}  # process -> image name
+        self._stopped: set[str] = set()
         self._cancelled = False
 
-    def cancel(self) -> None:
+    def cancel(self, grace: float = 5.0) -> None:
         """Ctrl-C: stop the builds in flight as a terminal would, and start no other.
 
         A Ctrl-C in a terminal reaches the docker clients too (one process
-        group), but a CI runner or `kill -INT` signals only us.
+        group), but a CI runner or `kill -INT` signals only us. We wait for
+        them (briefly) so that none outlives the run.
         """
         with self._lock:
             self._cancelled = True
@@ -121,6 +139,21 @@ class CliBuilder:
         for proc in running:
             with contextlib.suppress(OSError):
                 proc.send_signal(signal.SIGINT)  # the client cancels its build session
+        deadline = time.monotonic() + grace
+        for proc in running:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def stop(self, name: str) -> None:
+        """Stop (or never start) the build of one image: it turned out not to be needed."""
+        with self._lock:
+            self._stopped.add(name)
+            running = [proc for proc, image in self._running.items() if image == name]
+        for proc in running:
+            with contextlib.suppress(OSError):
+                proc.send_signal(signal.SIGINT)
 
     def argv(self, request: BuildRequest, iidfile: Path) -> list[str]:
         argv = [self.cli, *(["buildx", "build", "--load"] if self.name == "buildx" else ["build"])]
@@ -153,6 +186,8 @@ class CliBuilder:
             with self._lock:
                 if self._cancelled:
                     raise BuildError(f"{request.name}: interrupted")
+                if request.name in self._stopped:
+                    raise BuildError(f"{request.name}: not needed")
                 proc = subprocess.Popen(
                     self.argv(request, iidfile),
                     stdout=subprocess.PIPE,
@@ -162,7 +197,7 @@ class CliBuilder:
                     errors="replace",
                     env=self.env,
                 )
-                self._running.add(proc)
+                self._running[proc] = request.name
             assert proc.stdout is not None
             try:
                 for line in proc.stdout:
@@ -172,7 +207,7 @@ class CliBuilder:
             finally:
                 code = proc.wait()
                 with self._lock:
-                    self._running.discard(proc)
+                    self._running.pop(proc, None)
             if code != 0:
                 raise BuildError(f"{request.name}: build failed (exit {code}):\n" + _reason(tail))
             image_id = iidfile.read_text().strip() if iidfile.exists() else ""
@@ -207,6 +242,7 @@ def _reason(tail: deque[str]) -> str:
 
 class ClassicBuilder:
     name = "classic"
+    description = "classic (docker SDK)"
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import threading
 from collections.abc import Callable
@@ -26,8 +27,10 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+@functools.cache
 def client(service: str, region: str) -> Any:
-    """A boto3 client; AWS_ENDPOINT_URL (the sandbox) is honoured by boto3 itself."""
+    """One boto3 client per service and region for the whole run (they are thread-safe
+    and slow to make); AWS_ENDPOINT_URL (the sandbox) is honoured by boto3 itself."""
     import boto3
     from botocore.config import Config
 

@@ -60,6 +60,7 @@ class BuildResult:
 
 class Builder(Protocol):
     name: str
+    description: str  # which builder, for the log
 
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult: ...
 

@@ -67,14 +67,21 @@ class RegistryClient:
     def __init__(
         self, host: str, credentials: CredentialSource | None = None, *, timeout: float = 60.0
     ) -> None:
-        import requests
-
         self.host = host
         self.base = f"{scheme_for(host)}://{host}/v2"
         self.credentials = credentials
         self.timeout = timeout
-        self.session = requests.Session()
+        self._session: Any = None
         self._bearer: dict[str, str] = {}  # scope -> token
+
+    @property
+    def session(self) -> Any:
+        """Made on first use: importing requests is a noticeable part of a run's start."""
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        return self._session
 
     # ------------------------------------------------------------------ transport
 
@@ -223,7 +230,8 @@ class RegistryClient:
             )
 
     def close(self) -> None:
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
 
 def labels_of(config: dict[str, Any]) -> dict[str, str]:

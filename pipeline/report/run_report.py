@@ -54,10 +54,12 @@ class RunReport:
     dry_run: bool = False
     images: list[ImageReport] = field(default_factory=list)
     interrupted: bool = False
+    #: why the run stopped when no single image is to blame (credentials, repositories)
+    error: str | None = None
 
     @property
     def status(self) -> str:
-        failed = self.interrupted or any(i.error for i in self.images)
+        failed = self.interrupted or self.error is not None or any(i.error for i in self.images)
         return "failed" if failed else "ok"
 
     def image(self, name: str) -> ImageReport:
@@ -69,6 +71,7 @@ class RunReport:
             "stages": self.stages,
             "dry_run": self.dry_run,
             "interrupted": self.interrupted,
+            "error": self.error,
             "images": [i.to_json() for i in self.images],
             "deployments": [],
         }

@@ -7,12 +7,13 @@ when every build succeeded).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pipeline import log, parallel
 from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, SecretSource
-from pipeline.errors import UsageError
+from pipeline.errors import BuildError, UsageError
 from pipeline.plan import ImagePlan
 
 INPUT_LABEL = "pipeline.input-digest"
@@ -57,6 +58,53 @@ def request_for(
     )
 
 
+class Gate:
+    """Whether a build started early is wanted, and its output held until then.
+
+    A run starts building as soon as it knows the inputs, while it still asks
+    the registry whether that image is already published. The answer comes a
+    moment later: `open()` lets the held lines out and the build go on;
+    `close()` drops them (the caller stops the build).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._decided = threading.Event()
+        self._wanted = False
+        self._held: list[str] = []
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            if not self._decided.is_set():
+                self._held.append(text)
+            elif self._wanted:
+                log.LOG.info("%s", text)
+
+    def open(self) -> None:
+        self._decide(True)
+
+    def close(self) -> None:
+        self._decide(False)
+
+    def _decide(self, wanted: bool) -> None:
+        with self._lock:
+            if self._decided.is_set():
+                return
+            self._wanted = wanted
+            for text in self._held if wanted else ():
+                log.LOG.info("%s", text)
+            self._held.clear()
+            self._decided.set()
+
+    @property
+    def decided(self) -> bool:
+        return self._decided.is_set()
+
+    def wanted(self) -> bool:
+        self._decided.wait()
+        return self._wanted
+
+
 def run(
     images: Sequence[ImagePlan],
     requests: Mapping[str, BuildRequest],
@@ -65,22 +113,36 @@ def run(
     workers: int,
     dry_run: bool = False,
     on_interrupt: Callable[[], None] = lambda: None,
-) -> dict[str, parallel.Outcome[BuildResult]]:
-    def job(name: str) -> BuildResult:
+    gates: Mapping[str, Gate] | None = None,
+) -> dict[str, parallel.Outcome[BuildResult | None]]:
+    """Build every image; with `gates`, an image whose gate closes yields None."""
+
+    def job(name: str) -> BuildResult | None:
         request = requests[name]
         if dry_run:
             log.LOG.info(
                 "dry-run: would build %s with %s as %s", name, builder.name, request.refs[0]
             )
             return BuildResult(image_id="")
-        log.LOG.info("building %s with %s", name, builder.name)
+        gate = (gates or {}).get(name)
+        say = gate.say if gate else lambda text: log.LOG.info("%s", text)
+        if gate is not None and gate.decided and not gate.wanted():
+            return None
+        say(f"building {name} with {builder.name}")
 
         def show(line: str) -> None:
             if line.strip():
-                log.LOG.info("[%s] %s", name, line)
+                say(f"[{name}] {line}")
 
-        result = builder.build(request, show)
-        log.LOG.info("built %s: %s", name, result.image_id)
+        try:
+            result = builder.build(request, show)
+        except BuildError:
+            if gate is not None and not gate.wanted():
+                return None  # stopped because it was not wanted after all
+            raise
+        if gate is not None and not gate.wanted():
+            return None
+        say(f"built {name}: {result.image_id}")
         return result
 
     names = [i.name for i in images]

@@ -63,8 +63,8 @@ class Pusher:
 
     # ------------------------------------------------------------------ steps
 
-    def upload(self, image: ImagePlan, tag: str, path: str) -> str:
-        """docker push of one tag; returns the digest the registry confirmed."""
+    def upload(self, image: ImagePlan, tag: str, path: str) -> Manifest:
+        """docker push of one tag; returns the manifest the registry confirmed holding."""
         what = f"push {image.image}:{tag}"
 
         def attempt() -> str:
@@ -85,9 +85,9 @@ class Pusher:
         if stored is None or stored.digest != digest:
             found = stored.digest if stored else "nothing"
             raise PushError(f"{what}: pushed {digest} but the registry holds {found}")
-        return digest
+        return stored
 
-    def _same_image_or_fail(self, image: ImagePlan, path: str, tag: str) -> str:
+    def _same_image_or_fail(self, image: ImagePlan, path: str, tag: str) -> Manifest:
         """An IMMUTABLE repository refused the tag: fine if it already names our image."""
         existing = self.call(f"read {image.image}:{tag}", lambda: self.registry.manifest(path, tag))
         local_id = self.engine.image_id(f"{image.image}:{tag}")
@@ -97,7 +97,7 @@ class Pusher:
                 log.LOG.info(
                     "%s:%s already holds this image (%s)", image.image, tag, existing.digest
                 )
-                return existing.digest
+                return existing
         held = existing.digest if existing else "another image"
         raise PushError(
             f"push {image.image}:{tag}: the repository is immutable and {tag} already names"
@@ -132,16 +132,11 @@ class Pusher:
             for tag in tags:
                 log.LOG.info("dry-run: would push %s:%s", image.image, tag)
             return Published("", tuple(tags))
-        digest = self.upload(image, tags[0], path)
-        manifest = self.call(
-            f"read {image.image}@{digest}", lambda: self.registry.manifest(path, digest)
-        )
-        if manifest is None:
-            raise PushError(f"push {image.image}: {digest} vanished from the registry")
+        manifest = self.upload(image, tags[0], path)
         for tag in tags[1:]:
             self.add_tag(image, path, tag, manifest)
-        log.LOG.info("pushed %s@%s as %s", image.image, digest, ", ".join(tags))
-        return Published(digest, tuple(tags))
+        log.LOG.info("pushed %s@%s as %s", image.image, manifest.digest, ", ".join(tags))
+        return Published(manifest.digest, tuple(tags))
 
     def complete(
         self, image: ImagePlan, path: str, manifest: Manifest, held: set[str]

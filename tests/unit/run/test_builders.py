@@ -14,12 +14,12 @@ from pipeline.errors import BuildError, UsageError
 
 
 def fake_docker(folder: Path, *, version: str, buildx: bool, build: str = "") -> Path:
-    """A shell script answering `version`, `buildx version` and `build` like docker."""
+    """A shell script answering `--version`, `buildx version` and `build` like docker."""
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "docker"
     script.write_text(
         "#!/bin/sh\n"
-        f'if [ "$1" = version ]; then echo {version}; exit 0; fi\n'
+        f'if [ "$1" = --version ]; then echo "Docker version {version}, build abc"; exit 0; fi\n'
         'if [ "$1" = buildx ] && [ "$2" = version ]; then '
         f"{'echo buildx v0.12.0; exit 0' if buildx else 'exit 1'}; fi\n"
         f"{build}\n"
