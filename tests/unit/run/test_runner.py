@@ -1,0 +1,199 @@
+"""The run's order of work against fakes: early builds, their gates, reuse, failures."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+
+from pipeline import retry, runner
+from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink
+from pipeline.errors import AuthError, BuildError
+from pipeline.plan import ImagePlan, Plan
+from pipeline.report.run_report import RunReport
+from pipeline.stages import build as build_stage
+from pipeline.stages.push import Pusher
+from pipeline.tags import Tag, TagSet
+from tests.unit.run.fakes import FakeCredentials, FakeEngine, FakeRegistry, manifest_for
+
+HOST = "reg.example"
+
+
+class FakeBuilder:
+    """Builds into FakeEngine's store; `hold` keeps a build running until released."""
+
+    name = "fake"
+    description = "fake builder"
+
+    def __init__(self, engine: FakeEngine, *, fail: str | None = None) -> None:
+        self.engine = engine
+        self.fail = fail
+        self.started: list[str] = []
+        self.stopped: list[str] = []
+        self.hold = threading.Event()
+        self.hold.set()
+        self._stop = threading.Event()
+
+    def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
+        self.started.append(request.name)
+        on_line(f"#1 building {request.name}")
+        self.hold.wait(5)
+        if request.name in self.stopped:
+            raise BuildError(f"{request.name}: stopped")
+        if request.name == self.fail:
+            raise BuildError(f"{request.name}: RUN false: exit code 1")
+        for ref in request.refs:
+            self.engine.local[ref] = f"sha256:cfg-{request.name}"
+        return BuildResult(f"sha256:cfg-{request.name}")
+
+    def stop(self, name: str) -> None:
+        self.stopped.append(name)
+        self.hold.set()
+
+    def cancel(self) -> None:
+        self.hold.set()
+
+
+def make_plan(tmp_path: Path, *names: str) -> Plan:
+    images = []
+    for name in names:
+        context = tmp_path / name
+        context.mkdir()
+        (context / "Dockerfile").write_text(f"FROM scratch\nLABEL n={name}\n")
+        tags = TagSet((Tag("sha-abc1234", False, "sha"), Tag("latest", True, "latest")), None, None)
+        images.append(
+            ImagePlan(
+                name=name,
+                repository=f"team/{name}",
+                image=f"{HOST}/team/{name}",
+                context_dir=context,
+                dockerfile=context / "Dockerfile",
+                target=None,
+                build_args={},
+                secrets=(),
+                platforms=(),
+                labels={},
+                tags=tags,
+                depends_on=(),
+            )
+        )
+    return Plan(None, tmp_path, None, None, tuple(images), ("build", "push"))  # type: ignore[arg-type]
+
+
+def services(builder: FakeBuilder, registry: FakeRegistry, creds: object = None) -> runner.Services:
+    pusher = Pusher(
+        builder.engine,
+        registry,
+        registry,
+        creds or FakeCredentials(),  # type: ignore[arg-type]
+        retry.Policy(attempts=2, total_seconds=5),
+        lambda _s: None,
+    )
+    return runner.Services(lambda: builder, lambda: pusher, lambda: None, builder.cancel)
+
+
+def go(plan: Plan, svc: runner.Services) -> RunReport:
+    report = RunReport(stages=list(plan.stages))
+    return runner.run(plan, svc, env={}, jobs=2, dry_run=False, report=report)
+
+
+@pytest.fixture
+def logged(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> pytest.LogCaptureFixture:
+    monkeypatch.setattr(logging.getLogger("pipeline"), "propagate", True)
+    caplog.set_level(logging.INFO, logger="pipeline")
+    return caplog
+
+
+def test_nothing_published_builds_and_pushes_with_output(
+    tmp_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry))
+    report = go(make_plan(tmp_path, "app"), services(builder, registry))
+    entry = report.image("app")
+    assert (entry.built, entry.pushed, entry.reused, entry.error) == (True, True, False, None)
+    assert builder.stopped == []
+    assert "[app] #1 building app" in logged.text
+    assert ("team/app", "latest") not in registry.tags  # mutable: not this stage's business
+
+
+def test_published_image_stops_its_early_build_and_is_reused(
+    tmp_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    plan = make_plan(tmp_path, "app", "web")
+    digest = runner.input_digests(plan)["app"]
+    registry = FakeRegistry()
+    registry.store(
+        "team/app",
+        "sha-abc1234",
+        manifest_for("sha256:old", {build_stage.INPUT_LABEL: str(digest)}),
+    )
+    builder = FakeBuilder(FakeEngine(registry))
+    builder.hold.clear()  # the early builds are still running when the registry answers
+    report = go(plan, services(builder, registry))
+    assert builder.stopped == ["app"]
+    app, web = report.image("app"), report.image("web")
+    assert (app.built, app.reused, app.error) == (False, True, None)
+    assert (web.built, web.pushed) == (True, True)
+    assert "[app] #1 building app" not in logged.text  # its held output was dropped
+    assert "[web] #1 building web" in logged.text
+
+
+def test_credentials_failing_stop_every_early_build(tmp_path: Path) -> None:
+    class Refused(FakeCredentials):
+        def get(self):  # type: ignore[no-untyped-def]
+            raise AuthError("ECR GetAuthorizationToken failed: AccessDenied")
+
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry))
+    builder.hold.clear()
+    with pytest.raises(AuthError):
+        go(make_plan(tmp_path, "app"), services(builder, registry, Refused()))
+    assert builder.stopped == ["app"]
+    assert registry.tags == {}
+
+
+def test_a_failed_build_pushes_nothing(tmp_path: Path, logged: pytest.LogCaptureFixture) -> None:
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry), fail="web")
+    report = go(make_plan(tmp_path, "app", "web"), services(builder, registry))
+    assert "RUN false" in (report.image("web").error or "")
+    assert report.status == "failed"
+    assert registry.tags == {}
+    assert "nothing was pushed" in logged.text
+
+
+def test_gate_holds_lines_until_opened(logged: pytest.LogCaptureFixture) -> None:
+    gate = build_stage.Gate()
+    gate.say("one")
+    assert "one" not in logged.text
+    gate.open()
+    gate.say("two")
+    assert logged.messages == ["one", "two"]
+    assert gate.wanted() is True
+
+
+def test_closed_gate_drops_lines(logged: pytest.LogCaptureFixture) -> None:
+    gate = build_stage.Gate()
+    gate.say("one")
+    gate.close()
+    gate.open()  # the first decision stands
+    gate.say("two")
+    assert gate.wanted() is False
+    assert logged.messages == []
+
+
+def test_wanted_waits_for_the_decision() -> None:
+    gate = build_stage.Gate()
+    answers: list[bool] = []
+    waiter = threading.Thread(target=lambda: answers.append(gate.wanted()))
+    waiter.start()
+    waiter.join(0.05)
+    assert answers == []
+    gate.open()
+    waiter.join(1)
+    assert answers == [True]
