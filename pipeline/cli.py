@@ -47,6 +47,17 @@ def _source_options(func: F) -> F:
     return click.option("--ref", help="Ref being built, e.g. refs/tags/v1.2.3.")(func)
 
 
+def _selection_options(func: F) -> F:
+    """Which images and which stages (plan and run)."""
+    func = click.option("--skip", help="Comma-separated stages to leave out.")(func)
+    func = click.option(
+        "--only", help="Comma-separated stages to run (build,push,scan,gate,promote,deploy)."
+    )(func)
+    return click.option("--image", "images", multiple=True, help="Only this image (repeatable).")(
+        func
+    )
+
+
 def _setup(ctx: click.Context, file_: str | None, verbose: int, quiet: int) -> Any:
     from pipeline import app, log
 
@@ -114,28 +125,7 @@ def tags(
         if not image.tags.tags:
             log.LOG.warning("image %s: no tag rule applies to this run", image.name)
     if as_json:
-        out = {
-            "context": plan.context.to_json(),
-            "images": [
-                {
-                    k: v
-                    for k, v in i.to_json(plan.root).items()
-                    if k
-                    in (
-                        "name",
-                        "repository",
-                        "image",
-                        "tags",
-                        "version",
-                        "labels",
-                        "immutable_tags",
-                        "mutable_tags",
-                    )
-                }
-                for i in plan.images
-            ],
-        }
-        click.echo(json.dumps(out, indent=2))
+        click.echo(json.dumps(plan.tags_json(), indent=2))
     else:
         click.echo(text.tags(plan))
 
@@ -143,9 +133,7 @@ def tags(
 @cli.command()
 @_common
 @_source_options
-@click.option("--image", "images", multiple=True, help="Only this image (repeatable).")
-@click.option("--only", help="Comma-separated stages to run.")
-@click.option("--skip", help="Comma-separated stages to leave out.")
+@_selection_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def plan(
@@ -162,12 +150,9 @@ def plan(
 ) -> None:
     """Everything `run` would do, resolved; no docker or AWS calls."""
     from pipeline import log
-    from pipeline import plan as planning
     from pipeline.report import text
 
-    app, path = _setup(ctx, file_, verbose, quiet)
-    stages = planning.select_stages(_csv(only), _csv(skip))
-    result = app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
+    _, result = _planned(ctx, file_, verbose, quiet, ref, sha, images, only, skip)
     for warning in result.warnings:
         log.LOG.warning("%s", warning)
     if as_json:
@@ -178,6 +163,27 @@ def plan(
 
 def _csv(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _planned(
+    ctx: click.Context,
+    file_: str | None,
+    verbose: int,
+    quiet: int,
+    ref: str | None,
+    sha: str | None,
+    images: Sequence[str],
+    only: str | None,
+    skip: str | None,
+    before: Callable[[], None] = lambda: None,
+) -> Any:
+    """(app, plan) for the selected images and stages; `before` runs once set up."""
+    from pipeline import plan as planning
+
+    app, path = _setup(ctx, file_, verbose, quiet)
+    stages = planning.select_stages(_csv(only), _csv(skip))
+    before()
+    return app, app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
 
 
 def _register_extras() -> None:

@@ -7,15 +7,13 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import _common, _csv, _setup, _source_options
+from pipeline.cli import _common, _planned, _selection_options, _source_options
 
 
 @click.command()
 @_common
 @_source_options
-@click.option("--only", help="Comma-separated stages to run (build,push,scan,gate,promote,deploy).")
-@click.option("--skip", help="Comma-separated stages to leave out.")
-@click.option("--image", "images", multiple=True, help="Only this image (repeatable).")
+@_selection_options
 @click.option("--dry-run", is_flag=True, help="No mutating call anywhere; say what would happen.")
 @click.option(
     "--report", "report_file", type=click.Path(dir_okay=False), help="Write the JSON report here."
@@ -40,14 +38,12 @@ def run(
 ) -> None:
     """Build -> push (scan, gate, promote and deploy follow as they land)."""
     from pipeline import app_run
-    from pipeline import plan as planning
     from pipeline.errors import ExitCode
     from pipeline.report import text
 
-    app, path = _setup(ctx, file_, verbose, quiet)
-    stages = planning.select_stages(_csv(only), _csv(skip))
-    app_run.preload()
-    plan = app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
+    _, plan = _planned(
+        ctx, file_, verbose, quiet, ref, sha, images, only, skip, before=app_run.preload
+    )
     paths = [Path(report_file)] if report_file else []
     if plan.config.outputs.report:
         paths.append(plan.root / plan.config.outputs.report)

@@ -81,6 +81,13 @@ class Plan:
     def image(self, name: str) -> ImagePlan:
         return next(i for i in self.images if i.name == name)
 
+    def tags_json(self) -> dict[str, Any]:
+        """`pipeline tags --json`: the context and each image's tags and labels."""
+        keys = {"name", "repository", "image", "tags", "version", "labels"}
+        keys |= {"immutable_tags", "mutable_tags"}
+        images = [{k: v for k, v in i.to_json(self.root).items() if k in keys} for i in self.images]
+        return {"context": self.context.to_json(), "images": images}
+
     def to_json(self) -> dict[str, Any]:
         scan = self.config.scan
         return {

@@ -9,12 +9,11 @@ through them (reference/scan-gate-and-moto.md (c)).
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pipeline.sandbox.proxy import POLL
+from pipeline.sandbox.serving import ServerThread
 from pipeline.sandbox.sync import ApiError, Bridge
 
 TOKEN_LIFETIME = timedelta(hours=12)  # what ECR gives
@@ -36,28 +35,20 @@ class MotoServer:
         from werkzeug.serving import make_server
 
         app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
-            host, port, app, threaded=True, request_handler=MotoRequestHandler
+        self._serving = ServerThread(
+            make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         )
-        self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
-        return int(self._server.server_port)
+        return int(self._serving.server.server_port)
 
     def start(self) -> MotoServer:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(POLL,), name="moto", daemon=True
-        )
-        self._thread.start()
+        self._serving.start("moto")
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
+        self._serving.stop()
 
 
 def patch_ecr(

@@ -13,11 +13,11 @@ can delay the answer until a side effect has landed.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 
 from pipeline.sandbox.relay import Handler, Server
+from pipeline.sandbox.serving import POLL, ServerThread
 from pipeline.sandbox.verdicts import (
     Answer,
     Hook,
@@ -29,7 +29,6 @@ from pipeline.sandbox.verdicts import (
     error_answer,
 )
 
-POLL = 0.05  # how soon a server notices stop(); socketserver waits 0.5 s by default
 __all__ = [
     "POLL",
     "Answer",
@@ -64,7 +63,7 @@ class ReverseProxy:
         handler = type("Handler", (Handler,), {"proxy": self, "timeout": timeout})
         # Binds now, so a taken port fails here and not in a background thread.
         self._server = Server((host, port), handler)
-        self._thread: threading.Thread | None = None
+        self._serving = ServerThread(self._server)
 
     @property
     def address(self) -> str:
@@ -72,21 +71,11 @@ class ReverseProxy:
         return f"{host!s}:{port}"
 
     def start(self) -> ReverseProxy:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            args=(POLL,),
-            name=f"proxy-{self.address}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serving.start(f"proxy-{self.address}")
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
+        self._serving.stop()
         self._server.drop_connections()
 
     def __enter__(self) -> ReverseProxy:

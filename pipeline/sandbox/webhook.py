@@ -11,12 +11,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from pipeline.sandbox.distribution import MANIFEST_TYPES, SYNC_AGENT, RegistryRefused
-from pipeline.sandbox.proxy import POLL
+from pipeline.sandbox.serving import ServerThread
 from pipeline.sandbox.sync import Bridge
 
 LOG = logging.getLogger("pipeline.sandbox.webhook")
@@ -36,26 +35,18 @@ def handle(bridge: Bridge, event: dict[str, Any]) -> bool:
 class Webhook:
     def __init__(self, bridge: Bridge, token: str, host: str, port: int) -> None:
         handler = type("Handler", (_Handler,), {"bridge": bridge, "token": token})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._thread: threading.Thread | None = None
+        self._serving = ServerThread(ThreadingHTTPServer((host, port), handler))
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return int(self._serving.server.server_address[1])
 
     def start(self) -> Webhook:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(POLL,), name="webhook", daemon=True
-        )
-        self._thread.start()
+        self._serving.start("webhook")
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
+        self._serving.stop()
 
 
 class _Handler(BaseHTTPRequestHandler):
