@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline import log
 from pipeline.adapters.ports import Credentials
-from pipeline.errors import AuthError
+from pipeline.errors import UsageError
 
 
 class Static:
@@ -33,8 +33,8 @@ class Static:
 
 def from_env(host: str, user_var: str, password_var: str, env: Mapping[str, str]) -> Credentials:
     missing = [v for v in (user_var, password_var) if not env.get(v)]
-    if missing:
-        raise AuthError(
+    if missing:  # like an unset ${VAR}: the configuration cannot be honoured (exit 2)
+        raise UsageError(
             f"registry credentials: {' and '.join(missing)} (named by registry.username_env /"
             " password_env) not set"
         )

@@ -23,7 +23,7 @@ BASE = "FROM local/busybox:1\nRUN echo generic > /kind\n"
 def _config(host: str, repo: str, **registry: Any) -> dict[str, Any]:
     return {
         "version": 1,
-        "registry": {"type": "generic", "url": f"{host}/{repo.split('/', maxsplit=1)[0]}", **registry},
+        "registry": {"type": "generic", "url": f"{host}/{repo.partition('/')[0]}", **registry},
         "tags": [{"type": "sha"}, {"type": "raw", "value": "build-{{sha}}"}, {"type": "branch"}],
         "latest": "never",
         "images": [{"name": "app", "repository": repo.split("/", 1)[1]}],
@@ -86,6 +86,6 @@ def test_generic_registry_missing_credentials_variable_is_a_clear_error(
 
     result = run_cli(project, run_env, "run", "--only", "build,push")
 
-    assert result.code == 1, result.describe()
+    assert result.code == 2, result.describe()
     assert "REG_USER and REG_PASS" in result.stderr
     assert "building" not in result.stderr
