@@ -16,6 +16,7 @@ from pipeline.adapters.registry_http import RegistryClient
 from pipeline.errors import PipelineError
 from pipeline.plan import Plan
 from pipeline.report.run_report import RunReport
+from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
 
 
@@ -116,7 +117,7 @@ def run(
     report = RunReport(stages=list(plan.stages), dry_run=dry_run)
     svc, engine = services(plan, env, dry_run=dry_run)
     workers = jobs or int(env.get("PIPELINE_JOBS", "4"))
-    warnings = runner.report_warnings(plan, report_paths)
+    warnings = reuse.report_warnings(plan, report_paths)
     try:
         runner.run(
             plan, svc, env=env, jobs=workers, dry_run=dry_run, report=report, warnings=warnings

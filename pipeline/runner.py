@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline import inputs, log, parallel
+from pipeline import log, parallel
 from pipeline.adapters.ports import (
     Builder,
     BuildRequest,
@@ -22,11 +22,11 @@ from pipeline.adapters.ports import (
     RepositoryAdmin,
     SecretSource,
 )
-from pipeline.errors import PipelineError, StageError, UsageError
-from pipeline.plan import ImagePlan, Plan
+from pipeline.errors import UsageError
+from pipeline.plan import Plan
 from pipeline.report.run_report import ImageReport, RunReport
 from pipeline.stages import build as build_stage
-from pipeline.stages import reuse
+from pipeline.stages import publish, reuse
 from pipeline.stages.push import Pusher
 
 AVAILABLE = ("build", "push")
@@ -63,45 +63,6 @@ def check_supported(plan: Plan) -> None:
                 )
 
 
-def input_digests(plan: Plan) -> dict[str, str | None]:
-    """In build order, so a dependency's digest feeds its dependents'.
-
-    None when the sources cannot be read (no Dockerfile, a bad .dockerignore):
-    such an image is simply built, and the builder reports the problem in its
-    own words.
-    """
-    out: dict[str, str | None] = {}
-    for image in plan.images:
-        deps = [out.get(d) for d in image.depends_on if d in out]
-        if any(d is None for d in deps):
-            out[image.name] = None
-            continue
-        # The version label follows the ref (a branch name, then 1.2.3 on the
-        # same commit); leaving it out lets a release reuse the image already
-        # built for that commit instead of colliding with its immutable sha tag.
-        labels = {k: v for k, v in image.labels.items() if k != _VERSION_LABEL}
-        try:
-            out[image.name] = inputs.input_digest(
-                context_dir=image.context_dir,
-                dockerfile=image.dockerfile,
-                build_args=dict(image.build_args),
-                target=image.target,
-                platforms=list(image.platforms),
-                labels=labels,
-                secret_ids=[s.id for s in image.secrets],
-                dependencies=[d for d in deps if d is not None],
-            )
-        except (OSError, ValueError) as err:
-            log.LOG.debug("%s: no input digest (%s); it will be built", image.name, err)
-            out[image.name] = None
-    return out
-
-
-def _path(plan: Plan, image: ImagePlan) -> str:
-    """The repository path inside the registry (namespace included, host excluded)."""
-    return image.image.split("/", 1)[1]
-
-
 def run(
     plan: Plan,
     services: Services,
@@ -131,13 +92,14 @@ def run(
             log.LOG.error("build failed; nothing was pushed")
             return report
         if ready.pusher is not None:
-            _push_all(plan, ready.pusher, ready.found, report, jobs, services)
+            publish.push_all(plan, ready.pusher, ready.found, report, jobs, services.on_interrupt)
         return report
     except KeyboardInterrupt:
         services.on_interrupt()  # builds and pushes run in worker threads: stop them
         raise
     finally:
-        early_pool.shutdown(wait=False)
+        # A stopped early build still tidies up (its local tags) before we go.
+        early_pool.shutdown(wait=True)
 
 
 @dataclass
@@ -166,11 +128,13 @@ def _prepare(
     # network) and the registry's answers arrive while it runs, so a first
     # run costs hardly more than the raw commands on a machine with few cores.
     with cf.ThreadPoolExecutor(max_workers=3, thread_name_prefix="prepare") as prepare:
-        digests_job = prepare.submit(input_digests, plan)
+        digests_job = prepare.submit(reuse.input_digests, plan)
         building = "build" in plan.stages
         builder_job = prepare.submit(services.builder) if building else None
         digests = digests_job.result()
-        pusher_job = prepare.submit(_signed_in, services) if "push" in plan.stages else None
+        pusher_job = (
+            prepare.submit(publish.signed_in, services.pusher) if "push" in plan.stages else None
+        )
         for image in plan.images:
             report.image(image.name).input_digest = digests[image.name]
         requests = {
@@ -200,12 +164,16 @@ def _prepare(
             # (GitHub Actions) precedes every other line, as amazon-ecr-login's
             # users expect (the early build's output is held until later).
             pusher = pusher_job.result() if pusher_job is not None else None
-            repos_job = prepare.submit(_ensure_repositories, plan, services) if pusher else None
+            repos_job = (
+                prepare.submit(publish.ensure_repositories, plan, services.repositories)
+                if pusher
+                else None
+            )
             for warning in [*plan.warnings, *warnings]:
                 log.LOG.warning("%s", warning)
             created = repos_job.result() if repos_job is not None else set()
             if pusher is not None:
-                found = _published(plan, pusher, digests, created)
+                found = publish.published(plan, pusher, digests, created)
         finally:
             if builder is not None and gates:
                 # on failure, nothing was decided: every early build stops
@@ -259,19 +227,6 @@ def _decide(
             builder.stop(name)  # type: ignore[attr-defined]
 
 
-def _published(
-    plan: Plan, pusher: Pusher, digests: dict[str, str | None], created: set[str]
-) -> dict[str, reuse.Found]:
-    found: dict[str, reuse.Found] = {}
-    for image in plan.images:
-        digest = digests[image.name]
-        fresh = image.repository in created  # created just now: empty
-        hit = _lookup(plan, pusher, image, digest) if digest and not fresh else None
-        if hit is not None:
-            found[image.name] = hit
-    return found
-
-
 def _record_builds(
     report: RunReport,
     outcomes: dict[str, parallel.Outcome[BuildResult | None]],
@@ -287,113 +242,8 @@ def _record_builds(
             entry.built = not dry_run
             entry.image_id = outcome.value.image_id or None
         else:
-            _failed(entry, outcome.error, outcome.blocked_by)
+            entry.fail(outcome.error, outcome.blocked_by)
     return not any(i.error for i in report.images)
-
-
-def _signed_in(services: Services) -> Pusher:
-    pusher = services.pusher()
-    pusher.credentials.get()
-    return pusher
-
-
-def _lookup(plan: Plan, pusher: Pusher, image: ImagePlan, digest: str) -> reuse.Found | None:
-    """Registry reads, retried like pushes."""
-
-    def read() -> reuse.Found | None:
-        return reuse.lookup(image, _path(plan, image), digest, pusher.registry)
-
-    return pusher.call(f"look up {image.image}", read)
-
-
-def _push_all(
-    plan: Plan,
-    pusher: Pusher,
-    found: dict[str, reuse.Found],
-    report: RunReport,
-    jobs: int,
-    services: Services,
-) -> None:
-    def job(name: str) -> None:
-        image = plan.image(name)
-        entry = report.image(name)
-        path = _path(plan, image)
-        if name in found:
-            hit = found[name]
-            published = pusher.complete(image, path, hit.manifest, hit.held)
-            entry.reused = True
-        else:
-            published = pusher.publish(image, path)
-            entry.pushed = not pusher.dry_run
-        entry.digest = published.digest or None
-        entry.tags = list(published.tags)
-
-    outcomes = parallel.run(
-        [i.name for i in plan.images], {}, job, workers=jobs, on_interrupt=services.on_interrupt
-    )
-    for name, outcome in outcomes.items():
-        if not outcome.ok:
-            _failed(report.image(name), outcome.error, outcome.blocked_by)
-
-
-def _ensure_repositories(plan: Plan, services: Services) -> set[str]:
-    """The repositories this run created (empty, so nothing in them can be reused)."""
-    admin = services.repositories()
-    if admin is None:
-        return set()
-    names = sorted({i.repository for i in plan.images})
-    missing = admin.missing(names)
-    if not missing:
-        return set()
-    if not plan.config.registry.create_repositories:
-        raise StageError(
-            f"ECR repositories missing: {', '.join(missing)}; create them, or set"
-            " registry.create_repositories: true"
-        )
-    for name in missing:
-        admin.create(name)
-    return set(missing)
-
-
-def _failed(entry: ImageReport, error: BaseException | None, blocked_by: str | None) -> None:
-    """Record the failure in the report and say it on stderr, in the builder's own words.
-
-    The summary on stdout repeats it, but stdout is often parsed or hidden:
-    the reason must reach the log a CI user reads.
-    """
-    entry.error = _why(error, blocked_by)
-    named = (
-        entry.error if entry.error.startswith(f"{entry.name}:") else f"{entry.name}: {entry.error}"
-    )
-    log.LOG.error("%s", named)
-
-
-def _why(error: BaseException | None, blocked_by: str | None) -> str:
-    if blocked_by is not None:
-        return f"not built: {blocked_by} failed"
-    if isinstance(error, PipelineError):
-        return log.redact(str(error))
-    return log.redact(f"{type(error).__name__}: {error}")
-
-
-def report_warnings(plan: Plan, paths: list[Path]) -> list[str]:
-    """A report written inside a build context changes that image's inputs on the next run."""
-    from pipeline import dockerignore
-
-    out: list[str] = []
-    for image in plan.images:
-        for path in paths:
-            try:
-                inside = path.resolve().relative_to(image.context_dir).as_posix()
-                matcher = dockerignore.load(image.context_dir, image.dockerfile)
-            except (ValueError, OSError):
-                continue
-            if not matcher.excluded(inside):
-                out.append(
-                    f"the report {path} is inside the build context of {image.name} and not"
-                    " in its .dockerignore: the next run will see changed inputs and rebuild"
-                )
-    return out
 
 
 def write_reports(report: RunReport, paths: list[Path]) -> None:

@@ -146,6 +146,16 @@ class CliBuilder:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
+    def discard(self, request: BuildRequest) -> None:
+        """Untag what a build that was not wanted after all produced (it finished first)."""
+        subprocess.run(
+            [self.cli, "image", "rm", *request.refs],
+            capture_output=True,
+            env=self.env,
+            timeout=60,
+            check=False,
+        )
+
     def stop(self, name: str) -> None:
         """Stop (or never start) the build of one image: it turned out not to be needed."""
         with self._lock:

@@ -30,6 +30,26 @@ class ImageReport:
     pending_tags: list[str] = field(default_factory=list)
     error: str | None = None
 
+    def fail(self, error: BaseException | None, blocked_by: str | None = None) -> None:
+        """Record why this image failed, and say it on stderr in the builder's own words.
+
+        The summary on stdout repeats it, but stdout is often parsed or hidden:
+        the reason must reach the log a CI user reads.
+        """
+        from pipeline import log
+        from pipeline.errors import PipelineError
+
+        if blocked_by is not None:
+            self.error = f"not built: {blocked_by} failed"
+        elif isinstance(error, PipelineError):
+            self.error = log.redact(str(error))
+        else:
+            self.error = log.redact(f"{type(error).__name__}: {error}")
+        named = (
+            self.error if self.error.startswith(f"{self.name}:") else f"{self.name}: {self.error}"
+        )
+        log.LOG.error("%s", named)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,

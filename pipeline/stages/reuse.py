@@ -11,12 +11,15 @@ tag.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from pipeline import log
+from pipeline import inputs, log
 from pipeline.adapters.ports import Manifest, Registry
 from pipeline.adapters.registry_http import labels_of
-from pipeline.plan import ImagePlan
+from pipeline.plan import ImagePlan, Plan
 from pipeline.stages.build import INPUT_LABEL
+
+_VERSION_LABEL = "org.opencontainers.image.version"
 
 
 @dataclass(frozen=True)
@@ -49,3 +52,57 @@ def lookup(image: ImagePlan, path: str, input_digest: str, registry: Registry) -
             )
             return None
     return Found(match, held) if match is not None else None
+
+
+def input_digests(plan: Plan) -> dict[str, str | None]:
+    """In build order, so a dependency's digest feeds its dependents'.
+
+    None when the sources cannot be read (no Dockerfile, a bad .dockerignore):
+    such an image is simply built, and the builder reports the problem in its
+    own words.
+    """
+    out: dict[str, str | None] = {}
+    for image in plan.images:
+        deps = [out.get(d) for d in image.depends_on if d in out]
+        if any(d is None for d in deps):
+            out[image.name] = None
+            continue
+        # The version label follows the ref (a branch name, then 1.2.3 on the
+        # same commit); leaving it out lets a release reuse the image already
+        # built for that commit instead of colliding with its immutable sha tag.
+        labels = {k: v for k, v in image.labels.items() if k != _VERSION_LABEL}
+        try:
+            out[image.name] = inputs.input_digest(
+                context_dir=image.context_dir,
+                dockerfile=image.dockerfile,
+                build_args=dict(image.build_args),
+                target=image.target,
+                platforms=list(image.platforms),
+                labels=labels,
+                secret_ids=[s.id for s in image.secrets],
+                dependencies=[d for d in deps if d is not None],
+            )
+        except (OSError, ValueError) as err:
+            log.LOG.debug("%s: no input digest (%s); it will be built", image.name, err)
+            out[image.name] = None
+    return out
+
+
+def report_warnings(plan: Plan, paths: list[Path]) -> list[str]:
+    """A report written inside a build context changes that image's inputs on the next run."""
+    from pipeline import dockerignore
+
+    out: list[str] = []
+    for image in plan.images:
+        for path in paths:
+            try:
+                inside = path.resolve().relative_to(image.context_dir).as_posix()
+                matcher = dockerignore.load(image.context_dir, image.dockerfile)
+            except (ValueError, OSError):
+                continue
+            if not matcher.excluded(inside):
+                out.append(
+                    f"the report {path} is inside the build context of {image.name} and not"
+                    " in its .dockerignore: the next run will see changed inputs and rebuild"
+                )
+    return out

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import runner
 from pipeline.plan import ImagePlan, Plan
+from pipeline.stages import reuse
 from pipeline.tags import TagSet
 
 
@@ -47,5 +47,5 @@ def test_report_inside_context(
     context.mkdir()
     (context / "Dockerfile").write_text("FROM scratch\n")
     (context / ".dockerignore").write_text(ignore)
-    found = runner.report_warnings(_plan(context), [context / report])
+    found = reuse.report_warnings(_plan(context), [context / report])
     assert any("inside the build context" in w for w in found) is warned

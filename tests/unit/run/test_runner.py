@@ -10,10 +10,11 @@ import pytest
 
 from pipeline import retry, runner
 from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink
-from pipeline.errors import AuthError, BuildError
+from pipeline.errors import AuthError, BuildError, StageError
 from pipeline.plan import ImagePlan, Plan
 from pipeline.report.run_report import RunReport
 from pipeline.stages import build as build_stage
+from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
 from pipeline.tags import Tag, TagSet
 from tests.unit.run.fakes import FakeCredentials, FakeEngine, FakeRegistry, manifest_for
@@ -32,6 +33,7 @@ class FakeBuilder:
         self.fail = fail
         self.started: list[str] = []
         self.stopped: list[str] = []
+        self.discarded: list[str] = []
         self.hold = threading.Event()
         self.hold.set()
         self._stop = threading.Event()
@@ -47,6 +49,11 @@ class FakeBuilder:
         for ref in request.refs:
             self.engine.local[ref] = f"sha256:cfg-{request.name}"
         return BuildResult(f"sha256:cfg-{request.name}")
+
+    def discard(self, request: BuildRequest) -> None:
+        self.discarded.append(request.name)
+        for ref in request.refs:
+            self.engine.local.pop(ref, None)
 
     def stop(self, name: str) -> None:
         self.stopped.append(name)
@@ -125,7 +132,7 @@ def test_published_image_stops_its_early_build_and_is_reused(
     tmp_path: Path, logged: pytest.LogCaptureFixture
 ) -> None:
     plan = make_plan(tmp_path, "app", "web")
-    digest = runner.input_digests(plan)["app"]
+    digest = reuse.input_digests(plan)["app"]
     registry = FakeRegistry()
     registry.store(
         "team/app",
@@ -154,6 +161,21 @@ def test_credentials_failing_stop_every_early_build(tmp_path: Path) -> None:
     with pytest.raises(AuthError):
         go(make_plan(tmp_path, "app"), services(builder, registry, Refused()))
     assert builder.stopped == ["app"]
+    assert registry.tags == {}
+
+
+def test_a_finished_early_build_leaves_nothing_when_the_run_fails(tmp_path: Path) -> None:
+    def missing_repository() -> None:
+        raise StageError("ECR repositories missing: team/app")
+
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry))  # builds at once, before the answer
+    svc = services(builder, registry)
+    svc.repositories = missing_repository  # type: ignore[assignment]
+    with pytest.raises(StageError):
+        go(make_plan(tmp_path, "app"), svc)
+    assert builder.discarded == ["app"]
+    assert builder.engine.local == {}
     assert registry.tags == {}
 
 
