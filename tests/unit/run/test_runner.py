@@ -36,6 +36,7 @@ class FakeBuilder:
         self.discarded: list[str] = []
         self.hold = threading.Event()
         self.hold.set()
+        self.finished = threading.Event()
         self._stop = threading.Event()
 
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
@@ -48,6 +49,7 @@ class FakeBuilder:
             raise BuildError(f"{request.name}: RUN false: exit code 1")
         for ref in request.refs:
             self.engine.local[ref] = f"sha256:cfg-{request.name}"
+        self.finished.set()
         return BuildResult(f"sha256:cfg-{request.name}")
 
     def discard(self, request: BuildRequest) -> None:
@@ -165,11 +167,13 @@ def test_credentials_failing_stop_every_early_build(tmp_path: Path) -> None:
 
 
 def test_a_finished_early_build_leaves_nothing_when_the_run_fails(tmp_path: Path) -> None:
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry))
+
     def missing_repository() -> None:
+        builder.finished.wait(5)  # the early build is done before the answer comes
         raise StageError("ECR repositories missing: team/app")
 
-    registry = FakeRegistry()
-    builder = FakeBuilder(FakeEngine(registry))  # builds at once, before the answer
     svc = services(builder, registry)
     svc.repositories = missing_repository  # type: ignore[assignment]
     with pytest.raises(StageError):
