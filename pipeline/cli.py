@@ -121,6 +121,8 @@ def tags(
     plan = app.make_plan(
         app.Source(path, ref, sha), images=images, stages=("build",), require_tags=False
     )
+    for line in plan.context.origin_lines():
+        log.LOG.debug("%s", line)
     for image in plan.images:
         if not image.tags.tags:
             log.LOG.warning("image %s: no tag rule applies to this run", image.name)
@@ -152,7 +154,9 @@ def plan(
     from pipeline import log
     from pipeline.report import text
 
-    _, result = _planned(ctx, file_, verbose, quiet, ref, sha, images, only, skip)
+    result = _planned(ctx, file_, verbose, quiet, ref, sha, images, only, skip)
+    for line in result.context.origin_lines():
+        log.LOG.debug("%s", line)
     for warning in result.warnings:
         log.LOG.warning("%s", warning)
     if as_json:
@@ -177,13 +181,13 @@ def _planned(
     skip: str | None,
     before: Callable[[], None] = lambda: None,
 ) -> Any:
-    """(app, plan) for the selected images and stages; `before` runs once set up."""
+    """The plan for the selected images and stages; `before` runs once set up."""
     from pipeline import plan as planning
 
     app, path = _setup(ctx, file_, verbose, quiet)
     stages = planning.select_stages(_csv(only), _csv(skip))
     before()
-    return app, app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
+    return app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
 
 
 def _register_extras() -> None:

@@ -41,7 +41,7 @@ def run(
     from pipeline.errors import ExitCode
     from pipeline.report import text
 
-    _, plan = _planned(
+    plan = _planned(
         ctx, file_, verbose, quiet, ref, sha, images, only, skip, before=app_run.preload
     )
     paths = [Path(report_file)] if report_file else []

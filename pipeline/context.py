@@ -49,6 +49,10 @@ class Context:
     def short_sha(self) -> str:
         return self.sha[:7]
 
+    def origin_lines(self) -> list[str]:
+        """Which provider won for each fact, for anyone debugging a surprising tag (-v)."""
+        return [f"{fact} {getattr(self, fact, None)}: from {src}" for fact, src in self.origins]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "provider": self.provider,

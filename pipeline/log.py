@@ -11,7 +11,6 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterable
 
 LOG = logging.getLogger("pipeline")
 _SECRETS: set[str] = set()
@@ -81,8 +80,3 @@ def setup(verbosity: int = 0, stream: object = None) -> None:
     handler.setFormatter(_Formatter("%(message)s"))
     handler.addFilter(MaskingFilter())
     LOG.addHandler(handler)
-
-
-def lines(prefix: str, text: str) -> Iterable[str]:
-    for line in text.splitlines():
-        yield f"[{prefix}] {line}"

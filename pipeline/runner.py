@@ -144,7 +144,7 @@ def _prepare(
         builder = builder_job.result() if builder_job is not None else None
         gates: dict[str, build_stage.Gate] = {}
         early = None
-        if builder and "push" in plan.stages and not dry_run and _stoppable(builder):
+        if builder and builder.stoppable and "push" in plan.stages and not dry_run:
             # Build while the registry is asked whether that is needed at all;
             # output is held until the answer, and unneeded builds are stopped.
             gates = {i.name: build_stage.Gate() for i in plan.images}
@@ -169,6 +169,8 @@ def _prepare(
                 if pusher
                 else None
             )
+            for line in plan.context.origin_lines():
+                log.LOG.debug("%s", line)
             for warning in [*plan.warnings, *warnings]:
                 log.LOG.warning("%s", warning)
             created = repos_job.result() if repos_job is not None else set()
@@ -205,10 +207,6 @@ def _build(
     return _record_builds(report, outcomes, ready.found, dry_run)
 
 
-def _stoppable(builder: Builder) -> bool:
-    return callable(getattr(builder, "stop", None))
-
-
 def _decide(
     builder: Builder,
     gates: dict[str, build_stage.Gate],
@@ -224,7 +222,7 @@ def _decide(
             gate.open()
         else:
             gate.close()
-            builder.stop(name)  # type: ignore[attr-defined]
+            builder.stop(name)
 
 
 def _record_builds(

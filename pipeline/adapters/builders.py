@@ -113,6 +113,8 @@ def choose(env: Mapping[str, str]) -> Found:
 class CliBuilder:
     """`docker buildx build` or `DOCKER_BUILDKIT=1 docker build`, output streamed."""
 
+    stoppable = True  # each build is a process of its own
+
     def __init__(self, found: Found, env: Mapping[str, str]) -> None:
         assert found.cli
         self.name = found.kind
@@ -253,6 +255,7 @@ def _reason(tail: deque[str]) -> str:
 class ClassicBuilder:
     name = "classic"
     description = "classic (docker SDK)"
+    stoppable = False  # see cancel(): so the run never builds before it knows it must
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -262,6 +265,12 @@ class ClassicBuilder:
 
         A classic build therefore runs to its end after Ctrl-C; BuildKit builds stop.
         """
+
+    def stop(self, name: str) -> None:
+        """Never asked for (not stoppable): a classic build runs to its end."""
+
+    def discard(self, request: BuildRequest) -> None:
+        """Never asked for (not stoppable): nothing is built early."""
 
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
         return self.engine.classic_build(request, on_line)

@@ -61,11 +61,21 @@ class BuildResult:
 class Builder(Protocol):
     name: str
     description: str  # which builder, for the log
+    #: can stop one image's build in flight (so a build may start before it is known to be needed)
+    stoppable: bool
 
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult: ...
 
     def cancel(self) -> None:
         """Ctrl-C: stop builds in flight where the builder can; start no new one."""
+        ...
+
+    def stop(self, name: str) -> None:
+        """Stop (or never start) one image's build: it turned out not to be needed."""
+        ...
+
+    def discard(self, request: BuildRequest) -> None:
+        """Untag what a build that was not needed after all produced."""
         ...
 
 

@@ -13,6 +13,7 @@ import ipaddress
 import json
 import os
 import re
+import urllib.parse
 from typing import Any
 
 from pipeline.adapters.ports import CredentialSource, Manifest
@@ -33,9 +34,7 @@ def scheme_for(host: str) -> str:
     forced = os.environ.get("PIPELINE_REGISTRY_SCHEME")
     if forced in ("http", "https"):
         return forced
-    name = (
-        host.rsplit(":", 1)[0].strip("[]") if host.count(":") <= 1 or host.startswith("[") else host
-    )
+    name = urllib.parse.urlsplit(f"//{host}").hostname or ""  # no port, no [ ]
     if name == "localhost":
         return "http"
     try:

@@ -134,7 +134,6 @@ Lower = BeforeValidator(_lower)
 
 REGION_PATTERN = r"^[a-z]{2,4}(?:-[a-z]+)+-\d+$"
 ECR_COMPONENT_PATTERN = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
-ECR_REPOSITORY_PATTERN = rf"^(?:{ECR_COMPONENT_PATTERN}/)*{ECR_COMPONENT_PATTERN}$"
 # distribution/reference: path components, separators `.`, `_`, `__` or runs of `-`.
 OCI_REPOSITORY_PATTERN = (
     r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"

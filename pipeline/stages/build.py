@@ -141,9 +141,7 @@ def run(
                 return None  # stopped because it was not wanted after all
             raise
         if gate is not None and not gate.wanted():
-            discard = getattr(builder, "discard", None)
-            if discard is not None:
-                discard(request)  # finished before the answer: leave no trace of it
+            builder.discard(request)  # finished before the answer: leave no trace of it
             return None
         say(f"built {name}: {result.image_id}")
         return result

@@ -185,7 +185,9 @@ def test_progress_is_capped_too() -> None:
     assert op.calls == 8
 
 
-def test_total_time_is_bounded() -> None:
+def test_total_time_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # full jitter: take the longest wait each time, or four short draws could fit in 1 s
+    monkeypatch.setattr(retry.random, "uniform", lambda _low, high: high)
     time = FakeTime()
     op = Script(*[RegistryFailure("503") for _ in range(10)])
     policy = retry.Policy(attempts=50, total_seconds=1.0, first_wait=2.0, max_wait=2.0)

@@ -10,6 +10,7 @@ import pytest
 
 from pipeline import retry, runner
 from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink
+from pipeline.context import Context
 from pipeline.errors import AuthError, BuildError, StageError
 from pipeline.plan import ImagePlan, Plan
 from pipeline.report.run_report import RunReport
@@ -27,6 +28,7 @@ class FakeBuilder:
 
     name = "fake"
     description = "fake builder"
+    stoppable = True
 
     def __init__(self, engine: FakeEngine, *, fail: str | None = None) -> None:
         self.engine = engine
@@ -88,7 +90,8 @@ def make_plan(tmp_path: Path, *names: str) -> Plan:
                 depends_on=(),
             )
         )
-    return Plan(None, tmp_path, None, None, tuple(images), ("build", "push"))  # type: ignore[arg-type]
+    ctx = Context(provider="local", event="push", sha="a" * 40, origins=(("sha", "git"),))
+    return Plan(None, tmp_path, ctx, None, tuple(images), ("build", "push"))  # type: ignore[arg-type]
 
 
 def services(builder: FakeBuilder, registry: FakeRegistry, creds: object = None) -> runner.Services:
