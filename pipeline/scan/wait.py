@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from pipeline import parallel
+from pipeline.config.schema import Scan
 from pipeline.scan.findings import Finding
 from pipeline.scan.ports import (
     FindingsPage,
@@ -86,6 +87,14 @@ class WaitPolicy:
     max_poll: float = 5.0
     throttle_first: float = 1.0
     throttle_max: float = 10.0
+
+    @classmethod
+    def from_config(cls, scan: Scan) -> WaitPolicy:
+        return cls(
+            timeout=scan.timeout,
+            on_unsupported=scan.on_unsupported,
+            grace=min(cls.grace, scan.timeout),
+        )
 
 
 @dataclass(frozen=True)
