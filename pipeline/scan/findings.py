@@ -166,3 +166,10 @@ def parse(scan_findings: Mapping[str, Any] | None) -> Parsed:
         has_basic=basic_list is not None,
         has_enhanced=enhanced_list is not None,
     )
+
+
+def fixed_text(finding: Finding) -> str:
+    """The fixed-in column of a report: a version where known, else what is known."""
+    if finding.fixed_in:
+        return finding.fixed_in
+    return {Fix.YES: "yes", Fix.NO: "no fix", Fix.UNKNOWN: "-"}[finding.fix]

@@ -100,7 +100,10 @@ class GateResult:
         return self.decision == "block"
 
     def image(self, name: str) -> ImageGate:
-        return next(i for i in self.images if i.name == name)
+        for image in self.images:
+            if image.name == name:
+                return image
+        raise KeyError(name)
 
 
 def skipped(name: str, reason: str) -> ImageGate:
