@@ -21,8 +21,7 @@ def test_the_summary_has_an_overview_and_every_finding() -> None:
     ) in lines
     assert (
         "| HIGH | CVE-2026-0002 | zlib | 1.2.13 | -"
-        " | suppressed: not reachable (until 2027-01-25) |"
-        in lines
+        " | suppressed: not reachable (until 2027-01-25) |" in lines
     )
     assert "| MEDIUM | CVE-2026-0004 | urllib3 | 1.26.5 | 1.26.17 | counted |" in lines
     assert "- 1 CRITICAL finding (at most 0 allowed)" in lines
