@@ -40,6 +40,7 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 Now = Callable[[], dt.datetime]
 Jitter = Callable[[float, float], float]
+Log = Callable[[str], None]
 
 POLLING = frozenset({"PENDING", "IN_PROGRESS"})
 DONE = frozenset({"COMPLETE", "ACTIVE"})
@@ -145,6 +146,7 @@ class _Waiter:
         sleep: Sleep,
         now: Now,
         jitter: Jitter,
+        log: Log,
     ) -> None:
         self.api = api
         self.request = request
@@ -153,6 +155,7 @@ class _Waiter:
         self.sleep = sleep
         self.now = now
         self.jitter = jitter
+        self.log = log
         self.started = False
         self.quota_hit = False
         self.polls = 0
@@ -185,11 +188,16 @@ class _Waiter:
         try:
             page = self._page(None)
         except ScanNotFound:
-            self.last_status = "no scan found"
+            self._seen("no scan found")
             self._no_scan(settings)
             return None
-        self.last_status = page.status
+        self._seen(page.status)
         return self._on_status(page, settings)
+
+    def _seen(self, status: str) -> None:
+        if status != self.last_status:
+            self.log(f"{self.request.name}: scan of {self.request.image}: {status}")
+        self.last_status = status
 
     def _page(self, token: str | None) -> FindingsPage:
         return self._call(lambda: self.api.findings_page(self.request.image, token))
@@ -214,6 +222,7 @@ class _Waiter:
                 tries += 1
                 high = self.policy.throttle_first * 2 ** (tries - 1)
                 wait = self.jitter(0.0, min(self.policy.throttle_max, high))
+                self.log(f"{self.request.name}: {err}; retrying in {wait:.1f}s")
                 if self.clock() + wait >= self.deadline:
                     self.notes.append(f"the scan API kept throttling us ({err})")
                     raise _OutOfTime from None
@@ -233,6 +242,7 @@ class _Waiter:
 
     def _start(self) -> None:
         self.started = True
+        self.log(f"{self.request.name}: starting a scan of {self.request.image}")
         try:
             self._call(lambda: self.api.start_scan(self.request.image))
         except LimitExceeded:
@@ -381,9 +391,13 @@ def wait_one(
     sleep: Sleep = time.sleep,
     now: Now = _utcnow,
     jitter: Jitter = random.uniform,
+    log: Log = lambda _m: None,
 ) -> ScanOutcome:
-    """Poll one image's scan to a result; errors come back in the outcome, never raised."""
-    return _Waiter(api, request, policy, clock, sleep, now, jitter).run()
+    """Poll one image's scan to a result; errors come back in the outcome, never raised.
+
+    `log` hears of status changes, started scans and throttling (for `-v`).
+    """
+    return _Waiter(api, request, policy, clock, sleep, now, jitter, log).run()
 
 
 def wait_all(
@@ -396,6 +410,7 @@ def wait_all(
     sleep: Sleep | None = None,
     now: Now = _utcnow,
     jitter: Jitter = random.uniform,
+    log: Log = lambda _m: None,
 ) -> tuple[ScanOutcome, ...]:
     """Wait for many images at once (each with its own deadline); results in request order.
 
@@ -413,7 +428,9 @@ def wait_all(
     def job(key: str) -> ScanOutcome:
         request = requests[int(key)]
         try:
-            return wait_one(api, request, policy, clock=clock, sleep=pause, now=now, jitter=jitter)
+            return wait_one(
+                api, request, policy, clock=clock, sleep=pause, now=now, jitter=jitter, log=log
+            )
         except _Stopped:
             return ScanOutcome(request.name, request.image, ERROR, error="interrupted")
 

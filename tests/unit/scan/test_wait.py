@@ -464,3 +464,35 @@ def test_outcomes_are_immutable() -> None:
         outcome.status = "COMPLETE"  # type: ignore[misc]
     assert isinstance(outcome.findings, tuple)
     assert all(isinstance(f, Finding) for f in outcome.findings)
+
+
+def test_the_log_hears_status_changes_starts_and_throttling_once_each() -> None:
+    heard: list[str] = []
+    time = FakeTime()
+    api = FakeScanApi(
+        [
+            ScanNotFound("x"),
+            Throttled("ThrottlingException"),
+            page("IN_PROGRESS"),
+            page("IN_PROGRESS"),
+            DONE_PAGE,
+        ],
+        MANUAL,
+    )
+    wait_one(
+        api,
+        WaitRequest("app", IMAGE),
+        POLICY,
+        clock=time.clock,
+        sleep=time.sleep,
+        now=time.now,
+        jitter=top,
+        log=heard.append,
+    )
+    assert heard == [
+        f"app: scan of {IMAGE}: no scan found",
+        f"app: starting a scan of {IMAGE}",
+        "app: ThrottlingException; retrying in 1.0s",
+        f"app: scan of {IMAGE}: IN_PROGRESS",
+        f"app: scan of {IMAGE}: COMPLETE",
+    ]
