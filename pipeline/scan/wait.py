@@ -68,6 +68,9 @@ class WaitRequest:
     #: pushed by this run; False for an image reused from an earlier run, which
     #: no scan-on-push will pick up again
     pushed: bool = True
+    #: when this run's push of it finished: a scan completed before then is an
+    #: earlier scan of the same digest (default: when the wait began)
+    pushed_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -299,7 +302,10 @@ class _Waiter:
             return None
         self.empty_done = 0
         taken = page.completed_at
-        stale = taken is not None and taken < self.wall_start
+        if taken is not None and taken.tzinfo is None:
+            taken = taken.replace(tzinfo=dt.timezone.utc)  # the API's clock is UTC
+        since = self.request.pushed_at if self.request.pushed else None
+        stale = taken is not None and taken < (since or self.wall_start)
         if self.quota_hit:
             self.notes.append(
                 "the daily scan quota was used up; the result is the last scan"

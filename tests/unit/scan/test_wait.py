@@ -496,3 +496,36 @@ def test_the_log_hears_status_changes_starts_and_throttling_once_each() -> None:
         f"app: scan of {IMAGE}: IN_PROGRESS",
         f"app: scan of {IMAGE}: COMPLETE",
     ]
+
+
+@pytest.mark.parametrize(
+    ("pushed_at", "completed_at", "stale"),
+    [
+        (T0 - dt.timedelta(seconds=30), T0 - dt.timedelta(seconds=10), False),  # scanned on push
+        (T0 - dt.timedelta(seconds=30), T0 - dt.timedelta(days=2), True),  # an older scan
+        (None, T0 - dt.timedelta(seconds=10), True),  # before the wait, push time unknown
+        (None, T0 + dt.timedelta(seconds=1), False),
+    ],
+)
+def test_a_result_is_stale_when_it_predates_the_push(
+    pushed_at: dt.datetime | None, completed_at: dt.datetime, stale: bool
+) -> None:
+    time = FakeTime()
+    api = FakeScanApi([page("COMPLETE", [VULN], completed_at=completed_at)], ON_PUSH)
+    outcome = wait_one(
+        api,
+        WaitRequest("app", IMAGE, pushed_at=pushed_at),
+        POLICY,
+        clock=time.clock,
+        sleep=time.sleep,
+        now=time.now,
+        jitter=top,
+    )
+    assert outcome.stale is stale
+
+
+def test_a_naive_completion_time_is_read_as_utc() -> None:
+    naive = (T0 - dt.timedelta(days=1)).replace(tzinfo=None)
+    outcome = run(FakeScanApi([page("COMPLETE", [VULN], completed_at=naive)], MANUAL))
+    assert outcome.stale
+    assert outcome.taken_at == T0 - dt.timedelta(days=1)
