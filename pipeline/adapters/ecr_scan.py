@@ -98,25 +98,31 @@ class EcrScanApi:
         self._ids = {"registryId": registry_id} if registry_id else {}
         self._page_size = page_size
 
-    def _call(self, operation: str, resource: str, method: str, **kwargs: Any) -> Any:
+    def _call(
+        self, operation: str, resource: str, method: str, *, own: bool = False, **kwargs: Any
+    ) -> Any:
+        """`own`: an API of the caller's own registry, which takes no registryId."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return getattr(self._ecr, method)(**self._ids, **kwargs)
+            return getattr(self._ecr, method)(**({} if own else self._ids), **kwargs)
         except (ClientError, BotoCoreError) as err:
             raise translate(err, operation, resource) from None
 
     def settings(self, repository: str) -> ScanSettings:
+        # The scanning configuration APIs read the caller's own registry only.
         registry = self._call(
             "GetRegistryScanningConfiguration",
             "(registry)",
             "get_registry_scanning_configuration",
+            own=True,
         ).get("scanningConfiguration", {})
         enhanced = str(registry.get("scanType", "BASIC")).upper() == "ENHANCED"
         answer = self._call(
             "BatchGetRepositoryScanningConfiguration",
             repository,
             "batch_get_repository_scanning_configuration",
+            own=True,
             repositoryNames=[repository],
         )
         if answer.get("failures"):

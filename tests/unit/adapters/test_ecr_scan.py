@@ -129,7 +129,13 @@ def test_start_scan_returns_the_status(ecr: tuple[Any, Stubber]) -> None:
     assert EcrScanApi(client_).start_scan(IMAGE) == "IN_PROGRESS"
 
 
-def _settings(stub: Stubber, scan_type: str, frequency: str, repo_flag: bool | None) -> None:
+def _settings(
+    stub: Stubber,
+    scan_type: str,
+    frequency: str,
+    repo_flag: bool | None,
+    registry: str | None = None,
+) -> None:
     stub.add_response(
         "get_registry_scanning_configuration",
         {"registryId": "123456789012", "scanningConfiguration": {"scanType": scan_type}},
@@ -148,7 +154,7 @@ def _settings(stub: Stubber, scan_type: str, frequency: str, repo_flag: bool | N
         stub.add_response(
             "describe_repositories",
             {"repositories": [{"imageScanningConfiguration": {"scanOnPush": repo_flag}}]},
-            {"repositoryNames": ["team/app"]},
+            {"repositoryNames": ["team/app"], **({"registryId": registry} if registry else {})},
         )
 
 
@@ -244,3 +250,12 @@ def test_the_client_makes_one_attempt_per_call() -> None:
     made = client("eu-west-1")
     assert made.meta.region_name == "eu-west-1"
     assert made.meta.config.retries["total_max_attempts"] == 1
+
+
+def test_settings_for_a_named_registry_pass_its_id_only_where_the_api_takes_one(
+    ecr: tuple[Any, Stubber],
+) -> None:
+    client_, stub = ecr
+    _settings(stub, "BASIC", "MANUAL", True, registry="123456789012")
+    api = EcrScanApi(client_, "123456789012")
+    assert api.settings("team/app") == ScanSettings(enhanced=False, on_push=True)
