@@ -529,3 +529,24 @@ def test_a_naive_completion_time_is_read_as_utc() -> None:
     outcome = run(FakeScanApi([page("COMPLETE", [VULN], completed_at=naive)], MANUAL))
     assert outcome.stale
     assert outcome.taken_at == T0 - dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("scan", "timeout", "grace", "on_unsupported"),
+    [
+        ({}, 600.0, 60.0, "fail"),
+        ({"timeout": "30s", "on_unsupported": "WARN"}, 30.0, 30.0, "warn"),
+        ({"timeout": "15m"}, 900.0, 60.0, "fail"),
+    ],
+)
+def test_the_wait_policy_comes_from_the_config(
+    scan: dict[str, str], timeout: float, grace: float, on_unsupported: str
+) -> None:
+    from pipeline.config.schema import Scan
+
+    policy = WaitPolicy.from_config(Scan.model_validate(scan))
+    assert (policy.timeout, policy.grace, policy.on_unsupported) == (
+        timeout,
+        grace,
+        on_unsupported,
+    )
