@@ -550,3 +550,24 @@ def test_the_wait_policy_comes_from_the_config(
         grace,
         on_unsupported,
     )
+
+
+def test_ctrl_c_stops_every_wait_at_once() -> None:
+    import _thread
+    import threading
+
+    class Interrupting(FakeScanApi):
+        def findings_page(self, image: ImageRef, token: str | None = None) -> FindingsPage:
+            if self.count("page") == 1:
+                _thread.interrupt_main()  # as if Ctrl-C arrived during the wait
+            return super().findings_page(image, token)
+
+    api = Interrupting([page("IN_PROGRESS")], MANUAL)
+    request = WaitRequest("app", IMAGE)
+    with pytest.raises(KeyboardInterrupt):
+        wait_all(api, [request], WaitPolicy(timeout=600.0), workers=1)
+    for thread in threading.enumerate():
+        if thread.name.startswith("pipeline"):
+            thread.join(timeout=5.0)
+            assert not thread.is_alive(), "a wait kept polling after Ctrl-C"
+    assert api.count("page") <= 2
