@@ -284,8 +284,10 @@ class _Run:
         known = {d.id for d in before.deployments}
         for _ in range(3):  # the answer to UpdateService normally has it already
             fresh = [d for d in after.deployments if d.id not in known]
-            pick = next((d for d in fresh if d.status == "PRIMARY"), None) or next(
-                (d for d in fresh if d.task_definition == td), None
+            # ours runs the revision we asked for; a fresh PRIMARY on another one is
+            # already ECS's rollback of it
+            pick = next((d for d in fresh if d.task_definition == td), None) or next(
+                (d for d in fresh if d.status == "PRIMARY" and len(fresh) == 1), None
             )
             if pick is not None:
                 return pick
