@@ -62,7 +62,7 @@ def make_client(service: str, region: str | None) -> Any:
         service,
         region_name=region,
         config=Config(
-            retries={"mode": "standard", "max_attempts": 1},
+            retries={"mode": "standard", "total_max_attempts": 1},
             connect_timeout=10,
             read_timeout=60,
         ),
