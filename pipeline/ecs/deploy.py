@@ -12,10 +12,11 @@ It never deregisters a task definition.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pipeline import log
 from pipeline.ecs import codedeploy, guard, imageref, rollout, taskdef
@@ -32,6 +33,9 @@ from pipeline.ecs.ports import (
 from pipeline.ecs.rollout import EventLog, Outcome, Phase
 from pipeline.ecs.waiting import retrying
 from pipeline.errors import DeployError, PipelineError
+
+if TYPE_CHECKING:
+    from pipeline.config.schema import EcsTarget as EcsTargetConfig
 
 Status = Literal["completed", "rolled_back", "failed", "skipped"]
 LineSink = Callable[[str], None]
@@ -64,6 +68,31 @@ class EcsTarget:
     @property
     def name(self) -> str:
         return f"{self.cluster}/{self.service}"
+
+    @classmethod
+    def from_config(
+        cls,
+        target: EcsTargetConfig,
+        *,
+        also_matches: Sequence[str] = (),
+        appspec: str | None = None,
+    ) -> EcsTarget:
+        cd = target.codedeploy
+        return cls(
+            cluster=target.cluster,
+            service=target.service,
+            containers=target.containers,
+            wait=target.wait,
+            rollback=target.rollback,
+            codedeploy_application=cd.application if cd else None,
+            codedeploy_group=cd.deployment_group if cd else None,
+            appspec=appspec,
+            also_matches=tuple(also_matches),
+        )
+
+
+class Interrupted(DeployError):
+    """The run was interrupted (Ctrl-C) while a deploy was in flight."""
 
 
 @dataclass(frozen=True)
@@ -518,10 +547,28 @@ def deploy_all(
     force: bool = False,
     say: LineSink = _info,
     workers: int = 8,
+    cancel: threading.Event | None = None,
 ) -> tuple[Deployment, ...]:
-    """Deploy every job at the same time; results in the order of `jobs`."""
+    """Deploy every job at the same time; results in the order of `jobs`.
+
+    Setting `cancel` (or Ctrl-C in the calling thread) ends the waits: each
+    deploy in flight returns `failed` saying it was interrupted.
+    """
     if not jobs:
         return ()
+    base = timing or Timing()
+    stop = cancel or threading.Event()
+
+    def sleep(seconds: float) -> None:
+        # Ctrl-C is seen between polls (at most a poll interval, or one
+        # backoff, later): ECS carries on with an update already made.
+        if stop.is_set():
+            raise Interrupted("interrupted; the deployment started goes on in ECS")
+        base.sleep(seconds)
+        if stop.is_set():
+            raise Interrupted("interrupted; the deployment started goes on in ECS")
+
+    watched = Timing(now=base.now, sleep=sleep, jitter=base.jitter)
 
     def one(job: EcsJob) -> Deployment:
         return deploy_ecs(
@@ -529,11 +576,17 @@ def deploy_all(
             job.image,
             job.revision,
             job.ports,
-            timing=timing,
+            timing=watched,
             dry_run=dry_run,
             force=force,
             say=say,
         )
 
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs))))
+    try:
         return tuple(pool.map(one, jobs))
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True)

@@ -522,3 +522,49 @@ def test_a_digestless_image_is_refused() -> None:
         say=lambda _l: None,
     )
     assert result.status == "failed" and "has no digest" in result.message
+
+
+def test_cancelling_ends_the_waits_and_says_the_deployment_goes_on() -> None:
+    cancel = threading.Event()
+    going = service(dep("ecs-svc/new", TD2), td=TD2)
+
+    class Cancelled(FakeEcs):
+        def describe_service(self, cluster: str, name: str) -> Any:
+            if self.updates:
+                cancel.set()  # Ctrl-C while the rollout is followed
+            return super().describe_service(cluster, name)
+
+    ecs = Cancelled(steady(), [Rollout(going, [going])], described=task_definition())
+    labels = FakeLabels({OLD_IMAGE: {REVISION: OLD_SHA}})
+    ports = EcsPorts(ecs, labels, FakeAncestry([(OLD_SHA, NEW_SHA)]))
+    clock = FakeTiming()
+    (result,) = deploy_all(
+        [EcsJob(TARGET, NEW_IMAGE, NEW_SHA, ports)],
+        timing=clock.timing(),
+        say=lambda _l: None,
+        cancel=cancel,
+    )
+    assert result.status == "failed"
+    assert result.message == "interrupted; the deployment started goes on in ECS"
+    assert result.deployment_id == "ecs-svc/new"
+    assert clock.now <= 2.0
+
+
+def test_a_config_target_becomes_plain_values() -> None:
+    from pipeline.config.schema import CodeDeploy
+    from pipeline.config.schema import EcsTarget as Config
+
+    config = Config(
+        type="ecs",
+        image="web",
+        cluster="prod",
+        service="web",
+        containers=("app",),
+        wait="1m",
+        rollback=False,
+        codedeploy=CodeDeploy(application="shop", deployment_group="prod-web"),
+    )
+    target = EcsTarget.from_config(config, also_matches=["reg.example/shop/web"])
+    assert target == EcsTarget(
+        "prod", "web", ("app",), 60.0, False, "shop", "prod-web", None, ("reg.example/shop/web",)
+    )
