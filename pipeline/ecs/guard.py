@@ -15,6 +15,7 @@ Target-agnostic: ECS and EKS give it the image refs they run.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -38,15 +39,24 @@ def _short(sha: str) -> str:
     return sha[:12]
 
 
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:?\d\d)?")
+
+
 def _created(labels: Mapping[str, str] | None) -> dt.datetime | None:
-    text = (labels or {}).get(CREATED, "").strip()
-    if not text:
+    """An RFC 3339 time; Python 3.10's fromisoformat takes neither "Z" nor any fraction."""
+    match = _RFC3339.fullmatch((labels or {}).get(CREATED, "").strip())
+    if not match:
         return None
-    try:  # Python 3.10's fromisoformat does not take "Z"
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    day, clock, fraction, zone = match.groups()
+    if not zone or zone in "Zz":
+        zone = "+00:00"
+    elif ":" not in zone:
+        zone = f"{zone[:3]}:{zone[3:]}"
+    micro = (fraction or "0")[:6].ljust(6, "0")
+    try:
+        return dt.datetime.fromisoformat(f"{day}T{clock}.{micro}{zone}")
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def _one(

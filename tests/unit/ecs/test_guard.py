@@ -110,6 +110,22 @@ CASES = [
         rule="created time",
     ),
     Case(
+        "nanosecond fractions (as Go writes them) compare as times",
+        NEW,
+        {REVISION: OLD, CREATED: "2026-01-01T10:00:00.123456789Z"},
+        {REVISION: NEW, CREATED: "2026-01-01T10:00:00.987654321Z"},
+        git_unknown=True,
+        rule="created time",
+    ),
+    Case(
+        "an unparsable created label counts as none",
+        OLD,
+        {REVISION: NEW, CREATED: "yesterday"},
+        {REVISION: OLD, CREATED: EARLY},
+        git_unknown=True,
+        rule="undecided",
+    ),
+    Case(
         "unknown deploying commit: allowed",
         None,
         {REVISION: NEW},
