@@ -166,8 +166,8 @@ class _Run:
     def __post_init__(self) -> None:
         self.result = Deployment("ecs", self.target.name, self.image, None, "failed", "")
 
-    def done(self, status: Status, message: str, **more: object) -> Deployment:
-        self.result = replace(self.result, status=status, message=message, **more)  # type: ignore[arg-type]
+    def done(self, status: Status, message: str) -> Deployment:
+        self.result = replace(self.result, status=status, message=message)
         return self.result
 
     def note(self, text: str) -> None:
@@ -203,7 +203,10 @@ class _Run:
             previous_task_definition=current,
         )
         if revision.left_out:
-            self.note("not carried over (describe-only): " + ", ".join(revision.left_out))
+            self.note(
+                "not carried over (RegisterTaskDefinition does not take them): "
+                + ", ".join(revision.left_out)
+            )
         if revision.unchanged:
             return self._unchanged(service, current)
         verdict = guard.check(
@@ -261,17 +264,14 @@ class _Run:
     def _unchanged(self, service: Service, current: str) -> Deployment:
         primary = service.primary()
         if not self.force:
-            if (
-                primary
-                and primary.task_definition == current
-                and primary.rollout_state == ("IN_PROGRESS")
-            ):
+            rolling = primary is not None and primary.rollout_state == "IN_PROGRESS"
+            if primary is not None and rolling and primary.task_definition == current:
                 self.line(f"already deploying this image; following deployment {primary.id}")
                 return self._follow(service, primary, current, previous_td=None)
+            self.result = replace(self.result, task_definition=current)
             return self.done(
                 "skipped",
                 f"already runs {self.result.image} ({rollout.short_td(current)}); nothing to do",
-                task_definition=current,
             )
         if self.dry_run:
             return self.done(

@@ -117,7 +117,10 @@ def new_revision(
     must carry a digest (`host/repo@sha256:...`); `allowed` is the set of
     top-level keys RegisterTaskDefinition takes.
     """
-    ref = imageref.parse(image)
+    try:
+        ref = imageref.parse(image)
+    except imageref.BadReference as err:
+        raise TaskDefinitionError(f"cannot deploy {image!r}: {err}") from None
     if not ref.digest:
         raise TaskDefinitionError(f"{image} has no digest: a deploy pins images by digest")
     pinned = ref.by_digest()
@@ -125,7 +128,8 @@ def new_revision(
     if not isinstance(task, Mapping) or not task.get("containerDefinitions"):
         raise TaskDefinitionError("the task definition description has no containerDefinitions")
     definitions = task["containerDefinitions"]
-    chosen = select(definitions, ref, names, [imageref.parse(a) for a in also])
+    aliases = [alias for alias in map(imageref.try_parse, also) if alias is not None]
+    chosen = select(definitions, ref, names, aliases)
 
     request: dict[str, Any] = {k: copy.deepcopy(v) for k, v in task.items() if k in allowed}
     left_out = sorted(k for k in task if k not in allowed)

@@ -168,3 +168,8 @@ def test_missing_tags_stay_missing() -> None:
     described = rich()
     del described["tags"]
     assert "tags" not in new_revision(described, PINNED, ALLOWED, ["app"]).request
+
+
+def test_an_image_that_is_no_reference_is_a_deploy_error() -> None:
+    with pytest.raises(TaskDefinitionError, match="is not a repository path"):
+        new_revision(rich(), "Shop/Web@" + DIGEST, ALLOWED)
