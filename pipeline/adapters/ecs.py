@@ -158,9 +158,12 @@ def parse_service(raw: Mapping[str, Any], cluster: str) -> Service:
 
 
 def _stopped_task(raw: Mapping[str, Any]) -> StoppedTask:
+    task_reason = str(raw.get("stoppedReason") or raw.get("stopCode") or "")
     reasons = []
     for c in raw.get("containers") or ():
+        # ECS often repeats the task's reason on every container: say it once
         why = c.get("reason") or ""
+        why = "" if why == task_reason else why
         if c.get("exitCode") not in (None, 0):
             why = f"exit code {c['exitCode']}" + (f", {why}" if why else "")
         if why:
@@ -168,7 +171,7 @@ def _stopped_task(raw: Mapping[str, Any]) -> StoppedTask:
     return StoppedTask(
         arn=str(raw.get("taskArn", "")),
         task_definition=str(raw.get("taskDefinitionArn", "")),
-        stopped_reason=str(raw.get("stoppedReason") or raw.get("stopCode") or ""),
+        stopped_reason=task_reason,
         container_reasons=tuple(reasons),
     )
 

@@ -177,7 +177,15 @@ def test_stopped_tasks_of_one_revision_newest_first(ecs: Any) -> None:
                     "td:2",
                     1,
                     stoppedReason="Essential container in task exited",
-                    containers=[{"name": "app", "exitCode": 137, "reason": "OutOfMemoryError"}],
+                    containers=[
+                        {"name": "app", "exitCode": 137, "reason": "OutOfMemoryError"},
+                        {"name": "envoy", "reason": "Essential container in task exited"},
+                        {
+                            "name": "log",
+                            "exitCode": 1,
+                            "reason": "Essential container in task exited",
+                        },
+                    ],
                 ),
                 task(2, "td:1", 3, stoppedReason="Scaling activity"),
                 task(
@@ -195,7 +203,11 @@ def test_stopped_tasks_of_one_revision_newest_first(ecs: Any) -> None:
     assert [t.arn for t in stopped] == ["arn:t/3", "arn:t/1"]
     assert stopped[0].stopped_reason == "TaskFailedToStart"
     assert stopped[0].container_reasons == ("app: CannotPullContainerError: not found",)
-    assert stopped[1].container_reasons == ("app: exit code 137, OutOfMemoryError",)
+    # the task's reason is not repeated for each container
+    assert stopped[1].container_reasons == (
+        "app: exit code 137, OutOfMemoryError",
+        "log: exit code 1",
+    )
 
 
 @pytest.mark.parametrize(
