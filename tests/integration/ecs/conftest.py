@@ -1,4 +1,9 @@
-"""Fixtures for the ECS deploy against the sandbox: clients, a cluster, images with labels."""
+"""Fixtures for the ECS deploy against the sandbox: clients, a cluster, images with labels.
+
+These tests get a sandbox of their own: ECS clusters cannot be removed from
+the emulation (DeleteCluster only marks them INACTIVE), and other suites
+check what a fresh sandbox lists.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,26 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from pipeline.errors import SandboxError
+from pipeline.sandbox import Ports, Sandbox
 from tests.integration.sandbox.support import Images
+
+
+@pytest.fixture(scope="session")
+def sandbox_handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    box = Sandbox(tmp_path_factory.mktemp("ecs-sandbox") / "state")
+    try:
+        box.up(Ports.free())
+    except SandboxError as err:
+        box.down()
+        pytest.fail(f"the sandbox could not start: {err}", pytrace=False)
+    yield box
+    box.down()
+
+
+@pytest.fixture(scope="session")
+def sandbox(sandbox_handle: Sandbox) -> dict[str, str]:
+    return sandbox_handle.env()
 
 
 def _client(sandbox: dict[str, str], name: str) -> Any:
