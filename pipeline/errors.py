@@ -63,6 +63,10 @@ class AuthError(StageError):
     """Credentials could not be obtained or were rejected."""
 
 
+class DeployError(StageError):
+    """A deploy target could not be read, updated or rolled out."""
+
+
 class SandboxError(PipelineError):
     """The local sandbox could not be started, reached or stopped."""
 

@@ -317,12 +317,24 @@ class _Target(Model):
     region: str | None = Field(None, pattern=REGION_PATTERN)
 
 
+class CodeDeploy(Model):
+    """The CodeDeploy application and deployment group of a CODE_DEPLOY service."""
+
+    application: str = Field(..., min_length=1)
+    deployment_group: str = Field(..., min_length=1)
+
+
 class EcsTarget(_Target):
     """Update an ECS service to the pushed digest."""
 
     type: Literal["ecs"]
     cluster: str = Field(..., min_length=1)
     service: str = Field(..., min_length=1)
+    codedeploy: CodeDeploy | None = Field(
+        None,
+        description="Only for CODE_DEPLOY services; default AppECS-<cluster>-<service>"
+        " and DgpECS-<cluster>-<service>, the names the ECS console creates.",
+    )
     wait: Duration = 900.0
     rollback: bool = True
 

@@ -649,6 +649,24 @@ CASES = [
         """),
         [(5, 64, "deploy[0].wait", "invalid duration '1d'")],
     ),
+    Case(
+        "codedeploy-without-group",
+        yaml("""
+            version: 1
+            registry: {account: "123456789012"}
+            images: [{name: app}]
+            deploy:
+              - type: ecs
+                image: app
+                cluster: prod
+                service: app
+                codedeploy: {application: shop, deploymentgroup: prod}
+        """),
+        [
+            (9, 17, "deploy[0].codedeploy.deployment_group", "required key is missing"),
+            (9, 37, "deploy[0].codedeploy.deploymentgroup", "(did you mean 'deployment_group'?)"),
+        ],
+    ),
     # ------------------------------------------------------------------ interpolation
     Case(
         "unset-variable",

@@ -126,6 +126,25 @@ def test_deploy_waits_are_durations() -> None:
     assert waits == [300.0, 600.0]
 
 
+def test_ecs_codedeploy_names_the_application_and_group() -> None:
+    text = MINIMAL + yaml("""
+        deploy:
+          - type: ecs
+            image: app
+            cluster: prod
+            service: app
+            codedeploy: {application: shop, deployment_group: prod-app}
+          - {type: ecs, image: app, cluster: prod, service: other}
+    """)
+    first, second = valid(text).deploy
+    assert first.codedeploy is not None  # type: ignore[union-attr]
+    assert (first.codedeploy.application, first.codedeploy.deployment_group) == (  # type: ignore[union-attr]
+        "shop",
+        "prod-app",
+    )
+    assert second.codedeploy is None  # type: ignore[union-attr]
+
+
 IMMUTABLE_MADE_VALID = [
     pytest.param(
         ["latest"],
