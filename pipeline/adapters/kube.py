@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 import os
 import tempfile
@@ -49,6 +50,13 @@ class KubeClient:
 
         self._apps = k8s.client.AppsV1Api(api_client)
         self._errors = (k8s.client.exceptions.ApiException, urllib3.exceptions.HTTPError, OSError)
+        # Older clients (the python-legacy generator, v29 for one) pick the patch type from
+        # the body (a dict is a strategic-merge patch) and refuse `_content_type`; newer ones
+        # send a JSON patch unless told otherwise.
+        patch = self._apps.patch_namespaced_deployment
+        self._patch_options = (
+            {"_content_type": SMP} if "_content_type" in inspect.signature(patch).parameters else {}
+        )
         self._label = label
         self._ca_file = ca_file
 
@@ -70,9 +78,9 @@ class KubeClient:
                 namespace,
                 dict(patch),
                 field_manager="pipeline",
-                _content_type=SMP,
                 _preload_content=False,
                 _request_timeout=TIMEOUT,
+                **self._patch_options,
             )
         except self._errors as err:
             _translate(err, f"patching {where}")
