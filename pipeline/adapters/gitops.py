@@ -24,10 +24,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pipeline import log
 from pipeline.deployment import DeployError
+from pipeline.gitops.target import mask_url
 
 LOG = logging.getLogger("pipeline")
 _SCP = re.compile(r"^[\w.+-]+@[\w.-]+:(?!//)")
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _REJECTED = re.compile(
     r"\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref"
 )
@@ -37,11 +37,6 @@ IDENTITY = {"name": "pipeline", "email": "pipeline@users.noreply.localhost"}
 
 def is_url(repo: str) -> bool:
     return "://" in repo or bool(_SCP.match(repo))
-
-
-def mask_url(text: str) -> str:
-    """`https://user:token@host/x` -> `https://***@host/x` (anywhere in a text)."""
-    return log.redact(_USERINFO.sub("***@", text))
 
 
 def credentials_env(url: str, env: Mapping[str, str]) -> tuple[str, dict[str, str]]:
@@ -71,17 +66,17 @@ class Git:
         # never wait for a password prompt in CI
         self._env = {"GIT_TERMINAL_PROMPT": "0", **env}
 
-    def run(self, *args: str, ok: tuple[int, ...] = (0,)) -> tuple[int, str, str]:
+    def run(self, *args: str, ok: tuple[int, ...] = (0,), doing: str = "") -> tuple[int, str, str]:
         status, out, err = self._git.execute(
             ["git", *args], with_extended_output=True, with_exceptions=False, env=self._env
         )
         if status not in ok:
             said = mask_url(str(err).strip() or str(out).strip())
-            raise DeployError(f"`git {' '.join(args[:2])}` failed in {self.cwd.name}: {said}")
+            raise DeployError(f"{doing or 'git ' + args[0]}: {said}")
         return status, str(out), str(err)
 
-    def out(self, *args: str) -> str:
-        return self.run(*args)[1].strip()
+    def out(self, *args: str, doing: str = "") -> str:
+        return self.run(*args, doing=doing)[1].strip()
 
     def identity(self) -> dict[str, str]:
         """GIT_AUTHOR_*/GIT_COMMITTER_* for what git has no identity for."""
@@ -117,7 +112,9 @@ class Checkout:
         rel = [str(p.relative_to(self.top.resolve())) for p in paths]
         self.git.run("add", "--", *rel)
         committer = self.git.with_env(**self.git.identity())
-        committer.run("commit", "-q", "-m", message, "--", *rel)
+        committer.run(
+            "commit", "-q", "-m", message, "--", *rel, doing=f"committing to {self.label}"
+        )
         return self.git.out("rev-parse", "HEAD")
 
     def push(self) -> bool:
@@ -137,7 +134,15 @@ class Checkout:
 
     def _fetch(self) -> None:
         depth = ("--depth", "1") if self._shallow else ()
-        self.git.run("fetch", "-q", "--no-tags", *depth, "origin", f"refs/heads/{self.branch}")
+        self.git.run(
+            "fetch",
+            "-q",
+            "--no-tags",
+            *depth,
+            "origin",
+            f"refs/heads/{self.branch}",
+            doing=f"fetching {self.label}",
+        )
 
     def publish_locally(self) -> None:
         if self._owner is None:
@@ -194,7 +199,7 @@ class GitRepositories:
         try:
             args = ["clone", "-q", "--depth", "1", "--no-tags", "--single-branch"]
             args += ["--branch", branch] if branch else []
-            git.run(*args, "--", plain, str(folder))
+            git.run(*args, "--", plain, str(folder), doing=f"cloning {masked}")
             branch = branch or git.out("symbolic-ref", "--short", "HEAD")
             return Checkout(git, folder, branch, f"{masked}:{branch}", True, None)
         except BaseException:
@@ -206,7 +211,9 @@ class GitRepositories:
         if not path.is_dir():
             raise DeployError(f"manifest repository {repo} is not a folder")
         owner_probe = Git(path, self._env)
-        top = Path(owner_probe.out("rev-parse", "--show-toplevel")).resolve()
+        top = Path(
+            owner_probe.out("rev-parse", "--show-toplevel", doing=f"manifest repository {repo}")
+        ).resolve()
         owner = Git(top, self._env)
         if branch is None:
             status, out, _ = owner.run("symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1))
@@ -214,17 +221,34 @@ class GitRepositories:
                 raise DeployError(f"{repo} is on a detached HEAD: set `branch:` on the target")
             branch = out.strip()
         label = f"{repo}:{branch}"
+        doing = f"fetching {label}"
         shallow = owner.out("rev-parse", "--is-shallow-repository") == "true"
         if push:
-            owner.run("remote", "get-url", "origin")  # a clear failure when there is none
+            owner.run("remote", "get-url", "origin", doing=f"{label}: no remote to push to")
             depth = ("--depth", "1") if shallow else ()
-            owner.run("fetch", "-q", "--no-tags", *depth, "origin", f"refs/heads/{branch}")
+            owner.run(
+                "fetch", "-q", "--no-tags", *depth, "origin", f"refs/heads/{branch}", doing=doing
+            )
             start = owner.out("rev-parse", "FETCH_HEAD")
         else:
-            start = owner.out("rev-parse", "--verify", f"refs/heads/{branch}^{{commit}}")
+            start = owner.out(
+                "rev-parse",
+                "--verify",
+                "-q",
+                f"refs/heads/{branch}^{{commit}}",
+                doing=f"{label}: no such branch",
+            )
         folder = Path(tempfile.mkdtemp(prefix="pipeline-gitops-"))
         try:
-            owner.run("worktree", "add", "-q", "--detach", str(folder), start)
+            owner.run(
+                "worktree",
+                "add",
+                "-q",
+                "--detach",
+                str(folder),
+                start,
+                doing=f"checking out {label}",
+            )
             sub = path.relative_to(top)
             return Checkout(Git(folder, self._env), folder / sub, branch, label, shallow, owner)
         except BaseException:

@@ -20,7 +20,7 @@ from pipeline.config.schema import ManifestTarget
 from pipeline.deployment import DeployError, Deployment, Status
 from pipeline.gitops.edits import rewrite
 from pipeline.gitops.ports import Repositories, Workspace
-from pipeline.gitops.target import NewImage
+from pipeline.gitops.target import NewImage, mask_url
 
 LOG = logging.getLogger("pipeline")
 #: Pushes refused because someone else pushed first, before giving up.
@@ -57,7 +57,7 @@ def deploy_manifest(
     dry_run: bool = False,
 ) -> Deployment:
     ref = imageref.parse(image)
-    target = f"{settings.repo}:{settings.branch or ''}"
+    target = mask_url(f"{settings.repo}:{settings.branch}" if settings.branch else settings.repo)
     pinned = imageref.pinned(ref.repository, digest) if ref else image
     try:
         if ref is None or not digest.startswith("sha256:"):

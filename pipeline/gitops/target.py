@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from pipeline import imageref
+from pipeline import imageref, log
 from pipeline.deployment import DeployError
+
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def mask_url(text: str) -> str:
+    """`https://user:token@host/x` -> `https://***@host/x`, anywhere in a text."""
+    return log.redact(_USERINFO.sub("***@", text))
 
 
 @dataclass(frozen=True)
