@@ -135,6 +135,7 @@ def from_endpoint(
     that `token` hands out; the client asks for it again before every request, so a token that
     is about to expire is replaced without the client noticing."""
     k8s = kubernetes()
+    first = token()  # before any file exists: a signing failure leaves nothing behind
     config = k8s.client.Configuration()
     config.host = endpoint
     ca_file = None
@@ -153,7 +154,7 @@ def from_endpoint(
         cfg.api_key["authorization"] = token()
 
     config.refresh_api_key_hook = refresh
-    config.api_key = {"authorization": token()}
+    config.api_key = {"authorization": first}
     return KubeClient(k8s.client.ApiClient(configuration=config), label, ca_file)
 
 

@@ -16,7 +16,7 @@ from pipeline import imageref
 from pipeline.config.schema import EksTarget
 from pipeline.deployment import DeployError, Deployment, Status
 from pipeline.kube import patch as patches
-from pipeline.kube.ports import Cluster, KubeApi, KubeConnector, KubeUnavailable
+from pipeline.kube.ports import Cluster, KubeApi, KubeConnector, KubeObject, KubeUnavailable
 from pipeline.kube.rollout import Verdict, judge, state
 
 LOG = logging.getLogger("pipeline")
@@ -25,6 +25,8 @@ Clock = Callable[[], float]  # monotonic seconds
 Sleep = Callable[[float], None]
 #: Polling often enough that a finished rollout is noticed within a second or so.
 POLL_INTERVAL = 1.0
+#: Pauses before asking again after a connection failure, a 429 or a 5xx.
+RETRY_DELAYS = (1.0, 2.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class _Rollout:
         self, repository: str, image: str, dry_run: bool, revision: str | None, guard: Guard | None
     ) -> Deployment:
         s = self.s
-        obj = self.api.get_deployment(s.namespace, s.deployment)
+        obj = self.retried(lambda: self.api.get_deployment(s.namespace, s.deployment))
         selected = patches.select(obj, s.containers, repository, self.where)
         changed = patches.changes(selected, image)
         previous = _previous(c.image for c in selected)
@@ -128,7 +130,8 @@ class _Rollout:
                 return result("skipped", f"already runs {image}")
             return result("failed", verdict.message)
         LOG.info("%s: %s", self.where, "; ".join(c.describe() for c in changed))
-        self.api.patch_deployment(s.namespace, s.deployment, patches.forward(changed, revision))
+        forward = patches.forward(changed, revision)
+        self.retried(lambda: self.api.patch_deployment(s.namespace, s.deployment, forward))
         verdict = self.wait()
         if verdict.done:
             return result("completed", verdict.message)
@@ -136,13 +139,23 @@ class _Rollout:
             return result("failed", verdict.message)
         LOG.warning("%s: %s; rolling back to %s", self.where, verdict.message, previous)
         undo = patches.backward(changed, running_revision, revision)
-        self.api.patch_deployment(s.namespace, s.deployment, undo)
+        self.retried(lambda: self.api.patch_deployment(s.namespace, s.deployment, undo))
         back = self.wait()
         if back.done:
             return result("rolled_back", f"{verdict.message}; rolled back to {previous}")
         return result(
             "failed", f"{verdict.message}; the rollback to {previous} failed too: {back.message}"
         )
+
+    def retried(self, call: Callable[[], KubeObject]) -> KubeObject:
+        """A read or a patch (setting images is idempotent), asked again after a hiccup."""
+        for delay in RETRY_DELAYS:
+            try:
+                return call()
+            except KubeUnavailable as err:
+                LOG.info("%s; asking again in %gs", err, delay)
+                self.sleep(delay)
+        return call()
 
     def wait(self) -> Verdict:
         """Poll until done, failed, or `wait` runs out; transient API errors are asked again."""

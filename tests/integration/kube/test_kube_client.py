@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +234,21 @@ def test_an_eks_cluster_is_reached_with_its_endpoint_ca_and_a_presigned_token(
     url = token.decode(bearer)
     assert url.startswith("https://sts.cn-north-1.amazonaws.com.cn/?Action=GetCallerIdentity&")
     assert log.redact(bearer) == "***"
+
+
+def test_a_token_that_cannot_be_signed_leaves_no_ca_file(tmp_path: Path) -> None:
+    import tempfile
+
+    def before() -> set[str]:
+        return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("pipeline-ca-")}
+
+    existing = before()
+
+    def no_credentials() -> str:
+        raise DeployError("no AWS credentials to sign a token for EKS cluster prod")
+
+    with pytest.raises(DeployError, match="no AWS credentials"):
+        kube.from_endpoint(
+            "https://127.0.0.1:1", base64.b64encode(b"pem").decode(), no_credentials, "x"
+        )
+    assert before() == existing

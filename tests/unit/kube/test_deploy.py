@@ -236,3 +236,18 @@ def test_a_context_target_connects_by_context_and_names_it() -> None:
     result = deploy_eks(target, NEW, ports, clock, clock.sleep)
     assert result.target == "kind-dev/default/backend"
     assert ports.clusters == [Cluster(name=None, context="kind-dev", region="eu-west-1")]
+
+
+def test_a_hiccup_on_the_first_read_is_asked_again() -> None:
+    clock, _kube, ports = setup(unavailable=2)
+    result = deploy_eks(settings(), NEW, ports, clock, clock.sleep)
+    assert result.status == "completed"
+    assert clock.slept[:2] == [1.0, 2.0]
+
+
+def test_an_api_server_that_stays_down_is_a_failed_result_naming_it() -> None:
+    clock, kube, ports = setup(unavailable=100)
+    result = deploy_eks(settings(), NEW, ports, clock, clock.sleep)
+    assert result.status == "failed"
+    assert result.message == "reading deployment default/backend: 503 Service Unavailable"
+    assert kube.patches == [] and kube.closed
