@@ -61,9 +61,13 @@ def _image_fields(doc: Any, image: NewImage, where: str) -> list[Edit]:
                 continue
             if spans.is_scalar(value):
                 ref = imageref.parse(str(value.value))
-                if ref is not None and imageref.same_repository(ref.repository, image.repository):
-                    edit = spans.replace(value, image.ref)
-                    out.extend([edit] if edit else [])
+                if ref is None or not imageref.same_repository(ref.repository, image.repository):
+                    continue
+                if ref.digest == image.digest:
+                    continue  # `repo:1.2.3@sha256:same` already pins this image: left as written
+                edit = spans.replace(value, image.ref)
+                if edit:
+                    out.append(edit)
             elif spans.kind(value) == "MappingNode":
                 out.extend(_helm(value, image, where))
     return out

@@ -93,7 +93,21 @@ def _runs(image: str, repository: str) -> bool:
 
 
 def changes(selected: Sequence[Container], image: str) -> list[Change]:
-    return [Change(c.name, c.image, image) for c in selected if c.image != image]
+    return [Change(c.name, c.image, image) for c in selected if not same_image(c.image, image)]
+
+
+def same_image(running: str, wanted: str) -> bool:
+    """`repo:1.2.3@sha256:x` runs exactly what `repo@sha256:x` names: no rollout for that."""
+    if running == wanted:
+        return True
+    a, b = imageref.parse(running), imageref.parse(wanted)
+    return bool(
+        a
+        and b
+        and a.digest
+        and a.digest == b.digest
+        and imageref.same_repository(a.repository, b.repository)
+    )
 
 
 def image_patch(

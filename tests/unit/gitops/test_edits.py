@@ -395,3 +395,8 @@ def test_invalid_yaml_is_an_error_with_its_place() -> None:
 def test_a_file_without_this_image_comes_back_identical() -> None:
     text = "# nothing here\nkind: ConfigMap\ndata: {a: b}\n"
     assert rewrite(text, IMAGE, "cm.yaml").text == text
+
+
+def test_a_reference_already_pinned_to_this_digest_is_left_as_written() -> None:
+    text = f"image: {REPO}:1.2.3@{D}  # readable and pinned\n"
+    assert rewrite(text, IMAGE, "deploy.yaml").text == text

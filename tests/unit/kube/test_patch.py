@@ -110,3 +110,18 @@ def test_revision_is_read_from_the_annotation() -> None:
 def test_describe_reads_as_a_diff_line() -> None:
     change = patch.Change("app", "a:1", "a@sha256:x")
     assert change.describe() == 'container "app": a:1 -> a@sha256:x'
+
+
+@pytest.mark.parametrize(
+    ("running", "same"),
+    [
+        (NEW, True),
+        (f"{REPO}:1.2.3@sha256:" + "b" * 64, True),  # a tag beside the same digest
+        (f"docker.io/library/app@sha256:{'b' * 64}", False),  # another repository
+        (f"{REPO}@sha256:" + "c" * 64, False),
+        (f"{REPO}:1.0", False),
+    ],
+)
+def test_a_container_already_on_the_digest_needs_no_rollout(running: str, same: bool) -> None:
+    assert patch.same_image(running, NEW) is same
+    assert (patch.changes([patch.Container("app", running)], NEW) == []) is same
