@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pipeline import imageref
 from pipeline.config.schema import EksTarget
+from pipeline.config.types import format_duration
 from pipeline.deployment import DeployError, Deployment, Status
 from pipeline.kube import patch as patches
 from pipeline.kube.ports import Cluster, KubeApi, KubeConnector, KubeObject, KubeUnavailable
@@ -102,7 +103,8 @@ class _Rollout:
         self.clock = clock
         self.sleep = sleep
         self.poll = poll
-        self.where = f"deployment {settings.namespace}/{settings.deployment} ({target})"
+        cluster = settings.cluster or settings.context
+        self.where = f"deployment {settings.namespace}/{settings.deployment} on {cluster}"
 
     def deploy(
         self, repository: str, image: str, dry_run: bool, revision: str | None, guard: Guard | None
@@ -174,7 +176,9 @@ class _Rollout:
             remaining = deadline - self.clock()
             if remaining <= 0:
                 return Verdict(
-                    False, True, f"{self.where} did not finish within {self.s.wait:g}s: {said}"
+                    False,
+                    True,
+                    f"{self.where} did not finish within {format_duration(self.s.wait)}: {said}",
                 )
             self.sleep(min(self.poll, remaining))
 
