@@ -259,9 +259,14 @@ def _deploy(root: dict[str, Any]) -> Iterator[Problem]:
         if isinstance(image, str) and image not in names:
             yield ("deploy", i, "image"), f"no image named {image!r}" + did_you_mean(image, names)
         kind = target.get("type")
+        if kind == "eks" and ("cluster" in target) == ("context" in target):
+            yield (
+                ("deploy", i),
+                "an eks target needs either `cluster` (EKS) or `context` (kubeconfig)",
+            )
         ident = {
             "ecs": ("cluster", "service"),
-            "eks": ("cluster", "namespace", "deployment"),
+            "eks": ("cluster", "context", "namespace", "deployment"),
             "manifest": ("repo", "branch", "files"),
         }.get(str(kind), ())
         key = (str(kind), *(str(target.get(k)) for k in ident))

@@ -343,7 +343,10 @@ class EksTarget(_Target):
     """Update a Kubernetes Deployment in an EKS cluster."""
 
     type: Literal["eks"]
-    cluster: str = Field(..., min_length=1)
+    cluster: str | None = Field(None, min_length=1, description="EKS cluster name.")
+    context: str | None = Field(
+        None, min_length=1, description="Or a kubeconfig context (KUBECONFIG), for any cluster."
+    )
     namespace: str = "default"
     deployment: str = Field(..., min_length=1)
     wait: Duration = 600.0

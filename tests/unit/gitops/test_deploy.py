@@ -1,0 +1,200 @@
+"""deploy_manifest against a fake workspace: messages, the push loop, results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.config.schema import ManifestTarget
+from pipeline.deployment import DeployError
+from pipeline.gitops.deploy import PUSH_ATTEMPTS, deploy_manifest
+
+REPO = "r.example.com/team/backend"
+D = "sha256:" + "1" * 64
+
+
+class FakeWorkspace:
+    def __init__(self, root: Path, refusals: int = 0, on_sync: Any = None) -> None:
+        self.base = self.top = root
+        self.upstream = (root / "app.yaml").read_text()
+        self.label = "gitops:main"
+        self.refusals = refusals
+        self.on_sync = on_sync
+        self.commits: list[tuple[list[str], str]] = []
+        self.pushes = 0
+        self.syncs = 0
+        self.published = False
+        self.closed = False
+
+    def commit(self, paths: Sequence[Path], message: str) -> str:
+        self.commits.append(([p.name for p in paths], message))
+        return f"{len(self.commits):040d}"
+
+    def push(self) -> bool:
+        self.pushes += 1
+        return self.pushes > self.refusals
+
+    def sync(self) -> None:
+        """Back to the remote's files: ours are gone, theirs (on_sync) may have arrived."""
+        self.syncs += 1
+        (self.base / "app.yaml").write_text(self.upstream)
+        if self.on_sync:
+            self.on_sync(self)
+
+    def publish_locally(self) -> None:
+        self.published = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeRepos:
+    def __init__(self, workspace: FakeWorkspace | None, error: Exception | None = None) -> None:
+        self.workspace = workspace
+        self.error = error
+        self.opened: list[tuple[str, str | None, bool]] = []
+
+    def open(self, repo: str, branch: str | None, push: bool) -> FakeWorkspace:
+        self.opened.append((repo, branch, push))
+        if self.error:
+            raise self.error
+        assert self.workspace is not None
+        return self.workspace
+
+
+def settings(**extra: Any) -> ManifestTarget:
+    values: dict[str, Any] = {
+        "type": "manifest",
+        "image": "backend",
+        "repo": "https://git.example.com/acme/gitops.git",
+        "branch": "main",
+        "files": ["app.yaml"],
+    }
+    values.update(extra)
+    return ManifestTarget.model_validate(values)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> FakeWorkspace:
+    (tmp_path / "app.yaml").write_text(f"image: {REPO}:1.0  # app\n")
+    return FakeWorkspace(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("template", "version", "sha", "tag", "message"),
+    [
+        ("deploy {{image}} {{tag}}", "1.2.3", "abc1234", "1.2.3", "deploy backend 1.2.3"),
+        ("{{repository}}@{{digest}}", None, None, None, f"{REPO}@{D}"),
+        (
+            "deploy {{version}} ({{sha}})",
+            None,
+            "abc1234",
+            "sha-abc1234",
+            "deploy sha-abc1234 (abc1234)",
+        ),
+        ("deploy {{ version }}", None, "abc1234", None, "deploy abc1234"),
+        ("deploy {{tag}} {{sha}}", "1.0.0", None, None, "deploy 1.0.0"),
+    ],
+)
+def test_the_commit_message_fills_every_placeholder(
+    ws: FakeWorkspace,
+    template: str,
+    version: str | None,
+    sha: str | None,
+    tag: str | None,
+    message: str,
+) -> None:
+    result = deploy_manifest(
+        settings(commit_message=template), f"{REPO}:x", D, version, sha, tag, FakeRepos(ws)
+    )
+    assert result.status == "completed", result.message
+    assert ws.commits == [(["app.yaml"], message)]
+
+
+def test_a_completed_write_back_reports_the_pin_and_what_it_replaced(ws: FakeWorkspace) -> None:
+    result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
+    assert (result.type, result.target, result.image) == ("manifest", "gitops:main", f"{REPO}@{D}")
+    assert (result.previous, result.status) == (f"{REPO}:1.0", "completed")
+    assert result.message == "pushed 000000000000 (app.yaml)"
+    assert (ws.base / "app.yaml").read_text() == f"image: {REPO}@{D}  # app\n"
+    assert ws.closed
+
+
+def test_refused_pushes_start_again_from_the_new_tip(ws: FakeWorkspace) -> None:
+    ws.refusals = 2
+
+    def upstream_moved(w: FakeWorkspace) -> None:
+        (w.base / "app.yaml").write_text(f"image: {REPO}:1.1  # app, bumped upstream\n")
+
+    ws.on_sync = upstream_moved
+    result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
+    assert result.status == "completed"
+    assert (ws.pushes, ws.syncs, len(ws.commits)) == (3, 2, 3)
+    assert (ws.base / "app.yaml").read_text() == f"image: {REPO}@{D}  # app, bumped upstream\n"
+
+
+def test_a_branch_that_never_stops_moving_fails_after_the_bound(ws: FakeWorkspace) -> None:
+    ws.refusals = 10**6
+    result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
+    assert result.status == "failed"
+    assert ws.pushes == PUSH_ATTEMPTS
+    assert ws.closed
+
+
+def test_nothing_to_change_is_skipped_without_a_commit(ws: FakeWorkspace) -> None:
+    (ws.base / "app.yaml").write_text(f"image: {REPO}@{D}\n")
+    result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
+    assert (result.status, ws.commits, ws.pushes) == ("skipped", [], 0)
+    assert result.message == f"nothing to change: app.yaml already at {REPO}@{D}"
+
+
+def test_push_false_publishes_locally(ws: FakeWorkspace) -> None:
+    result = deploy_manifest(settings(push=False), REPO, D, None, None, None, FakeRepos(ws))
+    assert result.status == "completed" and result.message.endswith("not pushed")
+    assert ws.published and ws.pushes == 0
+
+
+def test_dry_run_writes_and_commits_nothing(ws: FakeWorkspace) -> None:
+    before = (ws.base / "app.yaml").read_text()
+    result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws), dry_run=True)
+    assert result.status == "skipped" and result.message == "dry run: would change app.yaml"
+    assert (ws.base / "app.yaml").read_text() == before
+    assert ws.commits == [] and ws.pushes == 0
+
+
+def test_the_same_file_named_twice_is_edited_once(ws: FakeWorkspace) -> None:
+    result = deploy_manifest(
+        settings(files=["app.yaml", "./app.yaml"]), REPO, D, None, None, None, FakeRepos(ws)
+    )
+    assert result.status == "completed"
+    assert ws.commits[0][0] == ["app.yaml"]
+
+
+def test_a_file_outside_the_repository_is_refused(ws: FakeWorkspace, tmp_path: Path) -> None:
+    inner = tmp_path / "repo"
+    inner.mkdir()
+    ws.base = ws.top = inner
+    (inner / "link.yaml").symlink_to(tmp_path / "app.yaml")
+    for name in ("link.yaml", "../app.yaml"):
+        result = deploy_manifest(settings(files=[name]), REPO, D, None, None, None, FakeRepos(ws))
+        assert result.status == "failed" and "outside the repository" in result.message
+    assert ws.commits == []
+
+
+def test_failures_to_open_are_failed_results_with_a_masked_target() -> None:
+    repos = FakeRepos(None, DeployError("cloning https://***@git.example.com/x.git: denied"))
+    url = "https://bot:tok3n-value@git.example.com/x.git"
+    result = deploy_manifest(settings(repo=url), REPO, D, None, None, None, repos)
+    assert result.status == "failed"
+    assert result.target == "https://***@git.example.com/x.git:main"
+    assert "tok3n-value" not in result.message
+
+
+@pytest.mark.parametrize(("image", "digest"), [("not an image", D), (REPO, "latest")])
+def test_an_image_without_a_digest_is_refused_before_git(image: str, digest: str) -> None:
+    repos = FakeRepos(None)
+    result = deploy_manifest(settings(), image, digest, None, None, None, repos)
+    assert result.status == "failed" and repos.opened == []

@@ -1,0 +1,402 @@
+"""Manifest edits, file by file: what changes, and that nothing else does (byte for byte)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from pipeline.deployment import DeployError
+from pipeline.gitops.edits import rewrite
+from pipeline.gitops.target import NewImage
+
+REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/myapp/backend"
+D = "sha256:" + "a" * 64
+OLD_D = "sha256:" + "b" * 64
+PINNED = f"{REPO}@{D}"
+IMAGE = NewImage("backend", REPO, D, "1.2.3")
+NO_TAG = NewImage("backend", REPO, D, None)
+
+
+def y(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+# (case, file name, image, before, [(old, new), ...]): the whole expected file is `before`
+# with each `old` fragment (unique in it) replaced by `new`; nothing else may differ.
+CASES = [
+    (
+        "kustomize-newtag-becomes-digest-without-a-tag",
+        "kustomization.yaml",
+        NO_TAG,
+        f"""
+        # prod overlay
+        resources:
+          - ../../base   # shared
+        images:
+          - name: backend        # placeholder in base
+            newName: {REPO}
+            newTag: "1.0.0"   # pinned by release
+          - name: frontend
+            newTag: v9
+        """,
+        [('newTag: "1.0.0"   #', f"digest: {D}   #")],
+    ),
+    (
+        "kustomize-newtag-stays-newtag-with-an-immutable-tag",
+        "kustomization.yaml",
+        IMAGE,
+        f"""
+        images:
+        - name: {REPO}
+          newTag: '1.0.0'
+        """,
+        [("'1.0.0'", "'1.2.3'")],
+    ),
+    (
+        "kustomize-digest-is-written-and-newtag-cleared",
+        "kustomization.yaml",
+        NO_TAG,
+        f"""
+        images:
+          - name: {REPO}
+            digest: {OLD_D}
+            newTag: old   # left behind
+          - name: other
+        """,
+        [(OLD_D, D), ("    newTag: old   # left behind\n", "")],
+    ),
+    (
+        "kustomize-both-keys-and-a-tag-keeps-newtag-clears-digest",
+        "kustomization.yaml",
+        IMAGE,
+        f"""
+        images:
+          - name: {REPO}
+            newTag: "1.0"
+            digest: {OLD_D}
+        """,
+        [('"1.0"', '"1.2.3"'), (f"    digest: {OLD_D}\n", "")],
+    ),
+    (
+        "kustomize-the-dropped-key-opens-the-entry",
+        "kustomization.yaml",
+        NO_TAG,
+        f"""
+        images:
+          - newTag: old
+            name: {REPO}
+            digest: {OLD_D}
+        """,
+        [("- newTag: old", f"- digest: {D}"), (f"    digest: {OLD_D}\n", "")],
+    ),
+    (
+        "kustomize-an-entry-without-a-pin-gets-a-digest",
+        "kustomization.yaml",
+        IMAGE,
+        f"""
+        images:
+        - name: backend
+          newName: {REPO}  # where it lives
+        resources: [deployment.yaml]
+        """,
+        [("# where it lives\n", f"# where it lives\n  digest: {D}\n")],
+    ),
+    (
+        "kustomize-an-entry-at-the-end-of-a-file-without-a-final-newline",
+        "kustomization.yaml",
+        IMAGE,
+        f"images:\n- name: {REPO}",
+        [(f"name: {REPO}", f"name: {REPO}\n  digest: {D}\n")],
+    ),
+    (
+        "kustomize-flow-style-entry",
+        "kustomization.yaml",
+        NO_TAG,
+        f"""
+        images:
+          - {{name: {REPO}, newTag: "1.0"}}   # flow
+        """,
+        [('newTag: "1.0"}', f"digest: {D}}}")],
+    ),
+    (
+        "kustomize-matched-by-newname-never-by-a-different-name",
+        "kustomization.yaml",
+        NO_TAG,
+        f"""
+        images:
+          - name: {REPO}
+            newName: elsewhere.example.com/backend
+            newTag: "1"
+        """,
+        [],
+    ),
+    (
+        "kustomize-by-kind-in-any-file-name",
+        "overlay.yaml",
+        NO_TAG,
+        f"""
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        images:
+          - name: {REPO}
+            digest: {OLD_D}
+        """,
+        [(OLD_D, D)],
+    ),
+    (
+        "deployment-containers-not-sidecars-quotes-kept",
+        "deploy.yaml",
+        IMAGE,
+        f"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {{name: backend}}  # flow map kept
+        spec:
+          template:
+            spec:
+              containers:
+              - name: app
+                image: "{REPO}:1.0"   # the app
+              - name: worker
+                image: '{REPO}-worker:1.0'
+              - name: envoy
+                image: envoyproxy/envoy:v1.30
+        """,
+        [(f'"{REPO}:1.0"', f'"{PINNED}"')],
+    ),
+    (
+        "multi-document-statefulset-cronjob-pod",
+        "all.yaml",
+        IMAGE,
+        f"""
+        kind: StatefulSet
+        spec:
+          template:
+            spec:
+              containers: [{{name: db, image: postgres:16}}, {{name: app, image: {REPO}}}]
+        ---
+        # a cron job
+        kind: CronJob
+        spec:
+          jobTemplate:
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: job
+                      image: {REPO}@{OLD_D}
+        ...
+        ---
+        kind: Pod
+        spec:
+          containers:
+          - {{name: app, image: '{REPO}:0.1'}}
+        """,
+        [
+            (f"image: {REPO}}}]", f"image: {PINNED}}}]"),
+            (f"image: {REPO}@{OLD_D}", f"image: {PINNED}"),
+            (f"'{REPO}:0.1'", f"'{PINNED}'"),
+        ],
+    ),
+    (
+        "helm-repository-and-tag",
+        "values.yaml",
+        IMAGE,
+        f"""
+        # Default values
+        image:
+          repository: {REPO}  # ECR
+          tag: "1.0"
+          pullPolicy: IfNotPresent
+        sidecar:
+          image:
+            repository: envoyproxy/envoy
+            tag: v1
+        """,
+        [('tag: "1.0"', 'tag: "1.2.3"')],
+    ),
+    (
+        "helm-registry-repository-tag-and-digest",
+        "values.yaml",
+        IMAGE,
+        """
+        worker:
+          image:
+            registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com
+            repository: myapp/backend
+            tag: 1.0
+            digest: ""
+        """,
+        [("tag: 1.0", "tag: 1.2.3"), ('digest: ""', f'digest: "{D}"')],
+    ),
+    (
+        "helm-digest-only-chart-without-a-tag",
+        "values.yaml",
+        NO_TAG,
+        f"""
+        image:
+          repository: {REPO}
+          tag: "1.0"
+          digest: {OLD_D}
+        """,
+        [(OLD_D, D)],
+    ),
+    (
+        "helm-plain-image-string",
+        "values.yaml",
+        IMAGE,
+        f"""
+        backend:
+          image: {REPO}:1.0
+          replicas: 2
+        """,
+        [(f"{REPO}:1.0", PINNED)],
+    ),
+    (
+        "a-plain-new-tag-that-would-read-as-a-number-is-quoted",
+        "values.yaml",
+        NewImage("backend", REPO, D, "1.10"),
+        f"""
+        image:
+          repository: {REPO}
+          tag: v1
+        """,
+        [("tag: v1", 'tag: "1.10"')],
+    ),
+    (
+        "look-alike-repositories-are-never-touched",
+        "deploy.yaml",
+        IMAGE,
+        f"""
+        containers:
+          - image: {REPO}-sidecar:1
+          - image: {REPO.rsplit("/", 1)[0]}/other/backend:1
+          - image: "{{{{ .Values.image }}}}"
+        command: ["echo", "{REPO}:1"]
+        """,
+        [],
+    ),
+    (
+        "anchors-are-edited-where-they-are-defined",
+        "values.yaml",
+        IMAGE,
+        f"""
+        base: &img {REPO}:1.0
+        a: {{image: *img}}
+        b:
+          image: *img
+        """,
+        [(f"&img {REPO}:1.0", f"&img {PINNED}")],
+    ),
+    (
+        "markers-only-the-marked-lines-and-fields",
+        "values.yaml",
+        IMAGE,
+        f"""
+        image:
+          repository: {REPO} # {{"$imagepolicy": "flux-system:backend:name"}}
+          tag: "1.0" # {{"$imagepolicy": "flux-system:backend:tag"}}
+        unmarked:
+          image: {REPO}:1.0
+        front:
+          image: registry.example.com/frontend:2 # {{"$imagepolicy": "flux-system:frontend"}}
+        """,
+        [('tag: "1.0"', 'tag: "1.2.3"')],
+    ),
+    (
+        "markers-whole-reference-owned-by-its-current-repository",
+        "deploy.yaml",
+        IMAGE,
+        f"""
+        containers:
+          - name: app
+            image: {REPO}:0.9 # {{"$imagepolicy": "apps:api"}}
+          - name: other
+            image: other/thing:1 # {{"$imagepolicy": "apps:thing"}}
+        """,
+        [(f"{REPO}:0.9", PINNED)],
+    ),
+    (
+        "markers-policy-named-after-the-image-and-a-digest-field",
+        "values.yaml",
+        IMAGE,
+        """
+        image:
+          name: somewhere/else # {"$imagepolicy": "flux-system:backend:name"}
+          digest: "" # {"$imagepolicy": "flux-system:backend:digest"}
+        """,
+        [("somewhere/else", REPO), ('digest: ""', f'digest: "{D}"')],
+    ),
+    (
+        "markers-for-other-images-leave-the-file-alone",
+        "values.yaml",
+        IMAGE,
+        f"""
+        front:
+          image: registry.example.com/frontend:2 # {{"$imagepolicy": "flux-system:frontend"}}
+        back:
+          image: {REPO}:1.0
+        """,
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "image", "before", "replacements"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_rewrite(
+    name: str, image: NewImage, before: str, replacements: list[tuple[str, str]]
+) -> None:
+    text = y(before) if before.startswith("\n") else before
+    expected = text
+    for old, new in replacements:
+        assert expected.count(old) == 1, f"{old!r} must be unique in the case"
+        expected = expected.replace(old, new)
+    after = rewrite(text, image, name).text
+    assert after == expected
+    # a second run changes nothing
+    assert rewrite(after, image, name).text == after
+
+
+def test_previous_values_are_reported_in_file_order() -> None:
+    text = y(f"""
+        a: {{image: {REPO}:1.0}}
+        b: {{image: {REPO}:0.9}}
+        c: {{image: {REPO}:1.0}}
+        """)
+    assert rewrite(text, IMAGE, "x.yaml").previous == (f"{REPO}:1.0", f"{REPO}:0.9")
+
+
+def test_a_tag_field_without_an_immutable_tag_is_an_error_naming_the_file_and_line() -> None:
+    text = y(f"""
+        image:
+          repository: {REPO}
+          tag: "1.0"
+        """)
+    with pytest.raises(DeployError, match=r"^values.yaml:3: a field takes a tag, but backend has"):
+        rewrite(text, NO_TAG, "values.yaml")
+
+
+def test_a_tag_marker_without_an_immutable_tag_is_an_error_too() -> None:
+    text = 'tag: "1.0" # {"$imagepolicy": "flux-system:backend:tag"}\n'
+    with pytest.raises(DeployError, match=r"^values.yaml:1: a field takes a tag"):
+        rewrite(text, NO_TAG, "values.yaml")
+
+
+def test_invalid_yaml_is_an_error_with_its_place() -> None:
+    with pytest.raises(DeployError, match=r"^bad.yaml:2:\d+: "):
+        rewrite("a: [1, 2\nb: c\n", IMAGE, "bad.yaml")
+
+
+def test_a_file_without_this_image_comes_back_identical() -> None:
+    text = "# nothing here\nkind: ConfigMap\ndata: {a: b}\n"
+    assert rewrite(text, IMAGE, "cm.yaml").text == text
+
+
+def test_a_reference_already_pinned_to_this_digest_is_left_as_written() -> None:
+    text = f"image: {REPO}:1.2.3@{D}  # readable and pinned\n"
+    assert rewrite(text, IMAGE, "deploy.yaml").text == text
