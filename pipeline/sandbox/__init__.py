@@ -7,7 +7,8 @@ the CLI nothing but click.
 Layout: settings (ports, env), control + processes (start/stop from outside),
 server (the background process), aws (moto, patched), distribution (the
 registry), sync + ecr + webhook (ECR <-> registry), proxy + ecr_rules (the front
-proxy and ECR's rules), faults (a fault-injecting proxy hook for tests).
+proxy and ECR's rules). The fault-injecting proxy hook the tests use lives in
+tests/faults.py, outside the package.
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ class Sandbox:
     # -- the parts ------------------------------------------------------------
 
     def _spawn(self, ports: Ports, region: str, binary: str) -> None:
-        command = [sys.executable, "-m", "pipeline.sandbox.server", "--state-dir", str(self.dir)]
+        command = [*server_command(), "--state-dir", str(self.dir)]
         command += ["--region", region, "--registry-bin", binary]
         for name, port in ports.as_dict().items():
             command += [Ports.flag(name), str(port)]
@@ -192,8 +192,9 @@ class Sandbox:
                     f"{self.dir} exists and is not a sandbox state folder: "
                     f"choose another with --dir or {settings.STATE_DIR_ENV}"
                 )
+            settings.make_private(self.dir)
             return
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        settings.make_private(self.dir)
         marker.write_text(_MARKER)
 
     def _live_state(self) -> dict[str, Any] | None:
@@ -220,6 +221,22 @@ class Sandbox:
             yield
         finally:
             os.close(fd)
+
+
+# `python -m` would put the working directory, which is the state folder, first
+# on the server's sys.path: a `moto.py` dropped there would run in the server.
+# So the server starts with -c, and the first thing it does is drop that entry
+# (and any other that names the folder) before it imports anything of ours.
+_BOOTSTRAP = (
+    "import os, sys; here = os.path.realpath(os.getcwd()); "
+    "sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != here]; "
+    "from pipeline.sandbox.server import main; sys.exit(main())"
+)
+
+
+def server_command() -> list[str]:
+    """How the server process is started (its arguments follow)."""
+    return [sys.executable, "-c", _BOOTSTRAP]
 
 
 def _endpoints(state: dict[str, Any]) -> Endpoints:

@@ -5,6 +5,9 @@ they can share state: docker-registry (a child process), moto, the registry
 webhook and the front proxy. Once everything answers it writes state.json
 (pids and ports, never the password, which lives only in this process's
 memory) and serves until SIGTERM or SIGINT.
+
+The state folder must be ours and private (settings.make_private), and is
+never on sys.path (control.server_command).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
+from pipeline.errors import SandboxError
 from pipeline.sandbox import distribution
-from pipeline.sandbox.settings import ACCOUNT, HOST, REGION, Ports
+from pipeline.sandbox.settings import ACCOUNT, HOST, REGION, Ports, make_private
 
 LOG = logging.getLogger("pipeline.sandbox.server")
 STATE_FILE = "state.json"
@@ -88,6 +92,11 @@ def _start(
     from pipeline.sandbox.proxy import ReverseProxy
     from pipeline.sandbox.sync import Bridge
     from pipeline.sandbox.webhook import Webhook
+
+    try:
+        make_private(state_dir)
+    except SandboxError as err:
+        raise StartError(str(err)) from err
 
     # moto's state starts empty, so the registry's must too: images left by a
     # crashed earlier run would be pullable while ECR lists none of them.

@@ -124,6 +124,25 @@ def state_dir(given: str | os.PathLike[str] | None = None) -> Path:
     return Path(raw).absolute()
 
 
+def make_private(path: Path) -> None:
+    """Make `path` a folder only we can enter (0700), refusing one someone else owns.
+
+    The state folder holds the control channel's token and the registry's
+    password hash, so another local user must not be able to read it, and a
+    folder that user prepared for us (owning it, they could swap its files)
+    must not be used at all.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid != os.getuid():
+        raise SandboxError(
+            f"{path} belongs to another user (uid {info.st_uid}): choose a folder of your own "
+            f"with --dir or {STATE_DIR_ENV}"
+        )
+    if info.st_mode & 0o077:
+        path.chmod(0o700)
+
+
 def registry_binary() -> str:
     """The distribution registry (v2.8); says what to install when it is missing."""
     override = os.environ.get(REGISTRY_BIN_ENV)
