@@ -16,7 +16,9 @@ controller gets deployments that progress with time, as ECS's do:
   deployment leaves the list when traffic shifts, so the service looks stable
   (one deployment, running == desired), but the rollout stays IN_PROGRESS for
   bakeTimeInMinutes, scaled by `Timing.bake_per_minute` (default: a minute of
-  bake is a second here); then the old tasks stop and it is COMPLETED.
+  bake is a second here); then the old tasks stop and it is COMPLETED. A
+  service's first deployment has nothing to bake against. Traffic shifts at
+  once: LINEAR and CANARY steps and lifecycle hooks are not emulated.
 - `fail_next` (the control channel's "fail-next/ecs") makes the next rollout
   of a service fail: its tasks stop one after another (stoppedReason
   "Essential container in task exited" unless a reason is given), failedTasks
@@ -406,7 +408,9 @@ class Rollouts:
         self._at(track, now + self._seconds(_RUN_AT), lambda: self._run(track, deployment))
         shift = now + self._seconds(_SHIFT_AT)
         self._at(track, shift, lambda: self._shift(track, deployment))
-        done = max(now + self._seconds(1.0), shift + self._bake(track))
+        # A bake watches the new tasks beside the old ones: a first deployment has none.
+        bake = self._bake(track) if len(track.shown) > 1 else timedelta(0)
+        done = max(now + self._seconds(1.0), shift + bake)
         self._at(track, done, lambda: self._complete(track, deployment))
 
     def _launch(self, track: _Track, deployment: Deployment, now: datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -14,109 +15,13 @@ from moto import mock_aws
 
 from pipeline.sandbox.aws_ecs import patch_ecs, requirements
 from pipeline.sandbox.rollouts import Rollouts
+from tests.taskdefs import APP, SIDECAR, TASK_DEFINITION
 from tests.unit.sandbox.fakes import ACCOUNT, REGION
 
 SESSION = boto3.session.Session(
     aws_access_key_id="a", aws_secret_access_key="b", region_name=REGION
 )
 NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
-
-# Everything RegisterTaskDefinition takes that the existing deploy tools are
-# known to lose: empty values, `=` in values, sidecars, log options, secrets.
-APP = {
-    "name": "app",
-    "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1",
-    "cpu": 128,
-    "memory": 256,
-    "memoryReservation": 128,
-    "essential": True,
-    "command": ["serve", "--port=80"],
-    "entryPoint": ["/entry"],
-    "workingDirectory": "/srv",
-    "user": "1000:1000",
-    "environment": [{"name": "EMPTY", "value": ""}, {"name": "EQUALS", "value": "a=b=c"}],
-    "environmentFiles": [{"value": "arn:aws:s3:::bucket/app.env", "type": "s3"}],
-    "secrets": [
-        {"name": "DB_PASSWORD", "valueFrom": SECRET},
-        {"name": "API_KEY", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/api"},
-    ],
-    "portMappings": [
-        {
-            "containerPort": 80,
-            "hostPort": 80,
-            "protocol": "tcp",
-            "name": "http",
-            "appProtocol": "http",
-        }
-    ],
-    "logConfiguration": {
-        "logDriver": "awslogs",
-        "options": {"awslogs-group": "/ecs/app", "tag": "", "mode": "non-blocking", "k": "a=b"},
-        "secretOptions": [{"name": "token", "valueFrom": SECRET}],
-    },
-    "healthCheck": {
-        "command": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"],
-        "interval": 30,
-        "timeout": 5,
-        "retries": 3,
-        "startPeriod": 10,
-    },
-    "dependsOn": [{"containerName": "sidecar", "condition": "HEALTHY"}],
-    "ulimits": [{"name": "nofile", "softLimit": 1024, "hardLimit": 4096}],
-    "linuxParameters": {
-        "initProcessEnabled": True,
-        "capabilities": {"add": ["SYS_PTRACE"], "drop": ["ALL"]},
-        "tmpfs": [{"containerPath": "/tmp", "size": 64, "mountOptions": ["noexec"]}],
-    },
-    "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": False}],
-    "volumesFrom": [],
-    "dockerLabels": {"empty": "", "equals": "x=y", "team": "web"},
-    "readonlyRootFilesystem": True,
-    "stopTimeout": 30,
-    "startTimeout": 60,
-    "systemControls": [{"namespace": "net.core.somaxconn", "value": "1024"}],
-    "extraHosts": [{"hostname": "db", "ipAddress": "10.0.0.5"}],
-    "versionConsistency": "disabled",
-    "restartPolicy": {"enabled": True, "ignoredExitCodes": [0], "restartAttemptPeriod": 60},
-    "repositoryCredentials": {"credentialsParameter": SECRET},
-}
-SIDECAR = {
-    "name": "sidecar",
-    "image": "public.ecr.aws/aws-observability/aws-otel-collector@sha256:" + "a" * 64,
-    "memoryReservation": 64,
-    "essential": False,
-    "firelensConfiguration": {"type": "fluentbit", "options": {"enable-ecs-log-metadata": "true"}},
-    "healthCheck": {"command": ["CMD", "/healthcheck"]},
-}
-TASK_DEFINITION: dict[str, Any] = {
-    "family": "web",
-    "taskRoleArn": "arn:aws:iam::123456789012:role/web-task",
-    "executionRoleArn": "arn:aws:iam::123456789012:role/web-exec",
-    "networkMode": "awsvpc",
-    "containerDefinitions": [APP, SIDECAR],
-    "volumes": [
-        {"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "rootDirectory": "/"}}
-    ],
-    "placementConstraints": [],
-    "requiresCompatibilities": ["FARGATE"],
-    "cpu": "512",
-    "memory": "1024",
-    "tags": [{"key": "team", "value": "web"}, {"key": "empty", "value": ""}],
-    "pidMode": "task",
-    "ipcMode": "none",
-    "proxyConfiguration": {
-        "type": "APPMESH",
-        "containerName": "sidecar",
-        "properties": [
-            {"name": "AppPorts", "value": "80"},
-            {"name": "EgressIgnoredIPs", "value": ""},
-        ],
-    },
-    "ephemeralStorage": {"sizeInGiB": 30},
-    "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
-    "enableFaultInjection": True,
-}
 DESCRIBE_ONLY = (
     "taskDefinitionArn",
     "revision",
@@ -130,6 +35,27 @@ DESCRIBE_ONLY = (
 
 @pytest.fixture
 def ecs() -> Iterator[Any]:
+    with _patched() as client:
+        yield client
+
+
+@pytest.fixture
+def described(ecs: Any) -> dict[str, Any]:
+    return _register_and_describe(ecs)
+
+
+@pytest.fixture(scope="module")
+def described_once() -> dict[str, Any]:
+    """For the field-by-field checks, which only read: one registration for them all.
+
+    The mock stops before the tests run, so it never overlaps another test's.
+    """
+    with _patched() as client:
+        return _register_and_describe(client)
+
+
+@contextmanager
+def _patched() -> Iterator[Any]:
     with mock_aws():
         rollouts = Rollouts(account=ACCOUNT, region=REGION, now=lambda: NOW)
         undo = patch_ecs(rollouts, now=lambda: NOW)
@@ -139,25 +65,26 @@ def ecs() -> Iterator[Any]:
             undo()
 
 
-@pytest.fixture
-def described(ecs: Any) -> dict[str, Any]:
+def _register_and_describe(ecs: Any) -> dict[str, Any]:
     ecs.register_task_definition(**copy.deepcopy(TASK_DEFINITION))
     answer: dict[str, Any] = ecs.describe_task_definition(taskDefinition="web", include=["TAGS"])
     return answer
 
 
 @pytest.mark.parametrize("field", sorted(set(TASK_DEFINITION) - {"containerDefinitions", "tags"}))
-def test_every_task_definition_field_round_trips(described: dict[str, Any], field: str) -> None:
-    assert described["taskDefinition"][field] == TASK_DEFINITION[field]
+def test_every_task_definition_field_round_trips(
+    described_once: dict[str, Any], field: str
+) -> None:
+    assert described_once["taskDefinition"][field] == TASK_DEFINITION[field]
 
 
 @pytest.mark.parametrize("container", [APP, SIDECAR], ids=lambda c: str(c["name"]))
 def test_every_container_field_round_trips(
-    described: dict[str, Any], container: dict[str, Any]
+    described_once: dict[str, Any], container: dict[str, Any]
 ) -> None:
     back = next(
         c
-        for c in described["taskDefinition"]["containerDefinitions"]
+        for c in described_once["taskDefinition"]["containerDefinitions"]
         if c["name"] == container["name"]
     )
     for key, value in container.items():

@@ -303,6 +303,11 @@ def test_blue_green_bakes_while_the_service_looks_stable(world: World) -> None:
     assert {t["taskDefinitionArn"].rsplit("/", 1)[-1] for t in world.tasks()} == {"web:2"}
 
 
+def test_a_first_blue_green_deployment_has_nothing_to_bake(world: World) -> None:
+    _create(world, deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 30})
+    assert _view(world.at(ROLLOUT)) == [("PRIMARY", "COMPLETED", "web:1", 2, 0)]
+
+
 def test_the_deployment_configuration_is_kept_with_ecs_defaults(world: World) -> None:
     breaker = {"enable": True, "rollback": True}
     created = _create(world, deploymentConfiguration={"deploymentCircuitBreaker": breaker})

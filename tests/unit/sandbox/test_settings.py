@@ -99,3 +99,14 @@ def test_a_state_folder_of_another_user_is_refused(
     with pytest.raises(SandboxError, match="belongs to another user"):
         settings.make_private(theirs)
     assert theirs.stat().st_mode & 0o777 == 0o755  # left as it was
+
+
+def test_free_ports_avoid_the_ephemeral_range(tmp_path: Path) -> None:
+    """Ports for port 0 are also outgoing connections' source ports: a race with any client."""
+    low, high = settings._quiet_range()
+    for port in Ports.free().allocate().as_dict().values():
+        assert low <= port <= high
+    ranges = tmp_path / "ip_local_port_range"
+    ranges.write_text("32768\t60999\n")
+    assert settings._quiet_range(ranges) == (16384, 32767)
+    assert settings._quiet_range(tmp_path / "missing") == (24576, 49151)
