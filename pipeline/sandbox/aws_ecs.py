@@ -9,7 +9,9 @@
   a CODE_DEPLOY or EXTERNAL service.
 - CreateService and UpdateService keep the service fields moto drops
   (deploymentConfiguration, placement, health-check grace period, ...): every
-  request member that the Service shape also has.
+  request member that the Service shape also has; CreateService adds
+  createdAt and createdBy, and takes an awsvpc configuration without
+  securityGroups, as ECS does (moto fails on it).
 - RegisterTaskDefinition keeps every member of its request as sent (moto
   drops enableFaultInjection and any member newer than itself), and the
   answer carries what ECS adds: registeredAt, registeredBy and
@@ -106,10 +108,18 @@ class _Calls:
     def create_service(self, response: Any) -> Any:
         if not self._ours(response):
             return self.originals["create_service"](response)
+        request = copy.deepcopy(_members(response, "CreateService"))
+        # moto reads securityGroups unconditionally (a KeyError); ECS makes them optional.
+        awsvpc = (response.params.get("networkConfiguration") or {}).get("awsvpcConfiguration")
+        if isinstance(awsvpc, dict):
+            awsvpc.setdefault("securityGroups", [])
         with self.rollouts.lock:
             answer = self.originals["create_service"](response)
             service = answer.result["service"]
-            request = _members(response, "CreateService")
+            if "networkConfiguration" in request:
+                service.network_configuration = request["networkConfiguration"]  # as sent
+            service.created_at = self.now()
+            service.created_by = f"arn:aws:iam::{self.rollouts.account}:root"
             _service_fields(service, request, only_missing=True)
             self.rollouts.created(service, request.get("deploymentConfiguration"))
             return self.result({"service": _snapshot(service)})

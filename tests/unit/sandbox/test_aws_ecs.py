@@ -176,3 +176,22 @@ def test_services_keep_the_fields_moto_drops(ecs: Any) -> None:
         "deploymentConfiguration"
     ]
     assert (config["maximumPercent"], config["minimumHealthyPercent"]) == (150, 50)
+
+
+def test_an_awsvpc_service_needs_no_security_groups(ecs: Any) -> None:
+    ec2 = SESSION.client("ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    ecs.create_cluster(clusterName="c")
+    ecs.register_task_definition(**copy.deepcopy(TASK_DEFINITION))
+    network = {"awsvpcConfiguration": {"subnets": [subnet], "assignPublicIp": "ENABLED"}}
+    created = ecs.create_service(
+        cluster="c",
+        serviceName="web",
+        taskDefinition="web",
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=network,
+    )["service"]
+    assert created["networkConfiguration"] == network  # as sent
+    assert created["deployments"][0]["networkConfiguration"] == network
+    assert (created["createdAt"], created["createdBy"]) == (NOW, "arn:aws:iam::123456789012:root")
