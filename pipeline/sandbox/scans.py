@@ -99,9 +99,8 @@ class Scan:
         status = self.status(now)
         if status == "IN_PROGRESS":
             return False
-        return status in FINISHED_WITH_FINDINGS or any(
-            x for x in (self.script.findings, self.script.enhanced_findings)
-        )
+        scripted = bool(self.script.findings or self.script.enhanced_findings)
+        return status in FINISHED_WITH_FINDINGS or scripted
 
     def items(self) -> list[tuple[str, dict[str, Any]]]:
         """Every finding with the list it belongs to, in the order pages serve them."""
