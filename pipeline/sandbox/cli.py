@@ -160,6 +160,12 @@ def findings(
         f"the next scan of {where} returns {script.status}{after} with {count} {kind} "
         f"finding(s){replaced}"
     )
+    if answer.get("scanned_at"):
+        click.echo(
+            f"note: the image {where} names now was scanned at {answer['scanned_at']}; ECR "
+            "scans an image once a day, so this result goes to the next image pushed there, "
+            "or to a StartImageScan 24 hours after that scan"
+        )
 
 
 _FAIL_TARGETS = {

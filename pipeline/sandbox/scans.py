@@ -151,7 +151,20 @@ class Scanner:
                 )
             replaced = (target.repository, target.reference) in self._scripts
             self._scripts[target.repository, target.reference] = script
-        return {"target": str(target), "replaced": replaced, "status": script.status}
+            scanned = self._scanned(target.repository, target.reference)
+        answer = {"target": str(target), "replaced": replaced, "status": script.status}
+        if scanned is not None:  # the image there now will not use it for 24 hours
+            answer["scanned_at"] = scanned.started.isoformat()
+        return answer
+
+    def _scanned(self, repository: str, reference: str | None) -> Scan | None:
+        """The scan of the image `reference` names now, if it has one."""
+        if reference is None:
+            return None
+        for digest, tags in self.ecr.snapshot(repository).items():
+            if reference == digest or reference in tags:
+                return self._scans.get((repository, digest))
+        return None
 
     # -- scan on push (Bridge.on_new_image) -------------------------------------
 

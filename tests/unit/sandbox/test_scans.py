@@ -289,6 +289,17 @@ def test_scripts_match_digest_then_tag_then_repository_and_are_used_once(world: 
     assert world.status("3") == "COMPLETE"
 
 
+def test_scripting_an_image_scanned_already_says_when(world: World) -> None:
+    world.push()
+    world.ecr.start_image_scan(repositoryName=REPO, imageId={"imageTag": "1"})
+    answer = world.script(f"{REPO}:1", status="FAILED", findings=[])
+    assert answer["scanned_at"] == "2030-01-02T03:04:05+00:00"
+    assert "scanned_at" not in world.script(f"{REPO}:2", findings=[])
+    world.push("1")  # a new image under the tag uses the script
+    world.ecr.start_image_scan(repositoryName=REPO, imageId={"imageTag": "1"})
+    assert world.status() == "FAILED"
+
+
 def test_a_new_script_replaces_the_one_before(world: World) -> None:
     assert world.script(f"{REPO}:1", status="FAILED", findings=[])["replaced"] is False
     assert world.script(f"{REPO}:1", status="ACTIVE", findings=[])["replaced"] is True
