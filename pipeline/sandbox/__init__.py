@@ -1,13 +1,16 @@
 """`pipeline sandbox`: AWS (moto) and a real registry on loopback, kept in step.
 
 The Python API for tests and scripts is `Sandbox(state_dir).up() / .env() /
-.down()` (control.py). Imported lazily, so that `pipeline.sandbox.cli` costs
-the CLI nothing but click.
+.act(action, request) / .down()` (control.py). Imported lazily, so that
+`pipeline.sandbox.cli` costs the CLI nothing but click.
 
 Layout: settings (ports, env), control + processes (start/stop from outside),
-server (the background process), aws (moto, patched), distribution (the
-registry), sync + ecr + webhook (ECR <-> registry), proxy + ecr_rules (the front
-proxy and ECR's rules), faults (a fault-injecting proxy hook for tests).
+channel (actions into the running server), server (the background process),
+aws (moto, patched), distribution (the registry), sync + ecr + webhook (ECR <->
+registry), proxy + ecr_rules (the front proxy and ECR's rules), findings +
+scans + aws_scans (scripted ECR scans), rollouts + aws_ecs (ECS deployments
+that move, task definitions that keep their fields). The fault-injecting proxy
+hook the tests use lives in tests/faults.py, outside the package.
 """
 
 from __future__ import annotations

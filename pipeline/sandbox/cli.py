@@ -1,8 +1,10 @@
-"""`pipeline sandbox up|env|status|down`: a click group the main CLI registers.
+"""`pipeline sandbox up|env|status|down|findings|fail-next`: a click group the main CLI registers.
 
 Imports nothing but click at import time, so `pipeline --help` stays fast; the
 rest is imported inside the commands. Errors are SandboxError, which the main
-CLI turns into a message and exit code 1.
+CLI turns into a message and exit code 1; bad arguments are usage errors
+(exit code 2). `findings` and `fail-next` go to the running server over its
+control channel (channel.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ _PORTS = (
     ("registry", 5101, "the registry as clients see it: PIPELINE_REGISTRY_HOST"),
     ("upstream", 5102, "docker-registry itself, behind the proxy"),
     ("webhook", 5103, "the registry's notification receiver"),
+    ("control", 5104, "the control channel (findings, fail-next)"),
 )
 
 
@@ -105,6 +108,101 @@ def down(state_dir: str | None) -> None:
         click.echo(f"sandbox stopped; {box.dir} removed")
     else:
         click.echo(f"no sandbox was running in {box.dir}")
+
+
+@sandbox.command()
+@_dir_option
+@click.argument("target", metavar="REPOSITORY[:TAG]")
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="JSON with findings or enhancedFindings, as DescribeImageScanFindings returns them "
+    "(a whole saved response works too).",
+)
+@click.option(
+    "--status",
+    default=None,
+    help="The scan's status once it is done: COMPLETE (default), FAILED, UNSUPPORTED_IMAGE, "
+    "ACTIVE, SCAN_ELIGIBILITY_EXPIRED, FINDINGS_UNAVAILABLE, ... or any other word.",
+)
+@click.option(
+    "--delay",
+    default=0.0,
+    type=click.FloatRange(0, 86400),
+    show_default=True,
+    help="Seconds the scan spends IN_PROGRESS first.",
+)
+def findings(
+    state_dir: str | None, target: str, path: str, status: str | None, delay: float
+) -> None:
+    """Script the result of the next scan of an image.
+
+    REPOSITORY:TAG or REPOSITORY@sha256:... names one image; REPOSITORY alone,
+    the next image of that repository to be scanned. The scan starts when the
+    image is pushed to a repository that scans on push, or at StartImageScan.
+    """
+    from pipeline.sandbox import findings as scripts
+    from pipeline.sandbox.control import Sandbox
+
+    try:
+        where = scripts.Target.parse(target)
+        script = scripts.script_from_document(scripts.read_document(path), status, delay, path)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+    answer = Sandbox(state_dir).act("findings", scripts.to_payload(where, script))
+    count = len(script.findings or []) + len(script.enhanced_findings or [])
+    kind = "enhanced" if script.enhanced else "basic"
+    after = f" after {delay:g} s IN_PROGRESS" if delay else ""
+    replaced = " (replacing the one scripted before)" if answer.get("replaced") else ""
+    click.echo(
+        f"the next scan of {where} returns {script.status}{after} with {count} {kind} "
+        f"finding(s){replaced}"
+    )
+    if answer.get("scanned_at"):
+        click.echo(
+            f"note: the image {where} names now was scanned at {answer['scanned_at']}; ECR "
+            "scans an image once a day, so this result goes to the next image pushed there, "
+            "or to a StartImageScan 24 hours after that scan"
+        )
+
+
+_FAIL_TARGETS = {
+    "ecs": ("CLUSTER/SERVICE", "cluster", "service"),
+    "eks": ("NAMESPACE/DEPLOYMENT", "namespace", "deployment"),
+}
+
+
+@sandbox.command(name="fail-next")
+@_dir_option
+@click.argument("kind", type=click.Choice(sorted(_FAIL_TARGETS)))
+@click.argument("target")
+@click.option(
+    "--reason",
+    default=None,
+    help="ECS: the failed tasks' stoppedReason (default: Essential container in task exited).",
+)
+def fail_next(state_dir: str | None, kind: str, target: str, reason: str | None) -> None:
+    """Make the next rollout of a target fail.
+
+    ecs CLUSTER/SERVICE: its tasks fail and the deployment circuit breaker
+    rolls back. eks NAMESPACE/DEPLOYMENT: the rollout exceeds its progress
+    deadline.
+    """
+    from pipeline.sandbox.control import Sandbox
+
+    shape, first, second = _FAIL_TARGETS[kind]
+    left, slash, right = target.partition("/")
+    if not (slash and left and right) or "/" in right:
+        raise click.BadParameter(f"{target!r}: expected {shape}", param_hint="TARGET")
+    request: dict[str, str] = {first: left, second: right}
+    if reason is not None:
+        if kind != "ecs":
+            raise click.BadParameter("--reason applies to ecs targets only", param_hint="--reason")
+        request["reason"] = reason
+    Sandbox(state_dir).act(f"fail-next/{kind}", request)
+    click.echo(f"the next rollout of {kind} {target} will fail")
 
 
 def _print_status(box: Any) -> bool:

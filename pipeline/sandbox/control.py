@@ -3,6 +3,7 @@
     box = Sandbox(tmp_dir)
     box.up()            # idempotent; raises SandboxError with the log tail
     env = box.env()     # AWS_ENDPOINT_URL, ..., PIPELINE_REGISTRY_HOST
+    box.act("fail-next/ecs", {"cluster": "c", "service": "s"})  # channel.py
     box.down()          # stops what it started, by PID, and removes tmp_dir
 
 Stdlib only: moto and bcrypt are imported by the server process, not here.
@@ -27,6 +28,7 @@ from typing import Any
 import pipeline
 from pipeline.errors import SandboxError
 from pipeline.sandbox import processes, settings
+from pipeline.sandbox.channel import TOKEN_FILE
 from pipeline.sandbox.server import STATE_FILE, tail
 from pipeline.sandbox.settings import REGION, Endpoints, Ports
 
@@ -91,6 +93,17 @@ class Sandbox:
             raise SandboxError(f"no sandbox runs in {self.dir}: run `pipeline sandbox up` first")
         return _endpoints(state).env()
 
+    def act(self, action: str, request: dict[str, Any], timeout: float = 60.0) -> Any:
+        """Send an action over the control channel (channel.py); its result."""
+        from pipeline.sandbox import channel
+
+        state = self._live_state()
+        if state is None:
+            raise SandboxError(f"no sandbox runs in {self.dir}: run `pipeline sandbox up` first")
+        port = _endpoints(state).ports.control
+        token = channel.read_token(self.dir)
+        return channel.request(settings.HOST, port, token, action, request, timeout)
+
     def status(self) -> Status:
         state = self._live_state()
         if state is None:
@@ -103,6 +116,7 @@ class Sandbox:
             ("registry (proxy)", endpoints.registry_host, None, ports.registry),
             ("docker-registry", f"{host}:{ports.upstream}", state["registry_pid"], ports.upstream),
             ("webhook", f"{host}:{ports.webhook}", None, ports.webhook),
+            ("control channel", f"{host}:{ports.control}", None, ports.control),
         )
         components = (
             Component("server", str(self.dir), int(state["pid"]), True),
@@ -122,7 +136,7 @@ class Sandbox:
     # -- the parts ------------------------------------------------------------
 
     def _spawn(self, ports: Ports, region: str, binary: str) -> None:
-        command = [sys.executable, "-m", "pipeline.sandbox.server", "--state-dir", str(self.dir)]
+        command = [*server_command(), "--state-dir", str(self.dir)]
         command += ["--region", region, "--registry-bin", binary]
         for name, port in ports.as_dict().items():
             command += [Ports.flag(name), str(port)]
@@ -179,7 +193,7 @@ class Sandbox:
         if self._process is not None:
             self._process.wait(timeout)  # reap our child so it leaves no zombie
             self._process = None
-        for name in (STATE_FILE, _SERVER_PID):
+        for name in (STATE_FILE, _SERVER_PID, TOKEN_FILE):
             (self.dir / name).unlink(missing_ok=True)
         return stopped
 
@@ -192,8 +206,9 @@ class Sandbox:
                     f"{self.dir} exists and is not a sandbox state folder: "
                     f"choose another with --dir or {settings.STATE_DIR_ENV}"
                 )
+            settings.make_private(self.dir)
             return
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        settings.make_private(self.dir)
         marker.write_text(_MARKER)
 
     def _live_state(self) -> dict[str, Any] | None:
@@ -220,6 +235,22 @@ class Sandbox:
             yield
         finally:
             os.close(fd)
+
+
+# `python -m` would put the working directory, which is the state folder, first
+# on the server's sys.path: a `moto.py` dropped there would run in the server.
+# So the server starts with -c, and the first thing it does is drop that entry
+# (and any other that names the folder) before it imports anything of ours.
+_BOOTSTRAP = (
+    "import os, sys; here = os.path.realpath(os.getcwd()); "
+    "sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != here]; "
+    "from pipeline.sandbox.server import main; sys.exit(main())"
+)
+
+
+def server_command() -> list[str]:
+    """How the server process is started (its arguments follow)."""
+    return [sys.executable, "-c", _BOOTSTRAP]
 
 
 def _endpoints(state: dict[str, Any]) -> Endpoints:

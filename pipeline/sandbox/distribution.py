@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 USER = "AWS"
@@ -31,6 +32,11 @@ NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _PR_SET_PDEATHSIG = 1
+# All that docker-registry gets of our environment. Everything else stays out:
+# distribution reads REGISTRY_* (and REGISTRY_<SECTION>_<KEY>) as overrides of
+# its configuration file, so a user's REGISTRY_HTTP_ADDR or REGISTRY_AUTH
+# would move or open the sandbox's registry.
+CHILD_ENVIRONMENT = ("PATH", "TZ", "TMPDIR")
 
 
 class RegistryRefused(Exception):
@@ -92,6 +98,11 @@ def storage_root(state_dir: Path) -> Path:
     return state_dir / "registry-data"
 
 
+def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The scrubbed environment docker-registry runs with (CHILD_ENVIRONMENT only)."""
+    return {name: environ[name] for name in CHILD_ENVIRONMENT if name in environ}
+
+
 def spawn(binary: str, config: Path, log: Path) -> subprocess.Popen[bytes]:
     """Start docker-registry; on Linux it dies with the sandbox server, even on SIGKILL."""
     prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)  # Linux only
@@ -106,6 +117,7 @@ def spawn(binary: str, config: Path, log: Path) -> subprocess.Popen[bytes]:
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
+            env=child_environment(os.environ),
             preexec_fn=die_with_parent,  # noqa: PLW1509 - called before any thread starts
         )
 

@@ -43,6 +43,11 @@ class EcrState:
     def repository(self, name: str) -> Any | None:
         return self._backend.repositories.get(name)
 
+    def registry_scanning_configuration(self) -> dict[str, Any]:
+        """{"scanType": BASIC | ENHANCED, "rules": [...]}, as last put."""
+        config: dict[str, Any] = self._backend.registry_scanning_configuration
+        return config
+
     def snapshot(self, name: str) -> Snapshot:
         repo = self.repository(name)
         images = repo.images if repo is not None else []

@@ -2,7 +2,7 @@
 
 The sandbox puts it in front of docker-registry to add what ECR does and the
 registry does not (see ecr_rules.py); the tests put it in front of anything to
-inject faults (see faults.py). Bodies are streamed in chunks both ways
+inject faults (tests/faults.py). Bodies are streamed in chunks both ways
 (relay.py), so a 150 MB layer costs a buffer, not its size.
 
 A hook's `before` may answer instead of forwarding (`Answer`), drop the

@@ -1,10 +1,16 @@
 """The sandbox server process: `python -m pipeline.sandbox.server --state-dir DIR ...`.
 
 `pipeline sandbox up` starts it in the background. It runs, in one process so
-they can share state: docker-registry (a child process), moto, the registry
-webhook and the front proxy. Once everything answers it writes state.json
-(pids and ports, never the password, which lives only in this process's
+they can share state: docker-registry (a child process), moto with the
+sandbox's ECR scanning (scans.py) and ECS rollouts (rollouts.py), the registry
+webhook, the front proxy, and the control channel (channel.py) through which
+`pipeline sandbox findings` and `fail-next` reach those services. Once
+everything answers it writes the control token (0600) and state.json (pids
+and ports, never the registry password, which lives only in this process's
 memory) and serves until SIGTERM or SIGINT.
+
+The state folder must be ours and private (settings.make_private), and is
+never on sys.path (control.server_command).
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+from pipeline.errors import SandboxError
 from pipeline.sandbox import distribution
-from pipeline.sandbox.settings import ACCOUNT, HOST, REGION, Ports
+from pipeline.sandbox.settings import ACCOUNT, HOST, REGION, Ports, make_private
 
 LOG = logging.getLogger("pipeline.sandbox.server")
 STATE_FILE = "state.json"
@@ -41,6 +48,9 @@ class Service(Protocol):
     """What runs in the server. The Kubernetes API emulation joins as one more."""
 
     def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Service)
 
 
 class StartError(Exception):
@@ -82,18 +92,31 @@ def _start(
     import bcrypt
 
     from pipeline.sandbox.aws import MotoServer, patch_ecr
+    from pipeline.sandbox.aws_ecs import patch_ecs
+    from pipeline.sandbox.aws_scans import conform, patch_scans
+    from pipeline.sandbox.channel import Channel, write_token
     from pipeline.sandbox.distribution import RegistryClient
     from pipeline.sandbox.ecr import EcrState
     from pipeline.sandbox.ecr_rules import EcrRules
     from pipeline.sandbox.proxy import ReverseProxy
+    from pipeline.sandbox.rollouts import Rollouts, Timing
+    from pipeline.sandbox.scans import Scanner
+    from pipeline.sandbox.serving import Ticker
     from pipeline.sandbox.sync import Bridge
     from pipeline.sandbox.webhook import Webhook
+
+    try:
+        make_private(state_dir)
+        timing = Timing.from_env()
+    except (SandboxError, ValueError) as err:
+        raise StartError(str(err)) from err
 
     # moto's state starts empty, so the registry's must too: images left by a
     # crashed earlier run would be pullable while ECR lists none of them.
     shutil.rmtree(distribution.storage_root(state_dir), ignore_errors=True)
     password = secrets.token_urlsafe(32)  # the ECR token's password; memory only
     token = secrets.token_urlsafe(16)  # the webhook's shared secret with the registry
+    control_token = secrets.token_urlsafe(32)  # the control channel's, for our user only
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=_BCRYPT_ROUNDS)).decode()
     config = distribution.write_config(
         state_dir, ports.upstream, f"http://{HOST}:{ports.webhook}/events", token, hashed
@@ -105,6 +128,12 @@ def _start(
     client = RegistryClient(upstream, password, distribution.storage_root(state_dir))
     bridge = Bridge(EcrState(ACCOUNT, region), client)
     patch_ecr(bridge, password)
+    scanner = Scanner(bridge.ecr, bridge.lock, conform=conform)
+    bridge.on_new_image.append(scanner.pushed)  # scan on push
+    patch_scans(scanner)
+    rollouts = Rollouts(account=ACCOUNT, region=region, timing=timing)
+    patch_ecs(rollouts)
+    services.append(Ticker(rollouts.tick, name="ecs-rollouts").start())
     services.append(_listen("aws", ports.aws, lambda: MotoServer(HOST, ports.aws).start()))
     services.append(
         _listen(
@@ -119,15 +148,21 @@ def _start(
             lambda: ReverseProxy(upstream, [rules], host=HOST, port=ports.registry).start(),
         )
     )
-    # The Kubernetes API emulation (next issue) joins here: one more Service on
-    # a Ports.kube port, reading EKS clusters from moto in this process, with
-    # KUBECONFIG added by settings.Endpoints.env().
+    channel = _listen("control", ports.control, lambda: Channel(control_token, HOST, ports.control))
+    services.append(channel.start())
+    channel.actions["findings"] = scanner.script
+    channel.actions["fail-next/ecs"] = rollouts.fail_next
+    # The Kubernetes API emulation joins here: one more Service on a Ports.kube
+    # port, reading EKS clusters from moto in this process, with KUBECONFIG
+    # added by settings.Endpoints.env(), and its action registered like those
+    # above: channel.actions["fail-next/eks"] = kube.fail_next
+    write_token(state_dir, control_token)
     _wait_for_registry(client, registry, state_dir / "registry.log")
     _write_state(state_dir, ports, region, registry.pid)
     return registry
 
 
-def _listen(name: str, port: int, start: Callable[[], Service]) -> Service:
+def _listen(name: str, port: int, start: Callable[[], S]) -> S:
     try:
         return start()
     except OSError as err:

@@ -7,6 +7,7 @@ moto. Precedence: command-line flag, then environment, then the default.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ class Ports:
     registry: int = 5101  # the front proxy: PIPELINE_REGISTRY_HOST
     upstream: int = 5102  # docker-registry itself, reached only through the proxy
     webhook: int = 5103  # the registry's notification endpoint
+    control: int = 5104  # the control channel (channel.py): findings, fail-next
 
     @staticmethod
     def env_name(field: str) -> str:
@@ -71,7 +73,7 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(aws=0, registry=0, upstream=0, webhook=0)
+        return cls(**{f.name: 0 for f in fields(cls)})
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -110,7 +112,20 @@ def port_free(port: int) -> bool:
 
 
 def _free_port(avoid: set[int]) -> int:
-    while True:
+    """A free port below the kernel's ephemeral range, where it can be had.
+
+    A port the kernel hands out for port 0 is one of those it also gives as
+    the source port of outgoing connections, so between this check and the
+    server's bind, any client on the machine (docker, boto3, another test) may
+    take it. Below that range only a listener can.
+    """
+    low, high = _quiet_range()
+    choose = random.Random()  # noqa: S311 - spreading ports, not a secret
+    for _ in range(100):
+        port = choose.randint(low, high)
+        if port not in avoid and port_free(port):
+            return port
+    while True:  # a crowded range: the kernel's choice, as a last resort
         with socket.socket() as sock:
             sock.bind((HOST, 0))
             port = int(sock.getsockname()[1])
@@ -118,10 +133,40 @@ def _free_port(avoid: set[int]) -> int:
             return port
 
 
+def _quiet_range(path: Path = Path("/proc/sys/net/ipv4/ip_local_port_range")) -> tuple[int, int]:
+    """Ports no outgoing connection is given: those below the ephemeral range."""
+    try:
+        ephemeral_low = int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 49152  # IANA's dynamic range, which BSDs and macOS use
+    if ephemeral_low <= 4096:
+        return 10000, 20000  # an unusual setup: any registered-port block will do
+    return max(1024, ephemeral_low // 2), ephemeral_low - 1
+
+
 def state_dir(given: str | os.PathLike[str] | None = None) -> Path:
     """`--dir`, else PIPELINE_SANDBOX_DIR, else .sandbox/ under the current directory."""
     raw = given or os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR
     return Path(raw).absolute()
+
+
+def make_private(path: Path) -> None:
+    """Make `path` a folder only we can enter (0700), refusing one someone else owns.
+
+    The state folder holds the control channel's token and the registry's
+    password hash, so another local user must not be able to read it, and a
+    folder that user prepared for us (owning it, they could swap its files)
+    must not be used at all.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid != os.getuid():
+        raise SandboxError(
+            f"{path} belongs to another user (uid {info.st_uid}): choose a folder of your own "
+            f"with --dir or {STATE_DIR_ENV}"
+        )
+    if info.st_mode & 0o077:
+        path.chmod(0o700)
 
 
 def registry_binary() -> str:

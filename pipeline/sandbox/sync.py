@@ -48,6 +48,10 @@ class Bridge:
         self.registry = registry
         self.lock = threading.RLock()
         self._changed = threading.Condition(self.lock)
+        # Called with (repository, digest), under the lock, for each digest ECR
+        # records for the first time, before anyone waiting for it is woken:
+        # the scan on push starts here (scans.py).
+        self.on_new_image: list[Callable[[str, str], None]] = []
 
     def pushed(self, name: str, digest: str, tag: str | None) -> bool:
         """A manifest landed in the registry: record it in ECR (idempotent)."""
@@ -59,8 +63,9 @@ class Bridge:
             if self.ecr.repository(name) is None:
                 LOG.warning("%s: pushed, but no such ECR repository; not recorded", name)
                 return False
+            new = digest not in self.ecr.snapshot(name)
             self.ecr.register(name, data.decode(), media_type, digest, tag)
-            self._changed.notify_all()
+            self._recorded(name, digest, new)
         LOG.info("recorded %s@%s tag=%s", name, digest, tag)
         return True
 
@@ -100,9 +105,19 @@ class Bridge:
                 raise _api_error(err, name, media_type) from err
             except OSError as err:
                 raise ApiError("ServerException", f"the sandbox registry failed: {err}") from err
+            new = real not in self.ecr.snapshot(name)
             image = self.ecr.register(name, manifest, media_type, real, tag)
-            self._changed.notify_all()
+            self._recorded(name, real, new)
             return image
+
+    def _recorded(self, name: str, digest: str, new: bool) -> None:
+        if new:
+            for listener in self.on_new_image:
+                try:
+                    listener(name, digest)
+                except Exception:  # a listener's bug must not lose the push itself
+                    LOG.exception("%s@%s: a new-image listener failed", name, digest)
+        self._changed.notify_all()
 
     def delete_images(self, name: str, run: Callable[[], T]) -> T:
         """BatchDeleteImage: whatever ECR dropped, the registry drops too."""

@@ -4,6 +4,9 @@ Answers 200 to every well-formed envelope, even when an event could not be
 recorded: distribution retries a failed envelope forever, and one that can
 never succeed (a manifest deleted before its event arrived) would hold back
 every later event. Failures are logged instead.
+
+The shared token is checked before the body is read, and a body is read only
+when its Content-Length is declared and at most MAX_ENVELOPE bytes.
 """
 
 from __future__ import annotations
@@ -14,12 +17,16 @@ import logging
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from pipeline.sandbox import wire
 from pipeline.sandbox.distribution import MANIFEST_TYPES, SYNC_AGENT, RegistryRefused
 from pipeline.sandbox.serving import ServerThread
 from pipeline.sandbox.sync import Bridge
 
 LOG = logging.getLogger("pipeline.sandbox.webhook")
 TOKEN_HEADER = "X-Sandbox-Token"  # noqa: S105 - a header name, not a secret
+# distribution sends at most a few hundred events per envelope, about 1 KiB each.
+MAX_ENVELOPE = 4 << 20
+READ_TIMEOUT = 30.0
 
 
 def handle(bridge: Bridge, event: dict[str, Any]) -> bool:
@@ -52,6 +59,7 @@ class Webhook:
 class _Handler(BaseHTTPRequestHandler):
     bridge: Bridge
     token: str
+    timeout = READ_TIMEOUT  # socket timeout: a client that stalls frees its thread
 
     def log_message(self, format: str, *args: object) -> None:
         LOG.debug(format, *args)
@@ -60,24 +68,44 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(200 if self.path == "/health" else 404)
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        # Path and token first, then the declared length: nothing of the body is
+        # read for a request that will be refused, so size costs nobody memory.
         if self.path != "/events":
-            self._reply(404)
+            self._refuse(404)
             return
-        if not hmac.compare_digest(self.headers.get(TOKEN_HEADER, ""), self.token):
-            self._reply(403)
+        given = self.headers.get(TOKEN_HEADER, "").encode("latin-1", "replace")
+        if not hmac.compare_digest(given, self.token.encode()):
+            self._refuse(403)
             return
         try:
-            events = json.loads(body)["events"]
+            length = wire.content_length(self.headers, MAX_ENVELOPE)
+        except wire.BodyRefused as refused:
+            self._refuse(refused.status)
+            return
+        try:
+            events = json.loads(self.rfile.read(length))["events"]
+            if not isinstance(events, list):
+                raise TypeError("events is not a list")
         except (ValueError, KeyError, TypeError):
             self._reply(400)
             return
         for event in events:
+            if not isinstance(event, dict):
+                continue
             try:
                 handle(self.bridge, event)
-            except (OSError, RegistryRefused, LookupError) as err:
+            except (OSError, RegistryRefused, LookupError, TypeError, AttributeError) as err:
                 LOG.warning("event %s not recorded: %s", event.get("id"), err)
         self._reply(200)
+
+    def _refuse(self, status: int) -> None:
+        """Answer without reading the body, and close: the unread body would be
+        taken for the next request on this connection."""
+        self.close_connection = True
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
 
     def _reply(self, status: int) -> None:
         self.send_response(status)

@@ -35,9 +35,9 @@ from pipeline.adapters.ports import Credentials
 from pipeline.adapters.registry_http import RegistryClient
 from pipeline.errors import PushError
 from pipeline.plan import ImagePlan
-from pipeline.sandbox.faults import KINDS, Faults
 from pipeline.sandbox.proxy import ReverseProxy
 from pipeline.stages.push import Pusher
+from tests.faults import KINDS, Faults
 from tests.integration.run.support import (
     ACCOUNT,
     Project,

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.sandbox.faults import STALL, Faults
 from pipeline.sandbox.proxy import Request, ReverseProxy
+from tests.faults import STALL, Faults
 from tests.integration.run.support import (
     Project,
     Registry,

@@ -11,6 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
+from pipeline.cli import main
+from pipeline.sandbox import Sandbox
 from tests.integration.sandbox.support import Images, RegistryHttp
 
 
@@ -23,6 +25,32 @@ def ecr(sandbox: dict[str, str]) -> Any:
         aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+@pytest.fixture(scope="session")
+def ecs(sandbox: dict[str, str]) -> Any:
+    return boto3.client(
+        "ecs",
+        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
+        region_name=sandbox["AWS_REGION"],
+        aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+@pytest.fixture
+def sandbox_cli(
+    sandbox_handle: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str]]:
+    """Runs `pipeline sandbox ARGS --dir <the session sandbox>`: (exit code, output)."""
+
+    def run(*args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = main(["sandbox", *args, "--dir", str(sandbox_handle.dir)])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    return run
 
 
 @pytest.fixture(scope="session")

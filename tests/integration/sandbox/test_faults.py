@@ -6,8 +6,8 @@ import http.client
 import json
 from collections import Counter
 
-from pipeline.sandbox.faults import RESET, RESET_AFTER_BODY, STALL, THROTTLED, UNAVAILABLE, Faults
 from pipeline.sandbox.proxy import ReverseProxy
+from tests.faults import RESET, RESET_AFTER_BODY, STALL, THROTTLED, UNAVAILABLE, Faults
 from tests.integration.sandbox.support import RegistryHttp
 
 REQUESTS = 200

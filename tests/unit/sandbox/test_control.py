@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import SandboxError
 from pipeline.sandbox import Sandbox
+from pipeline.sandbox.control import server_command
 
 
 def test_nothing_running(tmp_path: Path) -> None:
@@ -38,3 +41,21 @@ def test_a_new_folder_is_git_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert (tmp_path / "state" / ".gitignore").read_text().endswith("*\n")
     assert box.down() is False
     assert not (tmp_path / "state").exists()
+
+
+def test_the_state_folder_is_never_on_the_servers_path(tmp_path: Path) -> None:
+    """A module planted in the state folder (the server's working directory) is not imported."""
+    (tmp_path / "pipeline.py").write_text("raise SystemExit('planted module imported')\n")
+    planted = subprocess.run(
+        [sys.executable, "-m", "pipeline.sandbox.server", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "planted module imported" in planted.stderr  # what `python -m` would do
+    ours = subprocess.run(
+        [*server_command(), "--help"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert ours.returncode == 0, ours.stderr
+    assert "--state-dir" in ours.stdout

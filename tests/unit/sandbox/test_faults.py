@@ -8,8 +8,8 @@ from email.message import Message
 
 import pytest
 
-from pipeline.sandbox.faults import KINDS, STALL, THROTTLED, UNAVAILABLE, Faults
 from pipeline.sandbox.proxy import Answer, Request, Reset, Stall
+from tests.faults import KINDS, STALL, THROTTLED, UNAVAILABLE, Faults
 
 
 def _request(path: str = "/v2/") -> Request:

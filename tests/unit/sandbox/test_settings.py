@@ -26,7 +26,7 @@ def test_a_bad_port_names_its_setting() -> None:
 def test_allocate_picks_distinct_free_ports() -> None:
     ports = Ports.free().allocate()
     chosen = list(ports.as_dict().values())
-    assert len(set(chosen)) == 4
+    assert len(set(chosen)) == len(chosen) == len(Ports().as_dict())
     assert all(settings.port_free(p) for p in chosen)
 
 
@@ -76,3 +76,37 @@ def test_endpoints_env() -> None:
     assert env["PIPELINE_REGISTRY_HOST"] == "127.0.0.1:2"
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert env["AWS_ACCOUNT_ID"] == "123456789012"
+
+
+def test_a_state_folder_is_made_private(tmp_path: Path) -> None:
+    fresh = tmp_path / "new" / "state"
+    settings.make_private(fresh)
+    assert fresh.stat().st_mode & 0o777 == 0o700
+    opened = tmp_path / "opened"
+    opened.mkdir(mode=0o755)
+    opened.chmod(0o755)
+    settings.make_private(opened)
+    assert opened.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_state_folder_of_another_user_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o755)
+    theirs.chmod(0o755)
+    monkeypatch.setattr(settings.os, "getuid", lambda: theirs.stat().st_uid + 1)
+    with pytest.raises(SandboxError, match="belongs to another user"):
+        settings.make_private(theirs)
+    assert theirs.stat().st_mode & 0o777 == 0o755  # left as it was
+
+
+def test_free_ports_avoid_the_ephemeral_range(tmp_path: Path) -> None:
+    """Ports for port 0 are also outgoing connections' source ports: a race with any client."""
+    low, high = settings._quiet_range()
+    for port in Ports.free().allocate().as_dict().values():
+        assert low <= port <= high
+    ranges = tmp_path / "ip_local_port_range"
+    ranges.write_text("32768\t60999\n")
+    assert settings._quiet_range(ranges) == (16384, 32767)
+    assert settings._quiet_range(tmp_path / "missing") == (24576, 49151)

@@ -148,3 +148,23 @@ def test_a_deleted_repository_leaves_the_registry() -> None:
     repositories = bridge.ecr._backend.repositories
     bridge.delete_repository("app/web", lambda: repositories.pop("app/web"))
     assert registry.calls == [("remove", "app/web")]
+
+
+def test_new_image_listeners_hear_each_new_digest_once() -> None:
+    bridge, registry = _bridge(("app/web", "MUTABLE", []))
+    heard: list[tuple[str, str, bool]] = []
+
+    def listener(name: str, digest: str) -> None:
+        heard.append((name, digest, bridge.ecr.has(name, digest, None)))  # recorded already
+
+    def broken(name: str, digest: str) -> None:
+        raise RuntimeError("a listener's bug")
+
+    bridge.on_new_image.extend([broken, listener])
+    _, first = pushed(registry, "app/web", "a")
+    assert bridge.pushed("app/web", first, "1")  # the broken listener loses nothing
+    assert bridge.pushed("app/web", first, "2")  # a new tag, not a new image
+    image = bridge.put_image("app/web", manifest("b"), "3", MEDIA_TYPE, None)
+    second = image.get_image_digest()
+    bridge.put_image("app/web", manifest("b"), "4", MEDIA_TYPE, None)
+    assert heard == [("app/web", first, True), ("app/web", second, True)]

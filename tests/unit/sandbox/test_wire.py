@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from email.message import Message
 
 import pytest
 
-from pipeline.sandbox.wire import read_chunked, read_exactly
+from pipeline.sandbox.wire import BodyRefused, content_length, read_chunked, read_exactly
 
 
 def test_exact_length_in_pieces() -> None:
@@ -38,3 +39,35 @@ def test_chunked_with_extensions_and_trailers() -> None:
 def test_broken_chunked_bodies(raw: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
         list(read_chunked(io.BytesIO(raw), 4))
+
+
+def _headers(*pairs: tuple[str, str]) -> Message:
+    headers = Message()
+    for name, value in pairs:
+        headers[name] = value
+    return headers
+
+
+@pytest.mark.parametrize(
+    ("pairs", "status"),
+    [
+        ((), 411),
+        ((("Transfer-Encoding", "chunked"),), 411),
+        ((("Content-Length", "-1"),), 400),
+        ((("Content-Length", "+5"),), 400),
+        ((("Content-Length", "1e3"),), 400),
+        ((("Content-Length", " "),), 400),
+        ((("Content-Length", "5"), ("Content-Length", "6")), 400),
+        ((("Content-Length", "99999999999999999999999"),), 400),
+        ((("Content-Length", "1025"),), 413),
+    ],
+)
+def test_lengths_refused_before_reading(pairs: tuple[tuple[str, str], ...], status: int) -> None:
+    with pytest.raises(BodyRefused) as refused:
+        content_length(_headers(*pairs), limit=1024)
+    assert refused.value.status == status
+
+
+@pytest.mark.parametrize("value", ["0", "1024", " 12 ", "007"])
+def test_lengths_accepted(value: str) -> None:
+    assert content_length(_headers(("Content-Length", value)), limit=1024) == int(value)

@@ -45,7 +45,7 @@ class Faults:
         self.retry_after = retry_after
         self.applies = applies
         self.counts: Counter[str] = Counter()
-        self._random = random.Random(seed)  # noqa: S311 - test faults, not secrets
+        self._random = random.Random(seed)
         self._lock = threading.Lock()  # one decision at a time keeps a seed reproducible
 
     def before(self, request: Request) -> Verdict:
