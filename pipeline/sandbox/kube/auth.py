@@ -75,7 +75,8 @@ def check_eks(token: str, now: float) -> None:
     if "=" in encoded:
         raise Rejected("the EKS token must be unpadded base64url")
     try:
-        url = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        padded = encoded + "=" * (-len(encoded) % 4)
+        url = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, ValueError):
         raise Rejected("the EKS token is not base64url of a URL") from None
     parts = urlsplit(url)
