@@ -20,6 +20,7 @@ _PORTS = (
     ("registry", 5101, "the registry as clients see it: PIPELINE_REGISTRY_HOST"),
     ("upstream", 5102, "docker-registry itself, behind the proxy"),
     ("webhook", 5103, "the registry's notification receiver"),
+    ("kube", 5104, "the Kubernetes API emulation: KUBECONFIG's server"),
 )
 
 
@@ -47,7 +48,8 @@ def _port_options(func: F) -> F:
 
 @click.group(name="sandbox")
 def sandbox() -> None:
-    """Local AWS (ECR, ECS, EKS, STS, IAM, EC2 via moto) and a real registry, on loopback."""
+    """Local AWS (ECR, ECS, EKS, STS, IAM, EC2 via moto), a real registry and a Kubernetes
+    API, on loopback."""
 
 
 @sandbox.command()

@@ -2,9 +2,10 @@
 
 `pipeline sandbox up` starts it in the background. It runs, in one process so
 they can share state: docker-registry (a child process), moto, the registry
-webhook and the front proxy. Once everything answers it writes state.json
-(pids and ports, never the password, which lives only in this process's
-memory) and serves until SIGTERM or SIGINT.
+webhook, the front proxy and the Kubernetes API emulation (kube/). Once
+everything answers it writes state.json (pids and ports, never the password,
+which lives only in this process's memory) and the kubeconfig, and serves
+until SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from pipeline.sandbox import distribution
-from pipeline.sandbox.settings import ACCOUNT, HOST, REGION, Ports
+from pipeline.sandbox.settings import ACCOUNT, HOST, KUBECONFIG_FILE, REGION, Ports
 
 LOG = logging.getLogger("pipeline.sandbox.server")
 STATE_FILE = "state.json"
@@ -41,6 +42,9 @@ class Service(Protocol):
     """What runs in the server. The Kubernetes API emulation joins as one more."""
 
     def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Service)
 
 
 class StartError(Exception):
@@ -85,6 +89,8 @@ def _start(
     from pipeline.sandbox.distribution import RegistryClient
     from pipeline.sandbox.ecr import EcrState
     from pipeline.sandbox.ecr_rules import EcrRules
+    from pipeline.sandbox.kube.api import KubeApi
+    from pipeline.sandbox.kube.eks import patch_eks
     from pipeline.sandbox.proxy import ReverseProxy
     from pipeline.sandbox.sync import Bridge
     from pipeline.sandbox.webhook import Webhook
@@ -119,15 +125,16 @@ def _start(
             lambda: ReverseProxy(upstream, [rules], host=HOST, port=ports.registry).start(),
         )
     )
-    # The Kubernetes API emulation (next issue) joins here: one more Service on
-    # a Ports.kube port, reading EKS clusters from moto in this process, with
-    # KUBECONFIG added by settings.Endpoints.env().
+    kube = _listen("kube", ports.kube, lambda: KubeApi(HOST, ports.kube).start())
+    services.append(kube)
+    patch_eks(kube.url, kube.ca_data)  # every EKS cluster created in moto points here
+    kube.write_kubeconfig(state_dir / KUBECONFIG_FILE)
     _wait_for_registry(client, registry, state_dir / "registry.log")
     _write_state(state_dir, ports, region, registry.pid)
     return registry
 
 
-def _listen(name: str, port: int, start: Callable[[], Service]) -> Service:
+def _listen(name: str, port: int, start: Callable[[], S]) -> S:
     try:
         return start()
     except OSError as err:
@@ -162,6 +169,7 @@ def _write_state(state_dir: Path, ports: Ports, region: str, registry_pid: int) 
         "ports": ports.as_dict(),
         "region": region,
         "account": ACCOUNT,
+        "kubeconfig": str(state_dir / KUBECONFIG_FILE),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     scratch = state_dir / f".{STATE_FILE}.tmp"

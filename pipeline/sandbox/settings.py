@@ -21,6 +21,7 @@ REGION = "us-east-1"
 STATE_DIR_ENV = "PIPELINE_SANDBOX_DIR"
 REGISTRY_BIN_ENV = "PIPELINE_SANDBOX_REGISTRY_BIN"
 DEFAULT_STATE_DIR = ".sandbox"
+KUBECONFIG_FILE = "kubeconfig"  # in the state folder, written by the server
 
 # Fake credentials: moto accepts anything, and these can never reach real AWS.
 ACCESS_KEY = "AKIASANDBOXTESTING00"
@@ -29,16 +30,13 @@ SECRET_KEY = "sandbox-secret-access-key-not-real"  # noqa: S105 - a fake on purp
 
 @dataclass(frozen=True)
 class Ports:
-    """Loopback ports; 0 means "pick a free one" (the test fixture does this).
-
-    The Kubernetes API emulation joins here as another field (`kube`) when it
-    lands, with its own PIPELINE_SANDBOX_KUBE_PORT.
-    """
+    """Loopback ports; 0 means "pick a free one" (the test fixture does this)."""
 
     aws: int = 5100  # moto: AWS_ENDPOINT_URL
     registry: int = 5101  # the front proxy: PIPELINE_REGISTRY_HOST
     upstream: int = 5102  # docker-registry itself, reached only through the proxy
     webhook: int = 5103  # the registry's notification endpoint
+    kube: int = 5104  # the Kubernetes API emulation (https): KUBECONFIG's server
 
     @staticmethod
     def env_name(field: str) -> str:
@@ -71,7 +69,7 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(aws=0, registry=0, upstream=0, webhook=0)
+        return cls(**{f.name: 0 for f in fields(cls)})
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -148,6 +146,7 @@ class Endpoints:
     ports: Ports
     region: str = REGION
     account: str = ACCOUNT
+    kubeconfig: str | None = None  # the file `sandbox env` exports as KUBECONFIG
 
     @property
     def aws_url(self) -> str:
@@ -157,8 +156,12 @@ class Endpoints:
     def registry_host(self) -> str:
         return f"{HOST}:{self.ports.registry}"
 
+    @property
+    def kube_url(self) -> str:
+        return f"https://{HOST}:{self.ports.kube}"
+
     def env(self) -> dict[str, str]:
-        # KUBECONFIG joins this mapping with the Kubernetes API emulation.
+        kube = {"KUBECONFIG": self.kubeconfig} if self.kubeconfig else {}
         return {
             "AWS_ENDPOINT_URL": self.aws_url,
             "AWS_REGION": self.region,
@@ -167,4 +170,5 @@ class Endpoints:
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_ACCOUNT_ID": self.account,
             "PIPELINE_REGISTRY_HOST": self.registry_host,
+            **kube,
         }

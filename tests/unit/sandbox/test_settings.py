@@ -26,7 +26,7 @@ def test_a_bad_port_names_its_setting() -> None:
 def test_allocate_picks_distinct_free_ports() -> None:
     ports = Ports.free().allocate()
     chosen = list(ports.as_dict().values())
-    assert len(set(chosen)) == 4
+    assert len(set(chosen)) == len(chosen) == 5
     assert all(settings.port_free(p) for p in chosen)
 
 
@@ -76,3 +76,10 @@ def test_endpoints_env() -> None:
     assert env["PIPELINE_REGISTRY_HOST"] == "127.0.0.1:2"
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert env["AWS_ACCOUNT_ID"] == "123456789012"
+    assert "KUBECONFIG" not in env
+
+
+def test_endpoints_env_exports_the_kubeconfig_and_names_the_kube_url() -> None:
+    endpoints = Endpoints(Ports(kube=7), kubeconfig="/state/kubeconfig")
+    assert endpoints.env()["KUBECONFIG"] == "/state/kubeconfig"
+    assert endpoints.kube_url == "https://127.0.0.1:7"
