@@ -7,10 +7,11 @@
 
 Served (everything else is 404, as for a resource a cluster does not have):
 /version, /api, /apis, /apis/apps, /api/v1, /apis/apps/v1, /openapi/v3[/...],
-namespaces (get, list, watch, create, delete), Deployments (get, list,
+namespaces (get, list, watch, create, patch labels and annotations, delete), Deployments (get, list,
 watch, create, update, patch, delete; the scale subresource; status read
-only) and ReplicaSets (get, list). Server-side apply and dryRun are not
-emulated and answer 415/400 saying so.
+only) and ReplicaSets (get, list). Bodies are JSON, or protobuf for what
+kubectl's typed commands send (protobuf.py). Server-side apply and dryRun are
+not emulated and answer 415/400 saying so.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from pipeline.sandbox.kube import discovery, fields, selectors, tables
+from pipeline.sandbox.kube import discovery, fields, protobuf, selectors, tables
 from pipeline.sandbox.kube.auth import Rejected, check
 from pipeline.sandbox.kube.cluster import PATCH_TYPES, Cluster, Gone
 from pipeline.sandbox.kube.rollout import Timing
@@ -264,6 +265,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._one("namespaces", cluster.namespace(name))
         elif name is not None and method == "DELETE":
             self._json(200, cluster.delete_namespace(name))
+        elif name is not None and method == "PATCH":
+            kind = self._content_type()
+            self._json(200, cluster.patch_namespace(name, kind, self._body(body, kind)))
         else:
             raise _not_allowed(method, "namespaces")
 
@@ -426,6 +430,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self, raw: bytes, content_type: str | None = None) -> Any:
         kind = content_type or (self.headers.get("Content-Type") or "application/json")
         kind = kind.split(";")[0].strip().lower()
+        if content_type is None and kind == protobuf.CONTENT_TYPE:
+            try:
+                return protobuf.decode_object(raw)
+            except protobuf.ProtobufError as err:
+                raise ApiError(415, "UnsupportedMediaType", str(err)) from None
         if content_type is None and kind not in ("application/json", ""):
             raise ApiError(
                 415,

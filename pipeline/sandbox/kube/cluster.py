@@ -177,6 +177,34 @@ class Cluster:
             self._emit("namespaces", None, "ADDED", namespace)
             return copy.deepcopy(namespace)
 
+    def patch_namespace(self, name: str, content_type: str, patch: Any) -> dict[str, Any]:
+        """Labels and annotations change; the rest of a namespace is the server's."""
+        with self._lock:
+            if name not in self._namespaces:
+                raise not_found("namespaces", "", name)
+            current = self._namespaces[name]
+            patched = _decoded(
+                _patched(current, content_type, patch, NAMESPACE),
+                NAMESPACE,
+                "Warn",
+                "Namespace",
+                "v1",
+                [],
+            )
+            updated = copy.deepcopy(current)
+            meta = patched.get("metadata") or {}
+            labels = {**(meta.get("labels") or {}), "kubernetes.io/metadata.name": name}
+            updated["metadata"]["labels"] = labels
+            updated["metadata"]["annotations"] = meta.get("annotations") or {}
+            if not updated["metadata"]["annotations"]:
+                del updated["metadata"]["annotations"]
+            if updated == current:
+                return copy.deepcopy(current)
+            self._bump(updated)
+            self._namespaces[name] = updated
+            self._emit("namespaces", None, "MODIFIED", updated)
+            return copy.deepcopy(updated)
+
     def delete_namespace(self, name: str) -> dict[str, Any]:
         """Gone at once with its Deployments (a real one is Terminating for a while first)."""
         with self._lock:

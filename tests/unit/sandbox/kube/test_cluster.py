@@ -308,6 +308,21 @@ def test_namespaces(cluster: Cluster) -> None:
     assert err.value.code == 403
 
 
+def test_namespace_labels_and_annotations_can_be_patched(cluster: Cluster) -> None:
+    cluster.create_namespace({"metadata": {"name": "apps"}})
+    patched = cluster.patch_namespace(
+        "apps",
+        "application/merge-patch+json",
+        {
+            "metadata": {"labels": {"team": "a"}, "annotations": {"x": "1"}},
+            "status": {"phase": "Gone"},
+        },
+    )
+    assert patched["metadata"]["labels"] == {"team": "a", "kubernetes.io/metadata.name": "apps"}
+    assert patched["metadata"]["annotations"] == {"x": "1"}
+    assert patched["status"] == {"phase": "Active"}
+
+
 def test_objects_handed_out_are_copies(cluster: Cluster) -> None:
     created = cluster.create("default", manifest())
     created["spec"]["replicas"] = 99
