@@ -91,3 +91,31 @@ def deployment(
             **spec,
         },
     }
+
+
+def eks_token(sandbox: dict[str, str], cluster: str) -> str:
+    """A bearer token as `aws eks get-token` makes it, presigned by the sandbox's STS."""
+    import base64
+
+    import boto3
+
+    sts = boto3.client(
+        "sts",
+        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
+        region_name=sandbox["AWS_REGION"],
+        aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
+    )
+
+    def move_cluster(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["eks_cluster"] = params.pop("ClusterName")
+
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers["x-k8s-aws-id"] = request.context["eks_cluster"]
+
+    sts.meta.events.register("provide-client-params.sts.GetCallerIdentity", move_cluster)
+    sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_header)
+    url = sts.generate_presigned_url(
+        "get_caller_identity", Params={"ClusterName": cluster}, ExpiresIn=60, HttpMethod="GET"
+    )
+    return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
