@@ -20,8 +20,8 @@ from tests.integration.sandbox.kube.support import Kubectl
 
 MISSING = (
     "kubectl is not on PATH: the Kubernetes API emulation is tested with the real client. "
-    "Install kubectl v1.32 (https://kubernetes.io/docs/tasks/tools/ - Debian's own "
-    "`kubernetes-client` package is too old) and run the tests again"
+    "Install kubectl v1.27 or later (tested with v1.32; https://kubernetes.io/docs/tasks/tools/ "
+    "- Debian's own `kubernetes-client` package is too old) and run the tests again"
 )
 
 

@@ -175,3 +175,13 @@ def test_typed_commands_that_send_protobuf(kubectl: Kubectl) -> None:
     assert created["status"]["availableReplicas"] == 2
     labels = kubectl.json("get", "namespace", "team-b")["metadata"]["labels"]
     assert labels["owner"] == "payments"
+    kubectl("annotate", "deployment", "api", "-n", "team-b", "team=payments")
+    kubectl("rollout", "restart", "deployment/api", "-n", "team-b")
+    kubectl("rollout", "status", "deployment/api", "-n", "team-b", "--timeout=30s")
+    restarted = kubectl.json("get", "deploy", "api", "-n", "team-b")
+    assert restarted["metadata"]["annotations"]["team"] == "payments"
+    assert restarted["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
+    assert (
+        "kubectl.kubernetes.io/restartedAt"
+        in (restarted["spec"]["template"]["metadata"]["annotations"])
+    )
