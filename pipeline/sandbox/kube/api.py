@@ -17,6 +17,7 @@ not emulated and answer 415/400 saying so.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ from pipeline.sandbox.serving import ServerThread
 LOG = logging.getLogger("pipeline.sandbox.kube")
 TICK = 0.05  # how often the controller thread looks at the clock (real seconds)
 WATCH_TIMEOUT = 1800.0  # a watch without timeoutSeconds ends after this long
+MAX_BODY = 3 << 20  # a real API server refuses larger request bodies too
 
 _NAMESPACES = re.compile(r"^/api/v1/namespaces(?:/(?P<name>[^/]+))?$")
 _APPS = re.compile(
@@ -156,6 +158,10 @@ class _TlsServer(ThreadingHTTPServer):
         self.context = context
         super().__init__(address, handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Logged, not printed: a client that goes away mid-request is routine."""
+        LOG.debug("request from %s ended with an error", client_address, exc_info=True)
+
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = super().get_request()
         # The handshake happens in the handler's thread, so a slow client cannot
@@ -170,16 +176,19 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120  # an idle keep-alive connection closes after this long
 
-    def setup(self) -> None:
-        super().setup()
+    def handle(self) -> None:
+        self.connection.settimeout(self.timeout)
         try:
-            self.connection.settimeout(self.timeout)
             assert isinstance(self.connection, ssl.SSLSocket)
             self.connection.do_handshake()
-        except (OSError, ssl.SSLError) as err:
+        except (OSError, ssl.SSLError) as err:  # a port probe, or a client without TLS
             LOG.debug("TLS handshake failed: %s", err)
-            self.close_connection = True
-            self.rfile = _Empty()  # type: ignore[assignment]
+            return
+        super().handle()
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError):  # the client is gone: nothing to flush
+            super().finish()
 
     def log_message(self, format: str, *args: object) -> None:
         LOG.debug(format, *args)
@@ -206,24 +215,39 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path.rstrip("/") or "/"
         self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.warnings: list[str] = []
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             if path in ("/healthz", "/livez", "/readyz"):
                 self._text(200, "ok")
                 return
+            # Who asks, before any of the body is read.
             try:
                 check(self.headers.get("Authorization"), self.api.token, self.api.cluster.clock())
             except Rejected as why:
                 LOG.info("401 for %s %s: %s", method, path, why)
                 raise unauthorized(str(why)) from None
+            body = self._read_body()
             if self.query.get("dryRun"):
                 raise bad_request("dryRun is not emulated by the sandbox's Kubernetes API")
             self._route(method, path, body)
         except ApiError as err:
+            if err.code == 401 and (self.headers.get("Content-Length") or "0") != "0":
+                self.close_connection = True  # its body was never read
             self._json(err.code, err.body())
         except Exception as err:  # the client gets a Status, the log the traceback
             LOG.exception("%s %s failed", method, path)
             self._json(500, ApiError(500, "InternalError", f"sandbox error: {err}").body())
+
+    def _read_body(self) -> bytes:
+        raw = self.headers.get("Content-Length") or "0"
+        if not raw.isdigit():
+            self.close_connection = True  # the body's end is unknown: no next request
+            raise bad_request(f"Content-Length must be a number of bytes, not {raw!r}")
+        if int(raw) > MAX_BODY:
+            self.close_connection = True
+            raise ApiError(
+                413, "RequestEntityTooLarge", f"the request body is larger than {MAX_BODY} bytes"
+            )
+        return self.rfile.read(int(raw))
 
     def _route(self, method: str, path: str, body: bytes) -> None:
         static = _static(path, f"{self.api.host}:{self.api.port}")
@@ -387,6 +411,8 @@ class _Handler(BaseHTTPRequestHandler):
         timeout = float(self.query.get("timeoutSeconds") or WATCH_TIMEOUT)
         deadline = time.monotonic() + timeout
         since_text = self.query.get("resourceVersion", "")
+        if since_text and not since_text.isdigit():
+            raise bad_request(f"invalid resource version: {since_text!r}")
         initial = self.query.get("sendInitialEvents") == "true"
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -403,7 +429,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if initial:
                     self._chunk(_bookmark(resource, rv, initial_end=True))
             else:
-                since = int(since_text) if since_text.isdigit() else 0
+                since = int(since_text)
             while (remaining := deadline - time.monotonic()) > 0:
                 try:
                     events = cluster.events(resource, namespace, since, min(remaining, 5.0))
@@ -495,16 +521,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-
-
-class _Empty:
-    """Stands in for the request stream of a connection whose handshake failed."""
-
-    def readline(self, *_: object) -> bytes:
-        return b""
-
-    def read(self, *_: object) -> bytes:
-        return b""
 
 
 def _static(path: str, address: str) -> dict[str, Any] | None:

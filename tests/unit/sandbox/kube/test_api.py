@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import ssl
 import stat
 import threading
@@ -268,3 +269,39 @@ def test_fail_next_is_exposed_on_the_service(api: KubeApi, clock: Clock) -> None
         api.cluster.tick()
     conditions = api.cluster.get("default", "web")["status"]["conditions"]
     assert {c["type"]: c["reason"] for c in conditions}["Progressing"] == "ProgressDeadlineExceeded"
+
+
+def _raw(api: KubeApi, request: bytes) -> bytes:
+    """One request over TLS exactly as given, and whatever comes back."""
+    context = ssl.create_default_context(cadata=api.certificates.ca_pem.decode())
+    with (
+        socket.create_connection((api.host, api.port), timeout=10) as plain,
+        context.wrap_socket(plain, server_hostname=api.host) as tls,
+    ):
+        tls.sendall(request)
+        chunks = []
+        while chunk := tls.recv(65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def test_bodies_are_not_read_before_the_token_is_checked_or_beyond_the_limit(api: KubeApi) -> None:
+    huge = "Content-Length: 99999999999\r\nConnection: keep-alive\r\n"
+    unauthenticated = _raw(api, f"POST {DEPLOYMENTS} HTTP/1.1\r\nHost: x\r\n{huge}\r\n".encode())
+    assert unauthenticated.startswith(b"HTTP/1.1 401")
+    too_big = _raw(
+        api,
+        f"POST {DEPLOYMENTS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {api.token}\r\n"
+        f"{huge}\r\n".encode(),
+    )
+    assert too_big.startswith(b"HTTP/1.1 413")
+
+
+def test_a_port_probe_without_tls_leaves_the_server_serving(api: KubeApi, client: Client) -> None:
+    for _ in range(3):
+        socket.create_connection((api.host, api.port), timeout=5).close()
+    assert client.call("GET", "/version")[0] == 200
+
+
+def test_a_watch_with_a_malformed_resource_version_is_a_bad_request(client: Client) -> None:
+    assert client.call("GET", f"{DEPLOYMENTS}?watch=1&resourceVersion=abc")[0] == 400
