@@ -443,6 +443,10 @@ class Cluster:
         digest = deployments.template_hash(template)
         before = record.phase
         ready = dict(rollout.pods(before, now, self.timing).ready) if before else {}
+        paused = bool(spec.get("paused"))
+        stale = paused and before is not None and before.current != digest
+        if stale and before is not None:
+            digest = before.current  # a paused Deployment does not roll out a new template
         switching = before is None or before.current != digest
         if switching:
             revision = max((rs.revision for rs in record.sets.values()), default=0) + 1
@@ -471,6 +475,8 @@ class Cluster:
             available={rs.hash: ready.get(rs.hash, 0) for rs in ordered},
             failing=digest in record.failing,
             recreate=strategy.get("type") == "Recreate",
+            paused=paused,
+            stale=stale,
             max_surge=rollout.scaled(rolling.get("maxSurge", "25%"), replicas, round_up=True),
             max_unavailable=rollout.scaled(
                 rolling.get("maxUnavailable", "25%"), replicas, round_up=False

@@ -12,7 +12,10 @@ writes the Deployment's status as the real controller would:
 - a failing phase (its ReplicaSet's pods never become ready, like a bad
   image) keeps the old pods, and once `progressDeadlineSeconds` (scaled by
   `Timing.deadline_scale`) have passed reports Progressing=False with reason
-  ProgressDeadlineExceeded.
+  ProgressDeadlineExceeded;
+- a paused phase (spec.paused) still scales but rolls out nothing, and reports
+  Progressing=Unknown with reason DeploymentPaused; a template changed while
+  paused has no pods yet (updatedReplicas 0), so `rollout status` waits.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class Phase:
     available: Mapping[str, int]  # available pods per ReplicaSet at the start, oldest first
     failing: bool = False
     recreate: bool = False
+    paused: bool = False  # spec.paused: no new template rolls out, no deadline runs
+    stale: bool = False  # paused with a new template: no pod runs the template yet
     max_surge: int = 1
     max_unavailable: int = 0
 
@@ -105,7 +110,8 @@ def _towards(start: int, target: int, steps: int) -> int:
 def complete(phase: Phase, now: float, timing: Timing) -> bool:
     found = pods(phase, now, timing)
     others = sum(n for rs, n in found.ready.items() if rs != phase.current)
-    return found.of(phase.current) == phase.replicas and not others and not found.pending
+    done = found.of(phase.current) == phase.replicas and not others and not found.pending
+    return done and not phase.stale
 
 
 def status(
@@ -123,7 +129,7 @@ def status(
     counts = {
         "observedGeneration": phase.generation,
         "replicas": available + found.pending,
-        "updatedReplicas": found.of(phase.current) + found.pending,
+        "updatedReplicas": 0 if phase.stale else found.of(phase.current) + found.pending,
         "readyReplicas": available,
         "availableReplicas": available,
         "unavailableReplicas": found.pending,
@@ -141,7 +147,9 @@ def status(
             "MinimumReplicasUnavailable",
             "Deployment does not have minimum availability.",
         )
-    if complete(phase, now, timing):
+    if phase.paused:
+        progressing = ("Unknown", "DeploymentPaused", "Deployment is paused")
+    elif complete(phase, now, timing):
         progressing = (
             "True",
             "NewReplicaSetAvailable",

@@ -105,6 +105,19 @@ def test_fail_next_makes_rollout_status_fail_and_undo_recovers(
     assert after["status"]["availableReplicas"] == 3
 
 
+def test_pause_and_resume(kubectl: Kubectl) -> None:
+    kubectl.apply(deployment())
+    kubectl("rollout", "status", "deployment/web", "--timeout=30s")
+    kubectl("rollout", "pause", "deployment/web")
+    kubectl("set", "image", "deployment/web", "app=registry.example/app:2")
+    paused = kubectl.run("rollout", "status", "deployment/web", "--timeout=2s")
+    assert paused.returncode == 1  # kubectl waits for a paused rollout until its timeout
+    assert kubectl.json("get", "deploy", "web")["metadata"]["annotations"][REVISION] == "1"
+    kubectl("rollout", "resume", "deployment/web")
+    kubectl("rollout", "status", "deployment/web", "--timeout=30s")
+    assert kubectl.json("get", "deploy", "web")["metadata"]["annotations"][REVISION] == "2"
+
+
 def test_scale_and_delete(kubectl: Kubectl) -> None:
     kubectl.apply(deployment())
     assert "scaled" in kubectl("scale", "deployment/web", "--replicas=5")

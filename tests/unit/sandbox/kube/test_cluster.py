@@ -328,3 +328,24 @@ def test_objects_handed_out_are_copies(cluster: Cluster) -> None:
     created["spec"]["replicas"] = 99
     assert cluster.get("default", "web")["spec"]["replicas"] == 2
     json.dumps(cluster.get("default", "web"))  # and plain JSON
+
+
+def test_a_paused_deployment_rolls_out_nothing_until_resumed(
+    cluster: Cluster, clock: Clock
+) -> None:
+    cluster.create("default", manifest())
+    run(cluster, clock, 5)
+    cluster.patch("default", "web", SMP, {"spec": {"paused": True}})
+    set_image(cluster, "app:2")
+    run(cluster, clock, 5)
+    paused = cluster.get("default", "web")
+    assert paused["status"]["observedGeneration"] == paused["metadata"]["generation"]
+    assert paused["metadata"]["annotations"][REVISION] == "1"
+    assert condition(paused, "Progressing")["reason"] == "DeploymentPaused"
+    assert "updatedReplicas" not in paused["status"]  # no pod runs the new template
+    assert paused["status"]["availableReplicas"] == 2
+    cluster.patch("default", "web", SMP, {"spec": {"paused": None}})
+    run(cluster, clock, 5)
+    resumed = cluster.get("default", "web")
+    assert resumed["metadata"]["annotations"][REVISION] == "2"
+    assert condition(resumed, "Progressing")["reason"] == "NewReplicaSetAvailable"
