@@ -10,6 +10,7 @@ leaves validation to the server (fields.py) and sends `fieldValidation=Strict`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -122,6 +123,7 @@ def openapi_root(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=1)  # the same for the life of the process; only ever serialised
 def openapi_documents() -> dict[str, dict[str, Any]]:
     return {"api/v1": _core_document(), "apis/apps/v1": _apps_document()}
 
