@@ -4,7 +4,10 @@
 #   - dockerd (docker.io), the distribution registry (docker-registry) and a
 #     static busybox (busybox-static), from the distribution's packages;
 #   - a running Docker engine (started here when none answers);
-#   - the local base image local/busybox:1 (nothing can be pulled here).
+#   - the local base image local/busybox:1 (nothing can be pulled here);
+#   - a check for kubectl, which the Kubernetes API tests run (no distribution
+#     package is recent enough, so it is not installed here: its absence is
+#     reported now and fails those tests with the same hint).
 # Idempotent: anything already present is left alone. Fails loudly, never skips.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,3 +54,9 @@ if ! "$docker_cli" info >/dev/null 2>&1; then
 fi
 log "docker engine $("$docker_cli" version --format '{{.Server.Version}}') is up"
 "$here/base-image.sh"
+if command -v kubectl >/dev/null 2>&1; then
+  log "kubectl $(kubectl version --client 2>/dev/null | sed -n 's/^Client Version: //p') found"
+else
+  log "WARNING: kubectl is not on PATH; the Kubernetes API tests (tests/integration/sandbox/kube)
+    will fail until kubectl v1.27 or later is installed: https://kubernetes.io/docs/tasks/tools/"
+fi

@@ -23,6 +23,7 @@ _PORTS = (
     ("upstream", 5102, "docker-registry itself, behind the proxy"),
     ("webhook", 5103, "the registry's notification receiver"),
     ("control", 5104, "the control channel (findings, fail-next)"),
+    ("kube", 5105, "the Kubernetes API emulation: KUBECONFIG's server"),
 )
 
 
@@ -50,7 +51,8 @@ def _port_options(func: F) -> F:
 
 @click.group(name="sandbox")
 def sandbox() -> None:
-    """Local AWS (ECR, ECS, EKS, STS, IAM, EC2 via moto) and a real registry, on loopback."""
+    """Local AWS (ECR, ECS, EKS, STS, IAM, EC2 via moto), a real registry and a Kubernetes
+    API, on loopback."""
 
 
 @sandbox.command()

@@ -2,7 +2,7 @@
 
     box = Sandbox(tmp_dir)
     box.up()            # idempotent; raises SandboxError with the log tail
-    env = box.env()     # AWS_ENDPOINT_URL, ..., PIPELINE_REGISTRY_HOST
+    env = box.env()     # AWS_ENDPOINT_URL, ..., PIPELINE_REGISTRY_HOST, KUBECONFIG
     box.act("fail-next/ecs", {"cluster": "c", "service": "s"})  # channel.py
     box.down()          # stops what it started, by PID, and removes tmp_dir
 
@@ -117,6 +117,7 @@ class Sandbox:
             ("docker-registry", f"{host}:{ports.upstream}", state["registry_pid"], ports.upstream),
             ("webhook", f"{host}:{ports.webhook}", None, ports.webhook),
             ("control channel", f"{host}:{ports.control}", None, ports.control),
+            ("kubernetes API", endpoints.kube_url, None, ports.kube),
         )
         components = (
             Component("server", str(self.dir), int(state["pid"]), True),
@@ -254,7 +255,13 @@ def server_command() -> list[str]:
 
 
 def _endpoints(state: dict[str, Any]) -> Endpoints:
-    return Endpoints(Ports(**state["ports"]), str(state["region"]), str(state["account"]))
+    kubeconfig = state.get("kubeconfig")
+    return Endpoints(
+        Ports(**state["ports"]),
+        str(state["region"]),
+        str(state["account"]),
+        str(kubeconfig) if kubeconfig else None,
+    )
 
 
 def _read_int(path: Path) -> int | None:
@@ -265,7 +272,8 @@ def _read_int(path: Path) -> int | None:
 
 
 def _check_python_packages() -> None:
-    missing = [m for m in ("moto", "bcrypt", "werkzeug") if importlib.util.find_spec(m) is None]
+    wanted = ("moto", "bcrypt", "werkzeug", "cryptography")
+    missing = [m for m in wanted if importlib.util.find_spec(m) is None]
     if missing:
         raise SandboxError(
             f"the sandbox needs {', '.join(missing)}: pip install 'pipeline[sandbox]'"

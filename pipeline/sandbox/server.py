@@ -3,11 +3,12 @@
 `pipeline sandbox up` starts it in the background. It runs, in one process so
 they can share state: docker-registry (a child process), moto with the
 sandbox's ECR scanning (scans.py) and ECS rollouts (rollouts.py), the registry
-webhook, the front proxy, and the control channel (channel.py) through which
-`pipeline sandbox findings` and `fail-next` reach those services. Once
-everything answers it writes the control token (0600) and state.json (pids
-and ports, never the registry password, which lives only in this process's
-memory) and serves until SIGTERM or SIGINT.
+webhook, the front proxy, the Kubernetes API emulation (kube/), and the control
+channel (channel.py) through which `pipeline sandbox findings` and `fail-next`
+reach those services. Once everything answers it writes the control token
+(0600), the kubeconfig and state.json (pids and ports, never the registry
+password, which lives only in this process's memory) and serves until SIGTERM
+or SIGINT.
 
 The state folder must be ours and private (settings.make_private), and is
 never on sys.path (control.server_command).
@@ -34,7 +35,7 @@ from typing import Protocol, TypeVar
 
 from pipeline.errors import SandboxError
 from pipeline.sandbox import distribution
-from pipeline.sandbox.settings import ACCOUNT, HOST, REGION, Ports, make_private
+from pipeline.sandbox.settings import ACCOUNT, HOST, KUBECONFIG_FILE, REGION, Ports, make_private
 
 LOG = logging.getLogger("pipeline.sandbox.server")
 STATE_FILE = "state.json"
@@ -94,10 +95,13 @@ def _start(
     from pipeline.sandbox.aws import MotoServer, patch_ecr
     from pipeline.sandbox.aws_ecs import patch_ecs
     from pipeline.sandbox.aws_scans import conform, patch_scans
-    from pipeline.sandbox.channel import Channel, write_token
+    from pipeline.sandbox.channel import ActionError, Channel, write_token
     from pipeline.sandbox.distribution import RegistryClient
     from pipeline.sandbox.ecr import EcrState
     from pipeline.sandbox.ecr_rules import EcrRules
+    from pipeline.sandbox.kube.api import KubeApi
+    from pipeline.sandbox.kube.actions import fail_next_action
+    from pipeline.sandbox.kube.eks import patch_eks
     from pipeline.sandbox.proxy import ReverseProxy
     from pipeline.sandbox.rollouts import Rollouts, Timing
     from pipeline.sandbox.scans import Scanner
@@ -152,10 +156,11 @@ def _start(
     services.append(channel.start())
     channel.actions["findings"] = scanner.script
     channel.actions["fail-next/ecs"] = rollouts.fail_next
-    # The Kubernetes API emulation joins here: one more Service on a Ports.kube
-    # port, reading EKS clusters from moto in this process, with KUBECONFIG
-    # added by settings.Endpoints.env(), and its action registered like those
-    # above: channel.actions["fail-next/eks"] = kube.fail_next
+    kube = _listen("kube", ports.kube, lambda: KubeApi(HOST, ports.kube).start())
+    services.append(kube)
+    patch_eks(kube.url, kube.ca_data)  # every EKS cluster created in moto points here
+    kube.write_kubeconfig(state_dir / KUBECONFIG_FILE)
+    channel.actions["fail-next/eks"] = fail_next_action(kube, ActionError)
     write_token(state_dir, control_token)
     _wait_for_registry(client, registry, state_dir / "registry.log")
     _write_state(state_dir, ports, region, registry.pid)
@@ -197,6 +202,7 @@ def _write_state(state_dir: Path, ports: Ports, region: str, registry_pid: int) 
         "ports": ports.as_dict(),
         "region": region,
         "account": ACCOUNT,
+        "kubeconfig": str(state_dir / KUBECONFIG_FILE),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     scratch = state_dir / f".{STATE_FILE}.tmp"

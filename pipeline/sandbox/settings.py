@@ -22,6 +22,7 @@ REGION = "us-east-1"
 STATE_DIR_ENV = "PIPELINE_SANDBOX_DIR"
 REGISTRY_BIN_ENV = "PIPELINE_SANDBOX_REGISTRY_BIN"
 DEFAULT_STATE_DIR = ".sandbox"
+KUBECONFIG_FILE = "kubeconfig"  # in the state folder, written by the server
 
 # Fake credentials: moto accepts anything, and these can never reach real AWS.
 ACCESS_KEY = "AKIASANDBOXTESTING00"
@@ -30,17 +31,14 @@ SECRET_KEY = "sandbox-secret-access-key-not-real"  # noqa: S105 - a fake on purp
 
 @dataclass(frozen=True)
 class Ports:
-    """Loopback ports; 0 means "pick a free one" (the test fixture does this).
-
-    The Kubernetes API emulation joins here as another field (`kube`) when it
-    lands, with its own PIPELINE_SANDBOX_KUBE_PORT.
-    """
+    """Loopback ports; 0 means "pick a free one" (the test fixture does this)."""
 
     aws: int = 5100  # moto: AWS_ENDPOINT_URL
     registry: int = 5101  # the front proxy: PIPELINE_REGISTRY_HOST
     upstream: int = 5102  # docker-registry itself, reached only through the proxy
     webhook: int = 5103  # the registry's notification endpoint
     control: int = 5104  # the control channel (channel.py): findings, fail-next
+    kube: int = 5105  # the Kubernetes API emulation (https): KUBECONFIG's server
 
     @staticmethod
     def env_name(field: str) -> str:
@@ -193,6 +191,7 @@ class Endpoints:
     ports: Ports
     region: str = REGION
     account: str = ACCOUNT
+    kubeconfig: str | None = None  # the file `sandbox env` exports as KUBECONFIG
 
     @property
     def aws_url(self) -> str:
@@ -202,8 +201,12 @@ class Endpoints:
     def registry_host(self) -> str:
         return f"{HOST}:{self.ports.registry}"
 
+    @property
+    def kube_url(self) -> str:
+        return f"https://{HOST}:{self.ports.kube}"
+
     def env(self) -> dict[str, str]:
-        # KUBECONFIG joins this mapping with the Kubernetes API emulation.
+        kube = {"KUBECONFIG": self.kubeconfig} if self.kubeconfig else {}
         return {
             "AWS_ENDPOINT_URL": self.aws_url,
             "AWS_REGION": self.region,
@@ -212,4 +215,5 @@ class Endpoints:
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_ACCOUNT_ID": self.account,
             "PIPELINE_REGISTRY_HOST": self.registry_host,
+            **kube,
         }

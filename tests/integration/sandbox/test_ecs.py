@@ -192,7 +192,7 @@ def test_fail_next_names_an_existing_service(sandbox_cli: Cli) -> None:
     assert "no active ECS service 'web' in cluster 'no-such-cluster'" in out
 
 
-def test_fail_next_eks_needs_the_kubernetes_emulation(sandbox_cli: Cli) -> None:
-    code, out = sandbox_cli("fail-next", "eks", "default/web")
+def test_fail_next_eks_names_an_existing_deployment(sandbox_cli: Cli) -> None:
+    code, out = sandbox_cli("fail-next", "eks", "default/no-such-deployment")
     assert code == 1
-    assert "the Kubernetes emulation is not running" in out
+    assert 'no Deployment "no-such-deployment" in namespace "default"' in out

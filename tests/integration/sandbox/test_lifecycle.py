@@ -27,6 +27,7 @@ ENV_NAMES = {
     "AWS_SECRET_ACCESS_KEY",
     "AWS_ACCOUNT_ID",
     "PIPELINE_REGISTRY_HOST",
+    "KUBECONFIG",
 }
 
 
@@ -81,9 +82,12 @@ def test_up_env_status_down(state_dir: Path) -> None:
     assert set(exports) == ENV_NAMES
     assert exports["PIPELINE_REGISTRY_HOST"] == f"127.0.0.1:{state['ports']['registry']}"
     assert exports["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{state['ports']['aws']}"
+    assert exports["KUBECONFIG"] == str(state_dir / "kubeconfig")
+    assert (state_dir / "kubeconfig").stat().st_mode & 0o077 == 0
     status = runner.invoke(cli, ["status"])
     assert status.exit_code == 0
     assert f"pid {state['registry_pid']}" in status.output
+    assert f"https://127.0.0.1:{state['ports']['kube']}" in status.output
     assert "NOT ANSWERING" not in status.output
 
     # The password lives in the server's memory only, never in the state folder.

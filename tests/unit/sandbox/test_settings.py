@@ -76,6 +76,7 @@ def test_endpoints_env() -> None:
     assert env["PIPELINE_REGISTRY_HOST"] == "127.0.0.1:2"
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert env["AWS_ACCOUNT_ID"] == "123456789012"
+    assert "KUBECONFIG" not in env
 
 
 def test_a_state_folder_is_made_private(tmp_path: Path) -> None:
@@ -110,3 +111,9 @@ def test_free_ports_avoid_the_ephemeral_range(tmp_path: Path) -> None:
     ranges.write_text("32768\t60999\n")
     assert settings._quiet_range(ranges) == (16384, 32767)
     assert settings._quiet_range(tmp_path / "missing") == (24576, 49151)
+
+
+def test_endpoints_env_exports_the_kubeconfig_and_names_the_kube_url() -> None:
+    endpoints = Endpoints(Ports(kube=7), kubeconfig="/state/kubeconfig")
+    assert endpoints.env()["KUBECONFIG"] == "/state/kubeconfig"
+    assert endpoints.kube_url == "https://127.0.0.1:7"
