@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pipeline.errors import SandboxError
 from pipeline.sandbox import distribution
@@ -95,13 +95,10 @@ def _start(
     from pipeline.sandbox.aws import MotoServer, patch_ecr
     from pipeline.sandbox.aws_ecs import patch_ecs
     from pipeline.sandbox.aws_scans import conform, patch_scans
-    from pipeline.sandbox.channel import ActionError, Channel, write_token
+    from pipeline.sandbox.channel import Channel, write_token
     from pipeline.sandbox.distribution import RegistryClient
     from pipeline.sandbox.ecr import EcrState
     from pipeline.sandbox.ecr_rules import EcrRules
-    from pipeline.sandbox.kube.api import KubeApi
-    from pipeline.sandbox.kube.actions import fail_next_action
-    from pipeline.sandbox.kube.eks import patch_eks
     from pipeline.sandbox.proxy import ReverseProxy
     from pipeline.sandbox.rollouts import Rollouts, Timing
     from pipeline.sandbox.scans import Scanner
@@ -156,15 +153,28 @@ def _start(
     services.append(channel.start())
     channel.actions["findings"] = scanner.script
     channel.actions["fail-next/ecs"] = rollouts.fail_next
-    kube = _listen("kube", ports.kube, lambda: KubeApi(HOST, ports.kube).start())
-    services.append(kube)
-    patch_eks(kube.url, kube.ca_data)  # every EKS cluster created in moto points here
-    kube.write_kubeconfig(state_dir / KUBECONFIG_FILE)
-    channel.actions["fail-next/eks"] = fail_next_action(kube, ActionError)
+    channel.actions["fail-next/eks"] = _start_kube(state_dir, ports, services)
     write_token(state_dir, control_token)
     _wait_for_registry(client, registry, state_dir / "registry.log")
     _write_state(state_dir, ports, region, registry.pid)
     return registry
+
+
+def _start_kube(
+    state_dir: Path, ports: Ports, services: list[Service]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The Kubernetes API emulation, which every EKS cluster in moto points at;
+    returns its fail-next action for the control channel."""
+    from pipeline.sandbox.channel import ActionError
+    from pipeline.sandbox.kube.actions import fail_next_action
+    from pipeline.sandbox.kube.api import KubeApi
+    from pipeline.sandbox.kube.eks import patch_eks
+
+    kube = _listen("kube", ports.kube, lambda: KubeApi(HOST, ports.kube).start())
+    services.append(kube)
+    patch_eks(kube.url, kube.ca_data)
+    kube.write_kubeconfig(state_dir / KUBECONFIG_FILE)
+    return fail_next_action(kube, ActionError)
 
 
 def _listen(name: str, port: int, start: Callable[[], S]) -> S:
