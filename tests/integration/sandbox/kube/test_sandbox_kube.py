@@ -99,6 +99,9 @@ def test_the_python_client_with_an_eks_token_reads_and_patches_a_deployment(
     from kubernetes import watch
 
     sandbox_kubectl.apply(deployment(namespace=namespace))
+    # The first template must have rolled out: a controller that first looks after
+    # the patch sees one template only (revision 1), as a busy real one may.
+    sandbox_kubectl("rollout", "status", "deployment/web", "-n", namespace, "--timeout=30s")
     apps = _apps_api(eks_cluster, eks_token(sandbox, eks_cluster["name"]), tmp_path)
     before = apps.read_namespaced_deployment("web", namespace)
     assert [c.name for c in before.spec.template.spec.containers] == ["app", "envoy"]
