@@ -197,6 +197,15 @@ def _register_extras() -> None:
 
     cli.add_command(run)
     cli.add_command(sandbox)
+    _register_frontends()
+
+
+def _register_frontends() -> None:
+    """Where users run it: CI fan-out, the IAM policy, step outputs."""
+    from pipeline.ci.cli import iam_policy, matrix, outputs_command
+
+    for command in (matrix, iam_policy, outputs_command):
+        cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
