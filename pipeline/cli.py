@@ -201,10 +201,11 @@ def _register_extras() -> None:
 
 
 def _register_frontends() -> None:
-    """Where users run it: CI fan-out, the IAM policy, step outputs."""
+    """Where users run it: CI fan-out, the IAM policy, step outputs, releases."""
     from pipeline.ci.cli import iam_policy, matrix, outputs_command
+    from pipeline.release.cli import release
 
-    for command in (matrix, iam_policy, outputs_command):
+    for command in (matrix, iam_policy, outputs_command, release):
         cli.add_command(command)
 
 
