@@ -450,3 +450,17 @@ def test_command_refuses_a_bad_role_with_exit_2(
     assert main(["iam-policy", "-f", str(path), "--role", "not-an-arn"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "is not an IAM role ARN" in err
+
+
+def test_the_readme_shows_what_the_command_prints() -> None:
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The least-privilege IAM policy", 1)[1]
+    config = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    shown = section.split("```json\n", 1)[1].split("```", 1)[0]
+    roles = (
+        "arn:aws:iam::123456789012:role/backend-task",
+        "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+    )
+    policy = iam.policy(iam.needs(valid(config), {}), roles)
+    assert json.loads(shown) == policy.document
+    assert policy.notes == []

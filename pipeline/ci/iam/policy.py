@@ -1,10 +1,9 @@
-"""The least-privilege IAM policy a config needs, as a value.
+"""The least-privilege IAM policy for what a config needs, as a value (pure).
 
-Pure: `needs()` reads the config (and the region from the environment, as a
-run would), `policy()` turns that into a policy document plus notes for the
-user. Every ARN carries the partition of its region (aws, aws-cn,
-aws-us-gov...). Statements come in a fixed order with fixed Sids, actions and
-resources sorted, so the output diffs cleanly when the config changes.
+Every ARN carries the partition of its region (aws, aws-cn, aws-us-gov...).
+Statements come in a fixed order with fixed Sids, actions and resources
+sorted, so the output diffs cleanly when the config changes. Where the config
+leaves a part unknown (account, region) the ARN says `*` and a note says so.
 
 Why each action is there: reference/auth-push-deploy.md (ECR push and ECR
 Public, ECS task definitions and services, CodeDeploy) and the run's adapters.
@@ -14,11 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.config.schema import Config, EcsTarget, EksTarget
+from pipeline.ci.iam.needs import Needs
 from pipeline.errors import UsageError
 from pipeline.registry import parse_ecr_host, partition
 
@@ -59,39 +58,6 @@ CODEDEPLOY_GROUP = ("codedeploy:CreateDeployment", "codedeploy:GetDeployment")
 CODEDEPLOY_APP = ("codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision")
 
 
-@dataclass(frozen=True)
-class EcsNeed:
-    region: str | None
-    cluster: str
-    service: str
-    #: (application, deployment group) of a CODE_DEPLOY service
-    codedeploy: tuple[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class EksNeed:
-    region: str | None
-    cluster: str
-
-
-@dataclass(frozen=True)
-class Needs:
-    """What a run of the config touches in AWS; nothing else goes into the policy."""
-
-    registry: str  # ecr | ecr-public | generic
-    region: str | None = None
-    account: str | None = None
-    repositories: tuple[str, ...] = ()
-    create_repositories: bool = False
-    lifecycle_policy: bool = False
-    kms: bool = False
-    kms_key: str | None = None
-    scan: bool = False
-    pull_from: tuple[str, ...] = ()
-    ecs: tuple[EcsNeed, ...] = ()
-    eks: tuple[EksNeed, ...] = ()
-
-
 @dataclass
 class Policy:
     document: dict[str, Any]
@@ -99,59 +65,6 @@ class Policy:
 
     def text(self) -> str:
         return json.dumps(self.document, indent=2)
-
-
-def _region(config: Config, env: Mapping[str, str], own: str | None = None) -> str | None:
-    return (
-        own
-        or config.registry.region
-        or env.get("AWS_REGION")
-        or env.get("AWS_DEFAULT_REGION")
-        or None
-    )
-
-
-def _codedeploy(target: EcsTarget) -> tuple[str, str] | None:
-    # `codedeploy: {application, deployment_group}` joins the schema with the ECS
-    # deploy stage; read it without depending on which of the two lands first.
-    spec = getattr(target, "codedeploy", None)
-    if spec is None:
-        return None
-    return (str(spec.application), str(spec.deployment_group))
-
-
-def needs(config: Config, env: Mapping[str, str]) -> Needs:
-    reg = config.registry
-    repos = tuple(sorted({i.repository or i.name for i in config.images}))
-    ecs = tuple(
-        EcsNeed(_region(config, env, t.region), t.cluster, t.service, _codedeploy(t))
-        for t in config.deploy
-        if isinstance(t, EcsTarget)
-    )
-    # An EKS target may name a kubeconfig context instead of a cluster: no AWS call then.
-    eks = tuple(
-        EksNeed(_region(config, env, t.region), t.cluster)
-        for t in config.deploy
-        if isinstance(t, EksTarget) and getattr(t, "cluster", None)
-    )
-    is_ecr = reg.type == "ecr"
-    return Needs(
-        registry=reg.type,
-        region=_region(config, env) if is_ecr else None,
-        account=reg.account if is_ecr else None,
-        repositories=repos,
-        create_repositories=is_ecr and reg.create_repositories,
-        lifecycle_policy=bool(reg.repository.lifecycle_policy),
-        kms=reg.repository.encryption.type == "KMS",
-        kms_key=reg.repository.encryption.kms_key,
-        scan=is_ecr and config.scan.enabled,
-        pull_from=tuple(getattr(reg, "pull_from", None) or ()),  # lands with the cache work
-        ecs=ecs,
-        eks=eks,
-    )
-
-
-# --------------------------------------------------------------------------- the policy
 
 
 class _Arns:
