@@ -91,7 +91,11 @@ def release(
     runs = push and not no_run
     if no_run and not push:
         raise UsageError("--no-run only makes sense with --push (without it nothing runs)")
-    if force and runs and not _run_takes_force():
+    if (force or report_file) and not runs:
+        raise UsageError(
+            "--force and --report are for the run that follows --push (without --no-run)"
+        )
+    if force and not _run_takes_force():
         raise UsageError("--force: this version's `pipeline run` has no --force")
     source = app.Source(path)
     config = app.load_config(source)
@@ -119,7 +123,7 @@ def release(
     _say(f"created annotated tag {plan.describe()}")
     click.echo(plan.tag)
     if not push:
-        _say(f"push it with `git push {REMOTE} {plan.ref}`, or run `pipeline release` with --push")
+        _say(f"to publish it: `git push {REMOTE} {plan.ref}`, then `pipeline run --ref {plan.ref}`")
         return
     try:
         repo.push_tag(plan.tag, REMOTE)

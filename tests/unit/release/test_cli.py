@@ -411,3 +411,15 @@ def test_a_refusal_never_waits_for_the_remote(
     assert world.release("--bump", "patch", "--push") == 2
     err = capsys.readouterr().err
     assert "--allow-dirty" in err and "ls-remote" not in err
+
+
+@pytest.mark.parametrize(
+    "args", [["--force"], ["--report", "r.json"], ["--push", "--no-run", "--force"]]
+)
+def test_run_options_without_a_run_are_refused(
+    tmp_path: Path, fake_run: FakeRun, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    world = make_world(tmp_path)
+    assert world.release("--bump", "patch", *args) == 2
+    assert "are for the run that follows --push" in capsys.readouterr().err
+    assert world.local_tags() == world.remote_tags() == ["v1.2.3"]
