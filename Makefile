@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: venv services lint unit integration test compat demo bench schema clean
+.PHONY: venv services lint lint-actions unit integration test compat demo bench schema clean
 
 $(STAMP): pyproject.toml
 	scripts/venv.sh $(VENV)
@@ -24,6 +24,16 @@ lint: venv
 	$(PY) -m mypy
 	$(PY) -m pipeline schema | diff -q - docs/pipeline.schema.json >/dev/null \
 	  || { echo "docs/pipeline.schema.json is stale: run make schema" >&2; exit 1; }
+	$(MAKE) --no-print-directory lint-actions
+
+# The GitHub action and the example workflows: zizmor's audits (offline: no
+# GitHub API), GitHub's schemas as check-jsonschema vendors them, shell syntax.
+WORKFLOWS := $(wildcard docs/workflows/*.yml)
+lint-actions: venv
+	$(VENV)/bin/zizmor --offline --quiet --persona pedantic actions/github/action.yml $(WORKFLOWS)
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-actions actions/github/action.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	bash -n actions/release.sh
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

@@ -197,6 +197,16 @@ def _register_extras() -> None:
 
     cli.add_command(run)
     cli.add_command(sandbox)
+    _register_frontends()
+
+
+def _register_frontends() -> None:
+    """Where users run it: CI fan-out, the IAM policy, step outputs, releases."""
+    from pipeline.ci.cli import iam_policy, matrix, outputs_command
+    from pipeline.release.cli import release
+
+    for command in (matrix, iam_policy, outputs_command, release):
+        cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""`pipeline release`: the next semver tag, created, pushed, then run."""
