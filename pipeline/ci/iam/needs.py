@@ -56,9 +56,7 @@ def _region(config: Config, env: Mapping[str, str], own: str | None = None) -> s
 
 
 def _codedeploy(target: EcsTarget) -> tuple[str, str] | None:
-    # `codedeploy: {application, deployment_group}` joins the schema with the ECS
-    # deploy stage; read it without depending on which of the two lands first.
-    spec = getattr(target, "codedeploy", None)
+    spec = target.codedeploy
     if spec is None:
         return None
     return (str(spec.application), str(spec.deployment_group))
@@ -76,7 +74,7 @@ def needs(config: Config, env: Mapping[str, str]) -> Needs:
     eks = tuple(
         EksNeed(_region(config, env, t.region), t.cluster)
         for t in config.deploy
-        if isinstance(t, EksTarget) and getattr(t, "cluster", None)
+        if isinstance(t, EksTarget) and t.cluster
     )
     is_ecr = reg.type == "ecr"
     return Needs(
@@ -89,7 +87,7 @@ def needs(config: Config, env: Mapping[str, str]) -> Needs:
         kms=reg.repository.encryption.type == "KMS",
         kms_key=reg.repository.encryption.kms_key,
         scan=is_ecr and config.scan.enabled,
-        pull_from=tuple(getattr(reg, "pull_from", None) or ()),  # lands with the cache work
+        pull_from=tuple(reg.pull_from or ()),
         ecs=ecs,
         eks=eks,
     )
