@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline import lifecycle
+from pipeline import lifecycle, readfile
 from pipeline.config.schema import SemverRule, TagRule
 from pipeline.config.suggest import did_you_mean
 from pipeline.config.types import ECR_COMPONENT_PATTERN, OCI_REPOSITORY_PATTERN
@@ -68,9 +68,12 @@ def _lifecycle(root: dict[str, Any], folder: FsPath | None) -> Iterator[Problem]
         found = lifecycle.problems(policy)
     elif isinstance(policy, str) and folder is not None:
         try:
-            text = (folder / policy).read_text(encoding="utf-8")
-        except OSError as err:
-            yield where, f"cannot read the lifecycle policy file {policy}: {err.strerror}"
+            text = lifecycle.read(folder / policy)
+        except FileNotFoundError:
+            yield where, f"cannot read the lifecycle policy file {policy}: no such file"
+            return
+        except readfile.UnreadableFile as err:
+            yield where, f"cannot read the lifecycle policy file {policy}: {err}"
             return
         _, found = lifecycle.parse(text)
         found = [f"{policy}: {p}" for p in found]

@@ -16,6 +16,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from pipeline import readfile
 from pipeline.config import checks
 from pipeline.config.schema import Config
 from pipeline.config.suggest import closest, did_you_mean
@@ -26,18 +27,37 @@ DEFAULT_FILE = "pipeline.yaml"
 _UNIONS = (Union, types.UnionType)
 
 
+#: A config is a few kilobytes; this leaves room for generated ones and stops a
+#: mistaken `-f` (a log file, an image) before the parser spends minutes on it.
+MAX_BYTES = 1 << 20
+
+
 def load(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    """Load the config file; paths in it are checked against the file system."""
     file = FsPath(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        data = readfile.read_regular(file, MAX_BYTES)
     except FileNotFoundError:
         raise UsageError(f"config file not found: {file} (use -f PATH to name another)") from None
-    except (OSError, UnicodeDecodeError) as err:
+    except readfile.UnreadableFile as err:
         raise UsageError(f"cannot read config file {file}: {err}") from None
-    return loads(text, str(path), env)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, column = readfile.position(data, err.start)
+        message = f"not UTF-8 text: byte 0x{data[err.start]:02x} cannot start a character here"
+        raise ConfigError([ConfigProblem(str(path), line, column, "", message)]) from None
+    return loads(text, str(path), env, folder=file.parent)
 
 
-def loads(text: str, filename: str = DEFAULT_FILE, env: Mapping[str, str] | None = None) -> Config:
+def loads(
+    text: str,
+    filename: str = DEFAULT_FILE,
+    env: Mapping[str, str] | None = None,
+    *,
+    folder: FsPath | None = None,
+) -> Config:
+    """Load config text; with `folder` (the file's directory) the paths in it are checked."""
     env = os.environ if env is None else env
     try:
         tree = parse(text, env)
@@ -55,7 +75,7 @@ def loads(text: str, filename: str = DEFAULT_FILE, env: Mapping[str, str] | None
     except ValidationError as err:
         located = (_schema_problem(filename, tree, e) for e in err.errors() if _relevant(e))
         problems.extend(p for p in located if p.path not in broken)
-    for path, message in checks.run_all(tree.data, FsPath(filename).parent):
+    for path, message in checks.run_all(tree.data, folder):
         if _dotted(path) not in broken:
             problems.append(ConfigProblem(filename, *tree.mark(path), _dotted(path), message))
     if problems:
