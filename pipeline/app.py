@@ -40,6 +40,7 @@ def resolve_context(
         ref=source.ref,
         sha=source.sha,
         default_branch=config.default_branch,
+        release_tags=config.latest == "auto",
     )
 
 

@@ -123,6 +123,8 @@ def tags(
     )
     for line in plan.context.origin_lines():
         log.LOG.debug("%s", line)
+    for warning in plan.warnings:
+        log.LOG.warning("%s", warning)
     for image in plan.images:
         if not image.tags.tags:
             log.LOG.warning("image %s: no tag rule applies to this run", image.name)

@@ -184,6 +184,7 @@ def make(
     planned: list[ImagePlan] = []
     for image in build_order(select_images(config, images)):
         tagset = compute_tags(config, image, ctx)
+        warnings.extend(w for w in tagset.warnings if w not in warnings)
         if require_tags and not tagset.tags:
             raise UsageError(
                 f"image {image.name}: no tag rule applies to this run"
