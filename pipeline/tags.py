@@ -85,24 +85,24 @@ def rule_shape(rule: TagRule) -> str | None:
     Used to check IMMUTABLE repositories: `mutable_tags` must cover the shape.
     """
     prefix = rule.prefix or ""
-    suffix = templating.PLACEHOLDER.sub("*", rule.suffix)
-    prefix = templating.PLACEHOLDER.sub("*", prefix)
+    suffix = templating.shape(rule.suffix)
+    prefix = templating.shape(prefix)
     body: str | None
     if isinstance(rule, SemverRule):
         if not _semver_pattern_mutable(rule.pattern):
             return None
-        body = templating.PLACEHOLDER.sub("*", rule.pattern)
+        body = templating.shape(rule.pattern)
     elif isinstance(rule, BranchRule):
         body = "*"
     elif isinstance(rule, PrRule):
         prefix = "pr-" if rule.prefix is None else prefix
         body = "*"
     elif isinstance(rule, EdgeRule | ScheduleRule):
-        body = templating.PLACEHOLDER.sub("*", rule.value)
+        body = templating.shape(rule.value)
     elif isinstance(rule, RawRule):
         if set(templating.names(rule.value)) & _IMMUTABLE_VARIABLES:
             return None
-        body = templating.PLACEHOLDER.sub("*", rule.value)
+        body = templating.shape(rule.value)
     else:  # sha
         return None
     return f"{prefix}{body}{suffix}"
@@ -174,15 +174,15 @@ def _affixed(rule: TagRule, value: str, default_prefix: str, run: _Run) -> str |
     """
     prefix = default_prefix if rule.prefix is None else rule.prefix
     variables = run.variables()
-    before = templating.render(prefix, variables)
-    after = templating.render(rule.suffix, variables)
+    before = templating.render(prefix, variables, now=run.ctx.now)
+    after = templating.render(rule.suffix, variables, now=run.ctx.now)
     if before is None or after is None or not value:
         return None
     return sanitize.tag(f"{before}{value}{after}")
 
 
 def _rendered(template: str, run: _Run) -> list[tuple[str, str]]:
-    text = templating.render(template, run.variables())
+    text = templating.render(template, run.variables(), now=run.ctx.now)
     return [(text, "")] if text else []
 
 
@@ -370,8 +370,11 @@ def _sha_namespaces(rules: Sequence[TagRule], run: _Run) -> list[tuple[str, str]
     variables = run.variables()
     for rule in rules:
         if isinstance(rule, ShaRule) and rule.enable:
-            prefix = templating.render("sha-" if rule.prefix is None else rule.prefix, variables)
-            suffix = templating.render(rule.suffix, variables)
+            now = run.ctx.now
+            prefix = templating.render(
+                "sha-" if rule.prefix is None else rule.prefix, variables, now=now
+            )
+            suffix = templating.render(rule.suffix, variables, now=now)
             if prefix is not None and suffix is not None:
                 out.append((prefix, suffix))
     return out

@@ -30,6 +30,12 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
         if body is None:
             raise InterpolationError(f"unclosed ${{ ... }}: {_FORMS}")
         name, has_default, default = body.partition(":-")
+        if name.startswith("{"):
+            raise InterpolationError(
+                "${{ ... }} is a GitHub Actions expression, which is never expanded in this"
+                " file: set a variable in the workflow step (env: {MY_VALUE: ${{ ... }}}) and"
+                " write ${MY_VALUE} here"
+            )
         if not _NAME.match(name):
             raise InterpolationError(f"invalid variable name {name!r} in {piece}: {_FORMS}")
         if "${" in default:

@@ -21,7 +21,6 @@ from pydantic import (
 
 from pipeline import templating
 from pipeline.config.platforms import check_platform
-from pipeline.config.suggest import closest
 from pipeline.config.types import (
     REGION_PATTERN,
     AccountId,
@@ -38,16 +37,7 @@ class Model(BaseModel):
 
 
 def _check_template(text: str, allowed: frozenset[str]) -> str:
-    unknown = templating.unknown_names(text, allowed)
-    if unknown:
-        guess = closest(unknown[0], allowed)
-        hint = (
-            f" (did you mean {{{{{guess}}}}}?)"
-            if guess
-            else "; known: " + ", ".join("{{" + n + "}}" for n in sorted(allowed))
-        )
-        raise ValueError(f"unknown placeholder {{{{{unknown[0]}}}}}{hint}")
-    return text
+    return templating.check(text, allowed)  # TemplateError is a ValueError: a located problem
 
 
 # --------------------------------------------------------------------------- registry

@@ -483,6 +483,24 @@ CASES = [
         [{"type": "schedule", "value": "nightly-{{date}}"}],
         ["nightly-20240102"],
     ),
+    Case(
+        "schedule: metadata-action's {{date 'FORMAT'}}, in UTC",
+        SCHEDULE,
+        [{"type": "schedule", "value": "nightly-{{date 'YYYYMMDD'}}"}],
+        ["nightly-20240102"],
+    ),
+    Case(
+        "{{date 'FORMAT'}} with every token and separators",
+        ctx(now=NOW.astimezone(dt.timezone(dt.timedelta(hours=-8)))),
+        [{"type": "raw", "value": '{{ date "YYYY.MM.DD-HH_mm_ss" }}'}],
+        ["2024.01.02-03_04_05"],
+    ),
+    Case(
+        "{{date 'FORMAT'}} in a prefix",
+        MAIN,
+        [{"type": "branch", "prefix": "{{date 'YYYYMM'}}-"}],
+        ["202401-main"],
+    ),
     Case("schedule: not on a push", MAIN, [{"type": "schedule"}], []),
     # ----------------------------------------------------------------- raw
     Case("raw: always", PR, [{"type": "raw", "value": "ci"}], ["ci"]),
