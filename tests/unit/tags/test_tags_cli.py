@@ -476,6 +476,7 @@ def test_tags_json(
     world.update({f"{k}7": world[k][:7] for k in ("base", "head", "pr_head") if k in world})
     root: Path = world["path"]
     config = root / "pipeline.yaml"  # untracked: does not make the tree dirty
+    (root / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")  # untracked too
     config.write_text("version: 1\n" + case.config, encoding="utf-8")
     for name, value in _fill(case.env, world).items():
         monkeypatch.setenv(name, value)
