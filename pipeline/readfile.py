@@ -76,6 +76,25 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
         os.close(fd)
 
 
+def problem(path: str | os.PathLike[str], limit: int) -> str | None:
+    """Why `path` is not a regular file of at most `limit` bytes (symlinks followed); None if it is.
+
+    For files read by another program (a build secret, read by BuildKit): checked,
+    not read.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "no such file"
+    except (OSError, ValueError) as err:
+        return getattr(err, "strerror", None) or str(err)
+    if not stat.S_ISREG(info.st_mode):
+        return f"not a regular file: it is {kind_of(info.st_mode)}"
+    if info.st_size > limit:
+        return f"too large: {size_text(info.st_size)}, and the limit is {size_text(limit)}"
+    return None
+
+
 def position(data: bytes | str, offset: int) -> tuple[int, int]:
     """1-based (line, column) of `offset` in `data`; columns count characters."""
     if isinstance(data, bytes):

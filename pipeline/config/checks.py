@@ -366,9 +366,15 @@ def _deploy(root: dict[str, Any]) -> Iterator[Problem]:
         if isinstance(image, str) and image not in names:
             yield ("deploy", i, "image"), f"no image named {image!r}" + did_you_mean(image, names)
         kind = target.get("type")
+        if kind == "eks" and ("cluster" in target) == ("context" in target):
+            yield (
+                ("deploy", i, "cluster" if "cluster" in target else "type"),
+                "give exactly one of `cluster` (an EKS cluster) or `context` (a kubeconfig"
+                " context)",
+            )
         ident = {
             "ecs": ("cluster", "service"),
-            "eks": ("cluster", "namespace", "deployment"),
+            "eks": ("cluster", "context", "namespace", "deployment"),
             "manifest": ("repo", "branch", "files"),
         }.get(str(kind), ())
         key = (str(kind), *(str(target.get(k)) for k in ident))

@@ -293,7 +293,7 @@ def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
         if current is None:
             return []
     model = _as_model(current, None)
-    return list(model.model_fields) if model else []
+    return [f.alias or name for name, f in model.model_fields.items()] if model else []
 
 
 def _unwrap(tp: Any) -> Any:

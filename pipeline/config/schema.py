@@ -26,6 +26,7 @@ from pipeline.config.types import (
     AccountId,
     Date,
     Duration,
+    EcrHost,
     Lower,
     ScalarText,
     Upper,
@@ -113,7 +114,39 @@ class Registry(Model):
     create_repositories: bool = Field(
         False, description="ecr: create missing repositories with `repository` settings."
     )
+    pull_from: tuple[EcrHost, ...] = Field(
+        (),
+        description=(
+            "More private ECR hosts that builds pull base images from (the config's own"
+            " registry and hosts named in FROM lines need no listing)."
+        ),
+    )
     repository: RepositorySettings = Field(default_factory=RepositorySettings)
+
+
+# --------------------------------------------------------------------------- layer cache
+
+
+class Cache(Model):
+    """The layer cache a cold runner builds from, and where a build leaves its own."""
+
+    from_: Literal["auto"] | tuple[str, ...] = Field(
+        "auto",
+        alias="from",
+        description=(
+            "auto: the parent commit's sha tag, the branch tag, the default branch tag and"
+            " latest; or a list of image references."
+        ),
+    )
+    to: Annotated[Literal["inline", "registry", "none"], Lower] = Field(
+        "inline", description="inline (in the image) | registry (needs buildx) | none."
+    )
+
+
+CacheSetting = Annotated[
+    bool | Cache | None,
+    Field(description="`false` turns the layer cache off; or {from: ..., to: ...}."),
+]
 
 
 # --------------------------------------------------------------------------- tag rules
@@ -253,6 +286,7 @@ class Image(Model):
     tags: tuple[TagRule, ...] | None = Field(None, description="Replaces the top-level rules.")
     tag_prefix: str | None = Field(None, description="Monorepo git tag prefix for this image.")
     depends_on: tuple[str, ...] = Field((), description="Images built before this one.")
+    cache: CacheSetting = None
 
 
 # --------------------------------------------------------------------------- scan
@@ -307,21 +341,32 @@ class _Target(Model):
     region: str | None = Field(None, pattern=REGION_PATTERN)
 
 
+class CodeDeploy(Model):
+    """The CodeDeploy application and deployment group of a blue/green ECS service."""
+
+    application: str = Field(..., min_length=1)
+    deployment_group: str = Field(..., min_length=1)
+
+
 class EcsTarget(_Target):
     """Update an ECS service to the pushed digest."""
 
     type: Literal["ecs"]
     cluster: str = Field(..., min_length=1)
     service: str = Field(..., min_length=1)
+    codedeploy: CodeDeploy | None = Field(None, description="Only for CODE_DEPLOY services.")
     wait: Duration = 900.0
     rollback: bool = True
 
 
 class EksTarget(_Target):
-    """Update a Kubernetes Deployment in an EKS cluster."""
+    """Update a Kubernetes Deployment in an EKS cluster (or any cluster by kubeconfig context)."""
 
     type: Literal["eks"]
-    cluster: str = Field(..., min_length=1)
+    cluster: str | None = Field(None, min_length=1, description="The EKS cluster name.")
+    context: str | None = Field(
+        None, min_length=1, description="Instead of cluster: a kubeconfig context, any cluster."
+    )
     namespace: str = "default"
     deployment: str = Field(..., min_length=1)
     wait: Duration = 600.0
@@ -372,6 +417,7 @@ class Config(Model):
     default_branch: str | None = Field(None, description="Else detected (CI, origin/HEAD).")
     tag_prefix: str = Field("", description='Monorepo git tag prefix, e.g. "backend/".')
     allow_dirty: bool = False
+    cache: CacheSetting = None
     images: tuple[Image, ...] = Field(..., min_length=1)
     scan: Scan = Field(default_factory=Scan)
     deploy: tuple[DeployTarget, ...] = ()

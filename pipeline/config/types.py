@@ -138,3 +138,26 @@ ECR_COMPONENT_PATTERN = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
 OCI_REPOSITORY_PATTERN = (
     r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
 )
+
+#: A private ECR registry host (the partitions' suffixes, as the credential helper knows them).
+ECR_HOST_PATTERN = (
+    r"^[0-9]{12}\.dkr[.-]ecr(-fips)?\.[a-zA-Z0-9][a-zA-Z0-9-_]*\."
+    r"(amazonaws\.(com(\.cn)?|eu)|on\.(aws|amazonwebservices\.com\.cn)|sc2s\.sgov\.gov"
+    r"|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$"
+)
+
+
+def _ecr_host(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(ECR_HOST_PATTERN, value.lower()):
+        raise ValueError(
+            f"{value!r} is not a private ECR host"
+            " (like 123456789012.dkr.ecr.eu-west-1.amazonaws.com, no scheme or path)"
+        )
+    return value.lower() if isinstance(value, str) else value
+
+
+EcrHost = Annotated[
+    str,
+    BeforeValidator(_ecr_host),
+    WithJsonSchema({"type": "string", "pattern": ECR_HOST_PATTERN}),
+]
