@@ -79,7 +79,7 @@ def loads(
         if _dotted(path) not in broken:
             problems.append(ConfigProblem(filename, *tree.mark(path), _dotted(path), message))
     if problems:
-        unique = {p.render(): p for p in problems}
+        unique = {p.render(): p for p in map(_bounded, problems)}
         ordered = sorted(unique.values(), key=lambda p: (p.line, p.column, p.path))
         raise ConfigError(ordered)
     assert config is not None
@@ -97,8 +97,32 @@ def _relevant(err: ErrorDetails) -> bool:
 def _dotted(path: Path) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        text = _short(part, 60)
+        text = text if text.isprintable() else repr(text)  # one problem, one line
+        out += f".{text}" if out else text
     return out
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_LONG_QUOTE = re.compile(r"""(['"])([^'"]{80,}?)\1""")
+MAX_MESSAGE = 400
+
+
+def _bounded(problem: ConfigProblem) -> ConfigProblem:
+    """A hostile value (a megabyte of text, a newline) must not flood or split the output."""
+    message = _LONG_QUOTE.sub(
+        lambda m: m.group(1) + _short(m.group(2), 60) + m.group(1), problem.message
+    )
+    message = _short(message.replace("\n", "\\n").replace("\r", "\\r"), MAX_MESSAGE)
+    if message == problem.message:
+        return problem
+    return ConfigProblem(problem.file, problem.line, problem.column, problem.path, message)
 
 
 # --------------------------------------------------------------------------- schema errors

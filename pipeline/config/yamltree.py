@@ -34,8 +34,10 @@ _BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "of
 
 #: Deepest nesting of mappings and lists; a config needs fewer than ten levels.
 MAX_DEPTH = 64
-#: Most values (scalars, mappings, lists) the file may expand to through aliases.
-MAX_VALUES = 100_000
+#: Most values (scalars, mappings, lists) the file may hold, or expand to through
+#: aliases. A large monorepo's config holds a few thousand; PyYAML's nodes cost
+#: about 0.7 KB each, so this also bounds the parser's memory.
+MAX_VALUES = 20_000
 #: Longest whole number written in digits; ids with more digits must be quoted.
 MAX_DIGITS = 30
 
@@ -81,15 +83,19 @@ class _Loader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.depth = 0
+        self.nodes = 0
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         self.depth += 1
+        self.nodes += 1
         try:
-            if self.depth > MAX_DEPTH:
+            if self.depth > MAX_DEPTH or self.nodes > MAX_VALUES:
                 mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise YamlSyntaxError(
                     (mark.line + 1, mark.column + 1),
-                    f"nested more than {MAX_DEPTH} levels deep; a config needs only a few",
+                    f"nested more than {MAX_DEPTH} levels deep; a config needs only a few"
+                    if self.depth > MAX_DEPTH
+                    else f"the file holds more than {MAX_VALUES} values; a config needs far fewer",
                 )
             return super().compose_node(parent, index)
         finally:
