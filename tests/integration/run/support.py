@@ -360,9 +360,11 @@ def remove_images(client: Any, marker: str) -> None:
     """
     import docker
 
-    for image in client.images.list():
-        refs = [t for t in image.tags if marker in t]
-        refs += [d for d in image.attrs.get("RepoDigests") or [] if marker in d]
+    # The raw list, not images.list(): that inspects each image in turn, and an image
+    # another test removes in between (the engine is shared) fails the teardown.
+    for image in client.api.images():
+        refs = [t for t in image.get("RepoTags") or [] if marker in t]
+        refs += [d for d in image.get("RepoDigests") or [] if marker in d]
         for ref in refs:
             with contextlib.suppress(docker.errors.APIError):
                 client.images.remove(ref)
