@@ -10,11 +10,10 @@ it backwards on backports, or tags release candidates `latest`, we do not
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline import sanitize, semver, templating
+from pipeline import sanitize, semver, squatting, templating
 from pipeline.config.schema import (
     BranchRule,
     EdgeRule,
@@ -301,7 +300,7 @@ def compute(
         return _dirty(rules, run)
 
     out: dict[str, Tag] = {}
-    namespaces = _sha_namespaces(rules, run)
+    namespaces = squatting.sha_namespaces(rules, run.variables(), ctx.now)
     for rule in rules:
         if not rule.enable:
             continue
@@ -310,7 +309,7 @@ def compute(
             name = _affixed(rule, value, default_prefix, run)
             if not name or name in out:
                 continue
-            squat = _squatting(rule, name, namespaces) if _named_by_others(rule) else None
+            squat = squatting.why(name, namespaces) if squatting.named_by_others(rule) else None
             if squat:
                 warnings.append(f"tag {name!r} from the {rule.type} rule is left out: {squat}")
                 continue
@@ -347,54 +346,6 @@ def _version(
         + "), so the semver rules made no tag; to tag images with it anyway, add the rule"
         ' `{type: raw, value: "{{tag}}", when: tag}`'
     ]
-
-
-# --------------------------------------------------------------------------- squatting
-
-#: Placeholders whose value someone other than the config's author chose.
-_FOREIGN_VARIABLES = {"branch", "base_ref"}
-
-
-def _named_by_others(rule: TagRule) -> bool:
-    """Whether the rule's tags carry a name chosen by whoever pushed a branch or opened a PR."""
-    if isinstance(rule, BranchRule | PrRule | EdgeRule):
-        return True
-    if isinstance(rule, RawRule | ScheduleRule):
-        return bool(set(templating.names(rule.value)) & _FOREIGN_VARIABLES)
-    return False
-
-
-def _sha_namespaces(rules: Sequence[TagRule], run: _Run) -> list[tuple[str, str]]:
-    """(prefix, suffix) of the sha tags: `sha-` always, and each sha rule's own."""
-    out = [("sha-", "")]
-    variables = run.variables()
-    for rule in rules:
-        if isinstance(rule, ShaRule) and rule.enable:
-            now = run.ctx.now
-            prefix = templating.render(
-                "sha-" if rule.prefix is None else rule.prefix, variables, now=now
-            )
-            suffix = templating.render(rule.suffix, variables, now=now)
-            if prefix is not None and suffix is not None:
-                out.append((prefix, suffix))
-    return out
-
-
-def _squatting(rule: TagRule, name: str, namespaces: list[tuple[str, str]]) -> str | None:
-    """Why a tag named by others may not be used, or None when it may."""
-    if name == LATEST:
-        return "`latest` is set by the `latest:` policy alone, never by a branch or PR name"
-    if semver.parse(name) is not None:
-        return (
-            "it reads as a release version, which only the semver rule (a release tag in git)"
-            " may set"
-        )
-    for prefix, suffix in namespaces:
-        if prefix and name.startswith(prefix):
-            return f"the {prefix}... tags name commits, and only the sha rule sets them"
-        if not prefix and re.fullmatch(r"[0-9a-f]{7,64}" + re.escape(suffix), name):
-            return "it reads as a commit id, which only the sha rule sets"
-    return None
 
 
 # --------------------------------------------------------------------------- labels

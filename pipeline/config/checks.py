@@ -57,103 +57,9 @@ def run_all(data: Any, folder: FsPath | None = None) -> list[Problem]:
     for check in checks:
         problems.extend(check(root))
     if folder is not None:
-        top = paths.repository_root(folder)
-        problems.extend(_build_inputs(root, folder, top))
-        problems.extend(_written(root, folder, top))
-        problems.extend(_manifests(root, folder, top))
+        problems.extend(paths.problems(root, folder))
     problems.extend(_lifecycle(root, folder))
     return problems
-
-
-def _located(top: FsPath, base: FsPath, value: str) -> tuple[FsPath | None, str | None]:
-    """`value` resolved from `base`, or why it may not be used."""
-    try:
-        path = paths.resolve(base, value)
-    except ValueError as err:
-        return None, f"{paths.shown(value)} is not a usable path: {err}"
-    problem = paths.outside(top, path, value)
-    return (None, problem) if problem else (path, None)
-
-
-def _build_inputs(root: dict[str, Any], folder: FsPath, top: FsPath) -> Iterator[Problem]:
-    """Contexts and Dockerfiles exist, are a directory and a regular file, inside the repository."""
-    for i, image in enumerate(_list(root.get("images"))):
-        image = _dict(image)
-        context = image.get("context", ".")
-        if not isinstance(context, str):
-            continue
-        context_dir, problem = _located(top, folder, context)
-        if context_dir is None:
-            yield ("images", i, "context"), str(problem)
-            continue
-        what = paths.kind(context_dir)
-        if what != "a directory":
-            yield (
-                ("images", i, "context"),
-                f"{paths.plain(context)} is {what}, not a directory"
-                if what
-                else f"no directory {paths.plain(context)} (contexts are relative to the config"
-                " file)",
-            )
-            continue
-        dockerfile = image.get("dockerfile", "Dockerfile")
-        if not isinstance(dockerfile, str):
-            continue
-        where: Path = ("images", i, "dockerfile")
-        path, problem = _located(top, context_dir, dockerfile)
-        what = paths.kind(path) if path is not None else None
-        if path is None:
-            yield where, str(problem)
-        elif what is None:
-            default = "" if "dockerfile" in image else " (the default; set `dockerfile:`)"
-            shown = f"{paths.plain(dockerfile)} in the context {paths.plain(context)}"
-            yield where, f"no file {shown}{default}"
-        elif what != "a regular file":
-            yield where, f"{paths.plain(dockerfile)} is {what}; a Dockerfile must be a regular file"
-
-
-_OUTPUTS: tuple[Path, ...] = (
-    ("outputs", "report"),
-    ("outputs", "imagedefinitions"),
-    ("outputs", "image_detail"),
-    ("scan", "sarif"),
-)
-
-
-def _written(root: dict[str, Any], folder: FsPath, top: FsPath) -> Iterator[Problem]:
-    """Files the pipeline writes land inside the repository, as regular files."""
-    for where in _OUTPUTS:
-        value = _dict(root.get(str(where[0]))).get(str(where[1]))
-        if not isinstance(value, str):
-            continue
-        path, problem = _located(top, folder, value)
-        what = paths.kind(path) if path is not None else None
-        if path is None:
-            yield where, str(problem)
-        elif what not in (None, "a regular file"):
-            yield where, f"{paths.plain(value)} is {what}; the pipeline writes a regular file here"
-
-
-def _is_url(repo: str) -> bool:
-    return "://" in repo or re.match(r"^[^/:]+@[^/:]+:", repo) is not None
-
-
-def _manifests(root: dict[str, Any], folder: FsPath, top: FsPath) -> Iterator[Problem]:
-    """GitOps manifests in a local repository stay inside this repository."""
-    for i, target in enumerate(_list(root.get("deploy"))):
-        target = _dict(target)
-        repo = target.get("repo", ".")
-        if target.get("type") != "manifest" or not isinstance(repo, str) or _is_url(repo):
-            continue
-        base, problem = _located(top, folder, repo)
-        if base is None:
-            yield ("deploy", i, "repo"), str(problem)
-            continue
-        for j, file in enumerate(_list(target.get("files"))):
-            if isinstance(file, str):
-                path, problem = _located(top, base, file)
-                if path is None:
-                    yield ("deploy", i, "files", j), str(problem)
 
 
 def _lifecycle(root: dict[str, Any], folder: FsPath | None) -> Iterator[Problem]:
@@ -164,7 +70,7 @@ def _lifecycle(root: dict[str, Any], folder: FsPath | None) -> Iterator[Problem]
     if isinstance(policy, dict):
         found = lifecycle.problems(policy)
     elif isinstance(policy, str) and folder is not None:
-        path, problem = _located(paths.repository_root(folder), folder, policy)
+        path, problem = paths.located(paths.repository_root(folder), folder, policy)
         if path is None:
             yield where, str(problem)
             return
