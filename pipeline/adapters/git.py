@@ -28,8 +28,9 @@ COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 #: How long asking origin for its tag names may take.
 REMOTE_TIMEOUT = 20.0
-# Never wait for a password or a host key prompt: a CI job has no one to answer.
-_NO_PROMPTS = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
+# Never wait at a password prompt: a CI job has no one to answer. A credential
+# helper or askpass program the job set up still answers as usual.
+_NO_PROMPTS = {"GIT_TERMINAL_PROMPT": "0"}
 
 
 def is_commit_id(value: str) -> bool:

@@ -97,6 +97,13 @@ def monorepo(tmp: Path) -> World:
     return {"path": r.path, "head": head}
 
 
+def branch_latest(tmp: Path) -> World:
+    """A branch someone named `latest`."""
+    r = GitRepo.init(tmp / "repo", branch="latest")
+    head = r.commit()
+    return {"path": r.path, "head": head}
+
+
 def _created(repo: GitRepo, rev: str) -> str:
     return repo.time_of(rev).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -113,6 +120,7 @@ class Case:
     images: list[dict[str, Any]] = field(default_factory=list)
     exit_code: int = 0
     stderr: str | None = None
+    warning: str | None = None  # on stderr of a run that succeeds
 
 
 CASES = [
@@ -439,6 +447,14 @@ CASES = [
         " `latest: never`, `always` and `default_branch` work without git",
     ),
     Case(
+        "a branch named latest never takes latest",
+        branch_latest,
+        GENERIC + "\nlatest: never" + RULES + ONE_IMAGE,
+        context={"branch": "latest"},
+        images=[{"tags": ["sha-{head7}"], "mutable_tags": []}],
+        warning="tag 'latest' from the branch rule is left out: `latest` is set by the",
+    ),
+    Case(
         "no git metadata: exit 2 with the fix",
         no_git,
         GENERIC + RULES + ONE_IMAGE,
@@ -497,6 +513,8 @@ def test_tags_json(
         assert "Traceback" not in err
         assert out == ""
         return
+    if case.warning is not None:
+        assert case.warning in err
     data = json.loads(out)
     assert set(data) == {"context", "images"}
     assert set(data["context"]) == CONTEXT_KEYS
