@@ -52,3 +52,15 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
         return value
 
     return _TOKEN.sub(sub, text)
+
+
+def variables(text: str) -> list[str]:
+    """The names of the variables `text` refers to, in order."""
+    out = []
+    for match in _TOKEN.finditer(text):
+        body = match.group(1)
+        if body:
+            name = body.partition(":-")[0]
+            if _NAME.match(name) and name not in out:
+                out.append(name)
+    return out

@@ -79,7 +79,9 @@ def loads(
         if _dotted(path) not in broken:
             problems.append(ConfigProblem(filename, *tree.mark(path), _dotted(path), message))
     if problems:
-        unique = {p.render(): p for p in map(_bounded, problems)}
+        hidden = {_dotted(path): found for path, found in tree.interpolated.items()}
+        located = (_hide(p, *hidden[p.path]) if p.path in hidden else p for p in problems)
+        unique = {p.render(): p for p in map(_bounded, located)}
         ordered = sorted(unique.values(), key=lambda p: (p.line, p.column, p.path))
         raise ConfigError(ordered)
     assert config is not None
@@ -104,6 +106,27 @@ def _dotted(path: Path) -> str:
         text = text if text.isprintable() else repr(text)  # one problem, one line
         out += f".{text}" if out else text
     return out
+
+
+def _hide(problem: ConfigProblem, value: str, names: list[str]) -> ConfigProblem:
+    """The problem's message without a value that came from the environment.
+
+    The contract: an error message never shows an interpolated value (it may be
+    a secret). The value is named by its variables instead, in every form a
+    message quotes it: as written, as repr, and cut short.
+    """
+    if not value:
+        return problem
+    instead = "<the value of " + ", ".join("${" + n + "}" for n in names) + ">"
+    message = problem.message
+    forms = [repr(v) for v in (value, value.lower(), value.upper())]  # hints change case
+    forms += [repr(value)[1:-1], value]
+    forms += [repr(value[:77] + "..."), value[:77] + "...", value[:57] + "..."]
+    for form in sorted({f for f in forms if len(f) >= 3 or f.startswith(("'", '"'))}, key=len)[
+        ::-1
+    ]:
+        message = message.replace(form, instead)
+    return ConfigProblem(problem.file, problem.line, problem.column, problem.path, message)
 
 
 def _short(text: str, limit: int) -> str:

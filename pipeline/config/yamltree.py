@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.config.interpolate import InterpolationError, interpolate
+from pipeline.config.interpolate import InterpolationError, interpolate, variables
 from pipeline.config.types import UnquotedDigits
 from pipeline.readfile import position
 
@@ -59,6 +59,9 @@ class Tree:
     problems: list[tuple[Path, Mark, str]] = field(default_factory=list)
     #: values whose ${VAR} failed: already reported, so not judged again
     unresolved: set[Path] = field(default_factory=set)
+    #: values that came from the environment, and the variables they came from:
+    #: a message about them names the variables, never the value (it may be a secret)
+    interpolated: dict[Path, tuple[str, list[str]]] = field(default_factory=dict)
 
     def mark(self, path: Path, *, key: bool = False) -> Mark:
         """Location of `path`, else of its closest located parent."""
@@ -280,8 +283,13 @@ class _Builder:
                     return text
             # timestamps stay text: pydantic parses dates and reports bad ones
         try:
-            return interpolate(text, self.env)
+            value = interpolate(text, self.env)
         except InterpolationError as err:
             self.tree.problems.append((path, _mark(node), str(err)))
             self.tree.unresolved.add(path)
             return text
+        if value != text:
+            names = variables(text)
+            if names:
+                self.tree.interpolated[path] = (value, names)
+        return value
