@@ -126,6 +126,10 @@ def _hide(problem: ConfigProblem, value: str, names: list[str]) -> ConfigProblem
         ::-1
     ]:
         message = message.replace(form, instead)
+    key = problem.path.rpartition(".")[2]
+    if key.endswith("env") and len(names) == 1:
+        # `password_env: "${REG_PASS}"` put the password itself where its name belongs
+        message += f"; this key takes the variable's name: {key}: {names[0]} (without ${{}})"
     return ConfigProblem(problem.file, problem.line, problem.column, problem.path, message)
 
 
