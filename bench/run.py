@@ -49,6 +49,7 @@ def bench_tags(work: Path) -> dict[str, object]:
     repo = support.big_repo(work / "big", commits=20_000, tags=5_000)
     cfg = repo / "pipeline.yaml"
     cfg.write_text(support.TAGS_CONFIG)
+    (repo / "Dockerfile").write_text("FROM scratch\n")  # validate checks the build inputs exist
     env = support.clean_env()
     cmd = [PY, "-m", "pipeline", "-f", str(cfg), "tags", "--json"]
     out = json.loads(support.run(cmd, env=env, cwd=repo))

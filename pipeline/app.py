@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline import plan as planning
-from pipeline import providers
+from pipeline import preflight, providers
 from pipeline.config import load as config_load
 from pipeline.config.schema import Config
 from pipeline.context import Context
@@ -40,6 +40,7 @@ def resolve_context(
         ref=source.ref,
         sha=source.sha,
         default_branch=config.default_branch,
+        release_tags=config.latest == "auto",
     )
 
 
@@ -50,10 +51,21 @@ def make_plan(
     stages: Sequence[str] = planning.STAGES,
     require_tags: bool = True,
     env: Mapping[str, str] | None = None,
+    check: bool = True,
 ) -> planning.Plan:
+    """The plan of a run; with `check`, refused (UsageError) as `run` would refuse it.
+
+    `plan` and `run` share this, so they refuse the same configurations with the
+    same message; `tags` only computes tags and passes check=False.
+    """
     env = os.environ if env is None else env
     config = load_config(source, env)
     ctx = resolve_context(source, config, env)
-    return planning.make(
+    plan = planning.make(
         config, ctx, env, root=source.root, images=images, stages=stages, require_tags=require_tags
     )
+    if not check:
+        return plan
+    preflight.check(plan, env)
+    later = preflight.not_yet_implemented(config)
+    return replace(plan, warnings=(*plan.warnings, *later)) if later else plan

@@ -119,10 +119,16 @@ def tags(
 
     app, path = _setup(ctx, file_, verbose, quiet)
     plan = app.make_plan(
-        app.Source(path, ref, sha), images=images, stages=("build",), require_tags=False
+        app.Source(path, ref, sha),
+        images=images,
+        stages=("build",),
+        require_tags=False,
+        check=False,
     )
     for line in plan.context.origin_lines():
         log.LOG.debug("%s", line)
+    for warning in plan.warnings:
+        log.LOG.warning("%s", warning)
     for image in plan.images:
         if not image.tags.tags:
             log.LOG.warning("image %s: no tag rule applies to this run", image.name)

@@ -47,6 +47,7 @@ def run(
     paths = [Path(report_file)] if report_file else []
     if plan.config.outputs.report:
         paths.append(plan.root / plan.config.outputs.report)
+    plan = plan.writing(paths)  # what the run writes never counts as a build input
     report = app_run.run(plan, dry_run=dry_run, jobs=jobs, report_paths=paths)
     click.echo(text.run_summary(report))
     if report.status != "ok":

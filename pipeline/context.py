@@ -19,6 +19,9 @@ class Context:
     ref: str | None = None  # refs/heads/x | refs/tags/x | refs/pull/N/head
     branch: str | None = None  # set only when the run is on a branch (not PRs, not tags)
     tag: str | None = None  # the ref's tag, else the highest semver tag on the commit
+    #: the ref's tag was named (a tag push, CodeBuild `tag/...`, `--ref refs/tags/...`):
+    #: that tag is the version, whatever else points at the commit
+    tag_event: bool = False
     pr: int | None = None
     base_ref: str | None = None  # a PR's target branch
     head_ref: str | None = None  # a PR's source branch (never a `branch` tag: PRs are not pushes)
@@ -29,6 +32,8 @@ class Context:
     head_tags: tuple[str, ...] = ()
     #: every tag in the repository; None when unknown (no git, or a shallow clone)
     repo_tags: tuple[str, ...] | None = None
+    #: why `repo_tags` is unknown, and how to fix it
+    repo_tags_note: str | None = None
     commit_time: dt.datetime | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     source_url: str | None = None

@@ -30,7 +30,11 @@ from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import readfile
+
 IGNORE_FILE = ".dockerignore"
+#: An ignore file is a few lines; a bigger one is a mistake (or a symlink to one).
+MAX_IGNORE_FILE = 4 << 20
 
 # Go's strings.TrimSpace trims unicode.IsSpace; Python's str.strip() would also
 # trim U+001C..U+001F, which Go keeps as part of a pattern.
@@ -243,7 +247,8 @@ def load(context_dir: Path, dockerfile: Path) -> Matcher:
     if source is None:
         return Matcher()
     # Patterns are byte strings to Go; surrogateescape keeps undecodable bytes round-trippable.
-    text = source.read_bytes().decode("utf-8", "surrogateescape")
+    # A regular file of bounded size (readfile.UnreadableFile, a ValueError, otherwise).
+    text = readfile.read_regular(source, MAX_IGNORE_FILE).decode("utf-8", "surrogateescape")
     return Matcher.from_lines(read_patterns(text), source)
 
 

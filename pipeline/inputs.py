@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from pipeline import dockerignore
+from pipeline import dockerignore, readfile
 
 # Mixed into every digest: bump it whenever what is hashed, or how, changes, so a
 # digest of the new scheme can never be mistaken for one of the old.
@@ -56,6 +56,7 @@ def input_digest(
     labels: Mapping[str, str] | None = None,
     secret_ids: Iterable[str] = (),
     dependencies: Iterable[str] = (),
+    written: Iterable[Path] = (),
 ) -> str:
     """``sha256:<hex>`` over the build's inputs.
 
@@ -66,6 +67,9 @@ def input_digest(
     ``secret_ids`` and ``dependencies`` (the input digests of the images this one
     builds on) are sets: order and repeats do not matter. Secret values are not
     inputs: they must not leak into a digest, and a build reads them at run time.
+    ``written`` are files the pipeline writes itself (its report, SARIF,
+    imagedefinitions): they never count, or every run would change the next
+    one's inputs. The Dockerfile must be a regular file (ValueError otherwise).
     """
     digest = hashlib.sha256()
     # Every record is a tag and a fixed number of length-prefixed fields, so no
@@ -84,9 +88,23 @@ def input_digest(
     for dependency in sorted(set(dependencies)):
         _record(digest, "dependency", dependency)
     matcher = dockerignore.load(context_dir, dockerfile)
+    skipped = _inside(context_dir, written)
     for path in dockerignore.walk(context_dir, matcher, prune=_CLONE_STATE):
-        _record_file(digest, context_dir, path)
+        if path not in skipped:
+            _record_file(digest, context_dir, path)
     return "sha256:" + digest.hexdigest()
+
+
+def _inside(context_dir: Path, files: Iterable[Path]) -> set[str]:
+    """Context-relative posix paths of those `files` that lie in the context."""
+    root = context_dir.resolve()
+    out = set()
+    for file in files:
+        try:
+            out.add(file.resolve().relative_to(root).as_posix())
+        except (ValueError, OSError, RuntimeError):
+            continue  # outside the context, or unresolvable: nothing to leave out
+    return out
 
 
 def _record_file(digest: _Hash, context_dir: Path, path: str) -> None:
@@ -104,8 +122,15 @@ def _record_file(digest: _Hash, context_dir: Path, path: str) -> None:
 
 def _content_digest(path: Path) -> bytes:
     digest = hashlib.sha256()
-    with open(path, "rb", buffering=0) as stream:
-        size = os.fstat(stream.fileno()).st_size
+    # Without blocking, and checked on the open file: a Dockerfile that is a FIFO
+    # or /dev/zero would otherwise hang or never end the digest.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise ValueError(f"{path} is {readfile.kind_of(info.st_mode)}, not a regular file")
+    with open(fd, "rb", buffering=0) as stream:
+        size = info.st_size
         if size >= _CHUNK:
             # One C call over the mapped file: the GIL is released for all of it,
             # so hashing beside a busy thread never waits to get it back.

@@ -9,7 +9,10 @@ at most 4 wildcards per pattern, `countUnit` only with the `since...` counts.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+from pipeline import readfile
 
 _COUNT_TYPES = (
     "imageCountMoreThan",
@@ -88,14 +91,14 @@ def problems(policy: Any) -> list[str]:
         return ['a lifecycle policy is an object with a non-empty "rules" list']
     rules = policy["rules"]
     out = [p for i, rule in enumerate(rules) for p in _rule_problems(i, rule)]
-    valid = [r for r in rules if isinstance(r, dict) and isinstance(r.get("rulePriority"), int)]
+    valid = [r for r in rules if isinstance(r, dict) and _whole(r.get("rulePriority"))]
     priorities = [r["rulePriority"] for r in valid]
     out += [
         f"rulePriority {p} is used more than once"
         for p in sorted(set(priorities))
         if priorities.count(p) > 1
     ]
-    status = [(r["rulePriority"], (r.get("selection") or {}).get("tagStatus")) for r in valid]
+    status = [(r["rulePriority"], _tag_status(r)) for r in valid]
     if any(s == "any" for _, s in status):
         top = max(p for p, _ in status)
         if any(s == "any" and p != top for p, s in status):
@@ -107,9 +110,40 @@ def problems(policy: Any) -> list[str]:
     return out
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _tag_status(rule: dict[str, Any]) -> Any:
+    selection = rule.get("selection")
+    return selection.get("tagStatus") if isinstance(selection, dict) else None
+
+
 def parse(text: str) -> tuple[dict[str, Any] | None, list[str]]:
+    if len(text) > MAX_TEXT:
+        return None, [f"the policy is longer than ECR's {MAX_TEXT} characters"]
     try:
         policy = json.loads(text)
-    except ValueError as err:
+    except ValueError as err:  # also numbers of thousands of digits
         return None, [f"not valid JSON: {err}"]
-    return policy, problems(policy)
+    except RecursionError:
+        return None, ["not a lifecycle policy: nested too deeply"]
+    return (policy if isinstance(policy, dict) else None), problems(policy)
+
+
+def read(path: Path) -> str:
+    """The text of a policy file: a regular file of at most ECR's 30,720 characters.
+
+    Raises `readfile.UnreadableFile` (or FileNotFoundError) saying why not.
+    """
+    data = readfile.read_regular(path, MAX_TEXT * 4)  # UTF-8 takes up to 4 bytes a character
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, column = readfile.position(data, err.start)
+        raise readfile.UnreadableFile(f"not UTF-8 text (line {line}, column {column})") from None
+    if len(text) > MAX_TEXT:
+        raise readfile.UnreadableFile(
+            f"too large: {len(text)} characters, and ECR takes at most {MAX_TEXT}"
+        )
+    return text

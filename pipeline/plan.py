@@ -7,7 +7,7 @@ in build order (dependencies first, otherwise as written).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +77,15 @@ class Plan:
     images: tuple[ImagePlan, ...]
     stages: tuple[str, ...]
     warnings: tuple[str, ...] = field(default=())
+    #: files the run writes (report, SARIF, CodePipeline files): never build inputs
+    written: tuple[Path, ...] = field(default=())
 
     def image(self, name: str) -> ImagePlan:
         return next(i for i in self.images if i.name == name)
+
+    def writing(self, files: Sequence[Path]) -> Plan:
+        """The same plan, also writing `files` (say, a `--report` named on the command line)."""
+        return replace(self, written=(*self.written, *(f for f in files if f not in self.written)))
 
     def tags_json(self) -> dict[str, Any]:
         """`pipeline tags --json`: the context and each image's tags and labels."""
@@ -184,6 +190,7 @@ def make(
     planned: list[ImagePlan] = []
     for image in build_order(select_images(config, images)):
         tagset = compute_tags(config, image, ctx)
+        warnings.extend(w for w in tagset.warnings if w not in warnings)
         if require_tags and not tagset.tags:
             raise UsageError(
                 f"image {image.name}: no tag rule applies to this run"
@@ -209,4 +216,7 @@ def make(
                 depends_on=image.depends_on,
             )
         )
-    return Plan(config, root, ctx, target, tuple(planned), tuple(active), tuple(warnings))
+    outputs = config.outputs
+    named = (outputs.report, outputs.imagedefinitions, outputs.image_detail, config.scan.sarif)
+    written = tuple((root / name).resolve() for name in named if name)
+    return Plan(config, root, ctx, target, tuple(planned), tuple(active), tuple(warnings), written)

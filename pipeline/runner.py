@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline import log, parallel
+from pipeline import log, parallel, preflight
 from pipeline.adapters.ports import (
     Builder,
     BuildRequest,
@@ -22,14 +22,12 @@ from pipeline.adapters.ports import (
     RepositoryAdmin,
     SecretSource,
 )
-from pipeline.errors import UsageError
 from pipeline.plan import Plan
 from pipeline.report.run_report import ImageReport, RunReport
 from pipeline.stages import build as build_stage
 from pipeline.stages import publish, reuse
 from pipeline.stages.push import Pusher
 
-AVAILABLE = ("build", "push")
 _VERSION_LABEL = "org.opencontainers.image.version"
 
 
@@ -46,21 +44,8 @@ class Services:
 
 
 def check_supported(plan: Plan) -> None:
-    missing = [s for s in plan.stages if s not in AVAILABLE]
-    if missing:
-        raise UsageError(
-            f"stage(s) {', '.join(missing)} are not available in this version of pipeline;"
-            " run with --only build,push (or --skip " + ",".join(missing) + ")"
-        )
-    if "push" in plan.stages:
-        for image in plan.images:
-            if not image.tags.immutable:
-                raise UsageError(
-                    f"image {image.name}: every tag of this run moves"
-                    f" ({', '.join(image.tags.names)});"
-                    " the push stage uploads images under immutable tags and mutable ones are"
-                    " promoted later, so add a `sha` tag rule"
-                )
+    """The preflight refusals `plan` makes too, for plans that did not come from app.make_plan."""
+    preflight.refuse(plan)
 
 
 def run(

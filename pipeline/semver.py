@@ -104,3 +104,14 @@ def highest(tags: list[str] | tuple[str, ...], prefix: str = "") -> tuple[Versio
     if not found:
         return None
     return max(found, key=lambda vt: (vt[0]._key(), vt[1]))
+
+
+def looks_like_release(tag: str) -> bool:
+    """Whether `tag` is a SemVer release under some monorepo prefix (`v1.2.3`, `backend/v1.2.3`).
+
+    The prefix ends at a `/`, `-`, `_` or `@`; used where the image's own prefix is
+    not known yet (which tags a shallow clone must have).
+    """
+    if parse(tag):
+        return True
+    return any(parse(tag[i + 1 :]) for i, char in enumerate(tag) if char in "/-_@")

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline import sanitize, semver, templating
+from pipeline import sanitize, semver, squatting, templating
 from pipeline.config.schema import (
     BranchRule,
     EdgeRule,
@@ -52,6 +52,8 @@ class TagSet:
     tags: tuple[Tag, ...]
     version: str | None
     semver_tag: str | None  # the git tag the semver rules read, if any
+    #: tags left out and why (squatting), and rules that made nothing they could have
+    warnings: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -82,24 +84,24 @@ def rule_shape(rule: TagRule) -> str | None:
     Used to check IMMUTABLE repositories: `mutable_tags` must cover the shape.
     """
     prefix = rule.prefix or ""
-    suffix = templating.PLACEHOLDER.sub("*", rule.suffix)
-    prefix = templating.PLACEHOLDER.sub("*", prefix)
+    suffix = templating.shape(rule.suffix)
+    prefix = templating.shape(prefix)
     body: str | None
     if isinstance(rule, SemverRule):
         if not _semver_pattern_mutable(rule.pattern):
             return None
-        body = templating.PLACEHOLDER.sub("*", rule.pattern)
+        body = templating.shape(rule.pattern)
     elif isinstance(rule, BranchRule):
         body = "*"
     elif isinstance(rule, PrRule):
         prefix = "pr-" if rule.prefix is None else prefix
         body = "*"
     elif isinstance(rule, EdgeRule | ScheduleRule):
-        body = templating.PLACEHOLDER.sub("*", rule.value)
+        body = templating.shape(rule.value)
     elif isinstance(rule, RawRule):
         if set(templating.names(rule.value)) & _IMMUTABLE_VARIABLES:
             return None
-        body = templating.PLACEHOLDER.sub("*", rule.value)
+        body = templating.shape(rule.value)
     else:  # sha
         return None
     return f"{prefix}{body}{suffix}"
@@ -171,15 +173,15 @@ def _affixed(rule: TagRule, value: str, default_prefix: str, run: _Run) -> str |
     """
     prefix = default_prefix if rule.prefix is None else rule.prefix
     variables = run.variables()
-    before = templating.render(prefix, variables)
-    after = templating.render(rule.suffix, variables)
+    before = templating.render(prefix, variables, now=run.ctx.now)
+    after = templating.render(rule.suffix, variables, now=run.ctx.now)
     if before is None or after is None or not value:
         return None
     return sanitize.tag(f"{before}{value}{after}")
 
 
 def _rendered(template: str, run: _Run) -> list[tuple[str, str]]:
-    text = templating.render(template, run.variables())
+    text = templating.render(template, run.variables(), now=run.ctx.now)
     return [(text, "")] if text else []
 
 
@@ -261,12 +263,9 @@ def _latest(policy: str, run: _Run) -> bool:
     if run.version is None:
         return False
     if ctx.repo_tags is None:
-        why = "this clone is shallow" if ctx.shallow else "there is no git history here"
+        why = ctx.repo_tags_note or "the repository's tags are not known here"
         raise ContextError(
-            f"`latest: auto` must compare {run.version_tag} with every release tag, but {why};"
-            " fetch the tags and history (actions/checkout: `fetch-depth: 0`; CodeBuild:"
-            " git clone depth Full; git: `git fetch --unshallow --tags`), or set `latest:`"
-            " to always, never or default_branch"
+            f"`latest: auto` must compare {run.version_tag} with every release tag, but {why}"
         )
     stable = [v for v, _ in semver.versions(ctx.repo_tags, run.tag_prefix) if not v.is_prerelease]
     return all(run.version >= v for v in stable)
@@ -293,8 +292,7 @@ def compute(
 ) -> TagSet:
     """The tags of one image for this run."""
     rules = DEFAULT_RULES if rules is None else tuple(rules)
-    # A PR build never gets release tags, even when its head commit carries one.
-    found = None if ctx.is_pr else semver.highest(ctx.head_tags, tag_prefix)
+    found, warnings = _version(rules, ctx, tag_prefix)
     version, version_tag = (found[0], found[1]) if found else (None, None)
     run = _Run(ctx, version, version_tag, default_branch or ctx.default_branch, image, tag_prefix)
 
@@ -302,14 +300,20 @@ def compute(
         return _dirty(rules, run)
 
     out: dict[str, Tag] = {}
+    namespaces = squatting.sha_namespaces(rules, run.variables(), ctx.now)
     for rule in rules:
         if not rule.enable:
             continue
         mutable = _is_mutable(rule, run)
         for value, default_prefix in _rule_values(rule, run):
             name = _affixed(rule, value, default_prefix, run)
-            if name and name not in out:
-                out[name] = Tag(name, mutable=mutable or name == LATEST, rule=rule.type)
+            if not name or name in out:
+                continue
+            squat = squatting.why(name, namespaces) if squatting.named_by_others(rule) else None
+            if squat:
+                warnings.append(f"tag {name!r} from the {rule.type} rule is left out: {squat}")
+                continue
+            out[name] = Tag(name, mutable=mutable or name == LATEST, rule=rule.type)
     # `latest` always comes last, also when a raw rule asked for it; never on a prerelease.
     asked = out.pop(LATEST, None)
     if version is not None and version.is_prerelease:
@@ -318,7 +322,30 @@ def compute(
         out[LATEST] = Tag(LATEST, mutable=True, rule=asked.rule if asked else "latest")
     tags = tuple(out.values())
     first = next((t.name for t in tags if t.name != LATEST), None)
-    return TagSet(tags, version.core if version else first, version_tag)
+    return TagSet(tags, version.core if version else first, version_tag, tuple(warnings))
+
+
+def _version(
+    rules: Sequence[TagRule], ctx: Context, tag_prefix: str
+) -> tuple[tuple[semver.Version, str] | None, list[str]]:
+    """The release this run builds, if any, and a warning when a tag event names none."""
+    if ctx.is_pr:
+        return None, []  # a PR build never gets release tags, even when its head carries one
+    if not ctx.tag_event:
+        return semver.highest(ctx.head_tags, tag_prefix), []
+    # A tag event's ref is the version: `v2.0.0-rc.1` pushed onto a commit that also
+    # carries `v2.0.0` builds the release candidate it was pushed for.
+    tag = ctx.tag or ""
+    found = semver.highest([tag], tag_prefix)
+    wants_semver = any(isinstance(r, SemverRule) and r.enable for r in rules)
+    if found or not wants_semver or semver.strip_prefix(tag, tag_prefix) is None:
+        return found, []
+    return None, [
+        f"the tag {tag} of this run is not a SemVer version (like v1.2.3 or 1.2.3-rc.1"
+        + (f" after the prefix {tag_prefix!r}" if tag_prefix else "")
+        + "), so the semver rules made no tag; to tag images with it anyway, add the rule"
+        ' `{type: raw, value: "{{tag}}", when: tag}`'
+    ]
 
 
 # --------------------------------------------------------------------------- labels

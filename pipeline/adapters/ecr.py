@@ -14,10 +14,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pipeline import log
+from pipeline import lifecycle, log
 from pipeline.adapters.ports import Credentials, Manifest
 from pipeline.config.schema import RepositorySettings
-from pipeline.errors import AuthError, RegistryError
+from pipeline.errors import AuthError, RegistryError, UsageError
 from pipeline.retry import Kind, RegistryFailure
 
 Clock = Callable[[], dt.datetime]
@@ -241,5 +241,8 @@ def lifecycle_text(policy: str | dict[str, Any] | None, root: Any) -> str | None
     if isinstance(policy, dict):
         text = json.dumps(policy, indent=2)
     else:
-        text = (root / policy).read_text(encoding="utf-8")
+        try:  # a regular file of bounded size, as checked when the config loaded
+            text = lifecycle.read(root / policy)
+        except (OSError, ValueError) as err:
+            raise UsageError(f"cannot read the lifecycle policy file {policy}: {err}") from None
     return text.ljust(100)  # ECR's minimum length; JSON allows trailing blanks

@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline import lifecycle
+from pipeline import lifecycle, readfile
+from pipeline.config import paths
 from pipeline.config.schema import SemverRule, TagRule
 from pipeline.config.suggest import did_you_mean
 from pipeline.config.types import ECR_COMPONENT_PATTERN, OCI_REPOSITORY_PATTERN
@@ -55,6 +56,8 @@ def run_all(data: Any, folder: FsPath | None = None) -> list[Problem]:
     checks = (_registry, _images, _dependencies, _deploy, _thresholds, _ignores, _mutability)
     for check in checks:
         problems.extend(check(root))
+    if folder is not None:
+        problems.extend(paths.problems(root, folder))
     problems.extend(_lifecycle(root, folder))
     return problems
 
@@ -67,13 +70,23 @@ def _lifecycle(root: dict[str, Any], folder: FsPath | None) -> Iterator[Problem]
     if isinstance(policy, dict):
         found = lifecycle.problems(policy)
     elif isinstance(policy, str) and folder is not None:
+        path, problem = paths.located(paths.repository_root(folder), folder, policy)
+        if path is None:
+            yield where, str(problem)
+            return
         try:
-            text = (folder / policy).read_text(encoding="utf-8")
-        except OSError as err:
-            yield where, f"cannot read the lifecycle policy file {policy}: {err.strerror}"
+            text = lifecycle.read(path)
+        except FileNotFoundError:
+            yield (
+                where,
+                f"cannot read the lifecycle policy file {paths.plain(policy)}: no such file",
+            )
+            return
+        except readfile.UnreadableFile as err:
+            yield where, f"cannot read the lifecycle policy file {paths.plain(policy)}: {err}"
             return
         _, found = lifecycle.parse(text)
-        found = [f"{policy}: {p}" for p in found]
+        found = [f"{paths.plain(policy)}: {p}" for p in found]
     else:
         return
     for problem in found:
@@ -261,8 +274,9 @@ def _deploy(root: dict[str, Any]) -> Iterator[Problem]:
         kind = target.get("type")
         if kind == "eks" and ("cluster" in target) == ("context" in target):
             yield (
-                ("deploy", i),
-                "an eks target needs either `cluster` (EKS) or `context` (kubeconfig)",
+                ("deploy", i, "cluster" if "cluster" in target else "type"),
+                "give exactly one of `cluster` (an EKS cluster) or `context` (a kubeconfig"
+                " context)",
             )
         ident = {
             "ecs": ("cluster", "service"),

@@ -30,6 +30,12 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
         if body is None:
             raise InterpolationError(f"unclosed ${{ ... }}: {_FORMS}")
         name, has_default, default = body.partition(":-")
+        if name.startswith("{"):
+            raise InterpolationError(
+                "${{ ... }} is a GitHub Actions expression, which is never expanded in this"
+                " file: set a variable in the workflow step (env: {MY_VALUE: ${{ ... }}}) and"
+                " write ${MY_VALUE} here"
+            )
         if not _NAME.match(name):
             raise InterpolationError(f"invalid variable name {name!r} in {piece}: {_FORMS}")
         if "${" in default:
@@ -46,3 +52,15 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
         return value
 
     return _TOKEN.sub(sub, text)
+
+
+def variables(text: str) -> list[str]:
+    """The names of the variables `text` refers to, in order."""
+    out = []
+    for match in _TOKEN.finditer(text):
+        body = match.group(1)
+        if body:
+            name = body.partition(":-")[0]
+            if _NAME.match(name) and name not in out:
+                out.append(name)
+    return out

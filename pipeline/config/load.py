@@ -16,6 +16,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from pipeline import readfile
 from pipeline.config import checks
 from pipeline.config.schema import Config
 from pipeline.config.suggest import closest, did_you_mean
@@ -26,18 +27,37 @@ DEFAULT_FILE = "pipeline.yaml"
 _UNIONS = (Union, types.UnionType)
 
 
+#: A config is a few kilobytes; this leaves room for generated ones and stops a
+#: mistaken `-f` (a log file, an image) before the parser spends minutes on it.
+MAX_BYTES = 1 << 20
+
+
 def load(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    """Load the config file; paths in it are checked against the file system."""
     file = FsPath(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        data = readfile.read_regular(file, MAX_BYTES)
     except FileNotFoundError:
         raise UsageError(f"config file not found: {file} (use -f PATH to name another)") from None
-    except (OSError, UnicodeDecodeError) as err:
+    except readfile.UnreadableFile as err:
         raise UsageError(f"cannot read config file {file}: {err}") from None
-    return loads(text, str(path), env)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, column = readfile.position(data, err.start)
+        message = f"not UTF-8 text: byte 0x{data[err.start]:02x} cannot start a character here"
+        raise ConfigError([ConfigProblem(str(path), line, column, "", message)]) from None
+    return loads(text, str(path), env, folder=file.parent)
 
 
-def loads(text: str, filename: str = DEFAULT_FILE, env: Mapping[str, str] | None = None) -> Config:
+def loads(
+    text: str,
+    filename: str = DEFAULT_FILE,
+    env: Mapping[str, str] | None = None,
+    *,
+    folder: FsPath | None = None,
+) -> Config:
+    """Load config text; with `folder` (the file's directory) the paths in it are checked."""
     env = os.environ if env is None else env
     try:
         tree = parse(text, env)
@@ -55,11 +75,13 @@ def loads(text: str, filename: str = DEFAULT_FILE, env: Mapping[str, str] | None
     except ValidationError as err:
         located = (_schema_problem(filename, tree, e) for e in err.errors() if _relevant(e))
         problems.extend(p for p in located if p.path not in broken)
-    for path, message in checks.run_all(tree.data, FsPath(filename).parent):
+    for path, message in checks.run_all(tree.data, folder):
         if _dotted(path) not in broken:
             problems.append(ConfigProblem(filename, *tree.mark(path), _dotted(path), message))
     if problems:
-        unique = {p.render(): p for p in problems}
+        hidden = {_dotted(path): found for path, found in tree.interpolated.items()}
+        located = (_hide(p, *hidden[p.path]) if p.path in hidden else p for p in problems)
+        unique = {p.render(): p for p in map(_bounded, located)}
         ordered = sorted(unique.values(), key=lambda p: (p.line, p.column, p.path))
         raise ConfigError(ordered)
     assert config is not None
@@ -77,8 +99,57 @@ def _relevant(err: ErrorDetails) -> bool:
 def _dotted(path: Path) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        text = _short(part, 60)
+        text = text if text.isprintable() else repr(text)  # one problem, one line
+        out += f".{text}" if out else text
     return out
+
+
+def _hide(problem: ConfigProblem, value: str, names: list[str]) -> ConfigProblem:
+    """The problem's message without a value that came from the environment.
+
+    The contract: an error message never shows an interpolated value (it may be
+    a secret). The value is named by its variables instead, in every form a
+    message quotes it: as written, as repr, and cut short.
+    """
+    if not value:
+        return problem
+    instead = "<the value of " + ", ".join("${" + n + "}" for n in names) + ">"
+    message = problem.message
+    forms = [repr(v) for v in (value, value.lower(), value.upper())]  # hints change case
+    forms += [repr(value)[1:-1], value]
+    forms += [repr(value[:77] + "..."), value[:77] + "...", value[:57] + "..."]
+    for form in sorted({f for f in forms if len(f) >= 3 or f.startswith(("'", '"'))}, key=len)[
+        ::-1
+    ]:
+        message = message.replace(form, instead)
+    key = problem.path.rpartition(".")[2]
+    if key.endswith("env") and len(names) == 1:
+        # `password_env: "${REG_PASS}"` put the password itself where its name belongs
+        message += f"; this key takes the variable's name: {key}: {names[0]} (without ${{}})"
+    return ConfigProblem(problem.file, problem.line, problem.column, problem.path, message)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_LONG_QUOTE = re.compile(r"""(['"])([^'"]{80,}?)\1""")
+MAX_MESSAGE = 400
+
+
+def _bounded(problem: ConfigProblem) -> ConfigProblem:
+    """A hostile value (a megabyte of text, a newline) must not flood or split the output."""
+    message = _LONG_QUOTE.sub(
+        lambda m: m.group(1) + _short(m.group(2), 60) + m.group(1), problem.message
+    )
+    message = _short(message.replace("\n", "\\n").replace("\r", "\\r"), MAX_MESSAGE)
+    if message == problem.message:
+        return problem
+    return ConfigProblem(problem.file, problem.line, problem.column, problem.path, message)
 
 
 # --------------------------------------------------------------------------- schema errors
@@ -273,7 +344,7 @@ def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
         if current is None:
             return []
     model = _as_model(current, None)
-    return list(model.model_fields) if model else []
+    return [f.alias or name for name, f in model.model_fields.items()] if model else []
 
 
 def _unwrap(tp: Any) -> Any:

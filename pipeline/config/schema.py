@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from annotated_types import Ge
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -21,12 +22,12 @@ from pydantic import (
 
 from pipeline import templating
 from pipeline.config.platforms import check_platform
-from pipeline.config.suggest import closest
 from pipeline.config.types import (
     REGION_PATTERN,
     AccountId,
     Date,
     Duration,
+    EcrHost,
     Lower,
     ScalarText,
     Upper,
@@ -38,16 +39,7 @@ class Model(BaseModel):
 
 
 def _check_template(text: str, allowed: frozenset[str]) -> str:
-    unknown = templating.unknown_names(text, allowed)
-    if unknown:
-        guess = closest(unknown[0], allowed)
-        hint = (
-            f" (did you mean {{{{{guess}}}}}?)"
-            if guess
-            else "; known: " + ", ".join("{{" + n + "}}" for n in sorted(allowed))
-        )
-        raise ValueError(f"unknown placeholder {{{{{unknown[0]}}}}}{hint}")
-    return text
+    return templating.check(text, allowed)  # TemplateError is a ValueError: a located problem
 
 
 # --------------------------------------------------------------------------- registry
@@ -123,7 +115,39 @@ class Registry(Model):
     create_repositories: bool = Field(
         False, description="ecr: create missing repositories with `repository` settings."
     )
+    pull_from: tuple[EcrHost, ...] = Field(
+        (),
+        description=(
+            "More private ECR hosts that builds pull base images from (the config's own"
+            " registry and hosts named in FROM lines need no listing)."
+        ),
+    )
     repository: RepositorySettings = Field(default_factory=RepositorySettings)
+
+
+# --------------------------------------------------------------------------- layer cache
+
+
+class Cache(Model):
+    """The layer cache a cold runner builds from, and where a build leaves its own."""
+
+    from_: Literal["auto"] | tuple[str, ...] = Field(
+        "auto",
+        alias="from",
+        description=(
+            "auto: the parent commit's sha tag, the branch tag, the default branch tag and"
+            " latest; or a list of image references."
+        ),
+    )
+    to: Annotated[Literal["inline", "registry", "none"], Lower] = Field(
+        "inline", description="inline (in the image) | registry (needs buildx) | none."
+    )
+
+
+CacheSetting = Annotated[
+    bool | Cache | None,
+    Field(description="`false` turns the layer cache off; or {from: ..., to: ...}."),
+]
 
 
 # --------------------------------------------------------------------------- tag rules
@@ -263,6 +287,7 @@ class Image(Model):
     tags: tuple[TagRule, ...] | None = Field(None, description="Replaces the top-level rules.")
     tag_prefix: str | None = Field(None, description="Monorepo git tag prefix for this image.")
     depends_on: tuple[str, ...] = Field((), description="Images built before this one.")
+    cache: CacheSetting = None
 
 
 # --------------------------------------------------------------------------- scan
@@ -278,7 +303,7 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
-Count = Annotated[int, BeforeValidator(_no_bool), Field(ge=0)]
+Count = Annotated[int, Ge(0), BeforeValidator(_no_bool)]
 
 
 class Ignore(Model):
@@ -340,12 +365,12 @@ class EcsTarget(_Target):
 
 
 class EksTarget(_Target):
-    """Update a Kubernetes Deployment in an EKS cluster."""
+    """Update a Kubernetes Deployment in an EKS cluster (or any cluster by kubeconfig context)."""
 
     type: Literal["eks"]
-    cluster: str | None = Field(None, min_length=1, description="EKS cluster name.")
+    cluster: str | None = Field(None, min_length=1, description="The EKS cluster name.")
     context: str | None = Field(
-        None, min_length=1, description="Or a kubeconfig context (KUBECONFIG), for any cluster."
+        None, min_length=1, description="Instead of cluster: a kubeconfig context, any cluster."
     )
     namespace: str = "default"
     deployment: str = Field(..., min_length=1)
@@ -397,6 +422,7 @@ class Config(Model):
     default_branch: str | None = Field(None, description="Else detected (CI, origin/HEAD).")
     tag_prefix: str = Field("", description='Monorepo git tag prefix, e.g. "backend/".')
     allow_dirty: bool = False
+    cache: CacheSetting = None
     images: tuple[Image, ...] = Field(..., min_length=1)
     scan: Scan = Field(default_factory=Scan)
     deploy: tuple[DeployTarget, ...] = ()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-DURATION_PATTERN = r"^(?:\d+h)?(?:\d+m)?(?:\d+s)?$"
+DURATION_PATTERN = r"^\s*(?:\d+h)?(?:\d+m)?(?:\d+s)?\s*$"
 
 
 class UnquotedDigits(str):
@@ -118,19 +121,44 @@ def _scalar_text(value: Any) -> Any:
     return value
 
 
-ScalarText = Annotated[str, BeforeValidator(_scalar_text)]
+ScalarText = Annotated[
+    str,
+    BeforeValidator(_scalar_text),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+]
 
 
-def _upper(value: Any) -> Any:
-    return value.upper() if isinstance(value, str) else value
+@dataclass(frozen=True)
+class _Case:
+    """Read a word in any case, as its upper- or lower-case form.
+
+    The JSON Schema says so too (`x-case-insensitive`), so that the published
+    schema can accept `high` where the loader accepts it (see jsonschema.py).
+    """
+
+    upper: bool
+
+    def _normalise(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if self.upper else value.lower()
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(self._normalise, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        out = handler(schema)
+        out[CASE_INSENSITIVE] = True
+        return out
 
 
-def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
-Upper = BeforeValidator(_upper)
-Lower = BeforeValidator(_lower)
+CASE_INSENSITIVE = "x-case-insensitive"
+Upper = _Case(upper=True)
+Lower = _Case(upper=False)
 
 REGION_PATTERN = r"^[a-z]{2,4}(?:-[a-z]+)+-\d+$"
 ECR_COMPONENT_PATTERN = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
@@ -138,3 +166,27 @@ ECR_COMPONENT_PATTERN = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
 OCI_REPOSITORY_PATTERN = (
     r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
 )
+
+#: A private ECR registry host (the partitions' suffixes, as the credential helper knows them).
+ECR_HOST_PATTERN = (
+    r"^[0-9]{12}\.dkr[.-]ecr(-fips)?\.[a-zA-Z0-9][a-zA-Z0-9-_]*\."
+    r"(amazonaws\.(com(\.cn)?|eu)|on\.(aws|amazonwebservices\.com\.cn)|sc2s\.sgov\.gov"
+    r"|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$"
+)
+
+
+def _ecr_host(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(ECR_HOST_PATTERN, value):
+        lower = " (in lower case)" if re.fullmatch(ECR_HOST_PATTERN, value.lower()) else ""
+        raise ValueError(
+            f"{value!r} is not a private ECR host{lower}"
+            " (like 123456789012.dkr.ecr.eu-west-1.amazonaws.com, no scheme or path)"
+        )
+    return value
+
+
+EcrHost = Annotated[
+    str,
+    BeforeValidator(_ecr_host),
+    WithJsonSchema({"type": "string", "pattern": ECR_HOST_PATTERN}),
+]

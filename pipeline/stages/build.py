@@ -11,12 +11,14 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from pipeline import log, parallel
+from pipeline import log, parallel, readfile
 from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, SecretSource
 from pipeline.errors import BuildError, UsageError
 from pipeline.plan import ImagePlan
 
 INPUT_LABEL = "pipeline.input-digest"
+#: BuildKit refuses bigger secrets; say so before anything is built.
+SECRET_FILE_LIMIT = 500 << 10
 
 
 def secrets_for(image: ImagePlan, root: Path, env: Mapping[str, str]) -> tuple[SecretSource, ...]:
@@ -25,8 +27,9 @@ def secrets_for(image: ImagePlan, root: Path, env: Mapping[str, str]) -> tuple[S
     for secret in image.secrets:
         if secret.src is not None:
             path = (root / secret.src).resolve()
-            if not path.is_file():
-                raise UsageError(f"image {image.name}: secret {secret.id}: no file {path}")
+            why = readfile.problem(path, SECRET_FILE_LIMIT)
+            if why:
+                raise UsageError(f"image {image.name}: secret {secret.id}: {path}: {why}")
             out.append(SecretSource(secret.id, src=path))
         else:
             assert secret.env is not None

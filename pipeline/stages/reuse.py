@@ -81,6 +81,7 @@ def input_digests(plan: Plan) -> dict[str, str | None]:
                 labels=labels,
                 secret_ids=[s.id for s in image.secrets],
                 dependencies=[d for d in deps if d is not None],
+                written=plan.written,
             )
         except (OSError, ValueError) as err:
             log.LOG.debug("%s: no input digest (%s); it will be built", image.name, err)
@@ -103,6 +104,7 @@ def report_warnings(plan: Plan, paths: list[Path]) -> list[str]:
             if not matcher.excluded(inside):
                 out.append(
                     f"the report {path} is inside the build context of {image.name} and not"
-                    " in its .dockerignore: the next run will see changed inputs and rebuild"
+                    " in its .dockerignore: it never counts as an input, but the builder"
+                    " receives it (and `COPY .` puts it in the image); add it to .dockerignore"
                 )
     return out

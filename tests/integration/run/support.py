@@ -360,8 +360,8 @@ def remove_images(client: Any, marker: str) -> None:
     """
     import docker
 
-    # The low-level list, not `images.list()`: that inspects each image in turn,
-    # and other suites sharing the engine remove theirs meanwhile (ImageNotFound).
+    # The raw list, not images.list(): that inspects each image in turn, and an image
+    # another test removes in between (the engine is shared) fails the teardown.
     for image in client.api.images():
         refs = [t for t in image.get("RepoTags") or [] if marker in t]
         refs += [d for d in image.get("RepoDigests") or [] if marker in d]

@@ -73,10 +73,11 @@ def test_dependencies_first_independent_images_in_parallel(
 
 
 FAILURES = {
-    "missing-dockerfile": (
-        {"dockerfile": "Nope.Dockerfile"},
-        "FROM local/busybox:1\n",
-        "Nope.Dockerfile: no such file or directory",
+    # (a missing Dockerfile is a configuration error now, found before any build)
+    "bad-instruction": (
+        {},
+        "FROM local/busybox:1\nFRUM nothing\n",
+        "unknown instruction: FRUM",
     ),
     "failing-run": (
         {},

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pipeline import inputs
+from pipeline import dockerignore, inputs
 
 
 def make_tree(root: Path) -> Path:
@@ -248,3 +248,43 @@ def test_the_scheme_is_part_of_the_digest(tree: Path, monkeypatch: pytest.Monkey
     before = digest(tree)
     monkeypatch.setattr(inputs, "SCHEME", "pipeline.inputs/v2")
     assert digest(tree) != before
+
+
+def test_files_the_pipeline_writes_do_not_count(tree: Path, tmp_path: Path) -> None:
+    before = digest(tree)
+    report, sarif = tree / "report.json", tree / "src" / "scan.sarif"
+    report.write_text('{"status": "ok"}')
+    sarif.write_text("{}")
+    outside = tmp_path / "elsewhere.json"
+    written = [report, sarif, outside]
+    assert digest(tree, written=written) == before
+    assert digest(tree, written=[tree / "." / "src" / ".." / "report.json", sarif]) == before
+    assert digest(tree) != before  # not named as written: they are inputs like any file
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "device"])
+def test_a_dockerfile_that_is_not_a_regular_file_is_refused_unread(
+    tree: Path, tmp_path: Path, kind: str
+) -> None:
+    dockerfile = tmp_path / "Dockerfile.odd"
+    if kind == "fifo":
+        os.mkfifo(dockerfile)
+    elif kind == "directory":
+        dockerfile.mkdir()
+    else:
+        dockerfile = Path("/dev/zero")
+    with pytest.raises(ValueError, match="not a regular file"):
+        inputs.input_digest(context_dir=tree, dockerfile=dockerfile)
+
+
+def test_an_ignore_file_that_is_a_fifo_is_not_read(tree: Path) -> None:
+    (tree / ".dockerignore").unlink()
+    os.mkfifo(tree / ".dockerignore")
+    assert digest(tree) != ""  # returns: the FIFO is recorded by kind, never opened
+
+
+def test_an_oversized_ignore_file_is_refused_unread(tree: Path) -> None:
+    with (tree / ".dockerignore").open("wb") as out:
+        out.truncate(dockerignore.MAX_IGNORE_FILE + 1)  # sparse
+    with pytest.raises(ValueError, match="too large"):
+        digest(tree)

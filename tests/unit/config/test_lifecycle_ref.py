@@ -26,6 +26,7 @@ images:
 def write(tmp_path: Path, policy: str) -> Path:
     path = tmp_path / "pipeline.yaml"
     path.write_text(BASE.format(policy=policy))
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     return path
 
 

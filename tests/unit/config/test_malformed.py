@@ -1230,6 +1230,60 @@ CASES = [
             (8, 13, "images[0].build_args.EMPTY", "expected a string, got nothing (null)"),
         ],
     ),
+    # ------------------------------------------------------------------ placeholders
+    Case(
+        "placeholders-of-every-wrong-kind",
+        yaml("""
+            version: 1
+            registry: {account: "123456789012"}
+            images:
+              - name: app
+                tags:
+                  - {type: raw, value: "build-{{shaa}}"}
+                  - {type: raw, value: "{{ github.sha }}"}
+                  - {type: raw, value: "x-{{sha"}
+                  - {type: raw, value: "{{date 'YYYYMMDDq'}}"}
+                  - {type: raw, value: "{{date 'YYYY' tz='Asia/Tokyo'}}"}
+                  - {type: raw, value: "{{sha | upper}}"}
+                  - {type: raw, value: "{{ {{sha}}"}
+                  - {type: semver, pattern: "{{date 'YYYY'}}"}
+        """),
+        [
+            (
+                6,
+                28,
+                "images[0].tags[0].value",
+                "unknown placeholder {{shaa}} (did you mean {{sha}}?)",
+            ),
+            (7, 28, "images[0].tags[1].value", "is a GitHub Actions expression"),
+            (8, 28, "images[0].tags[2].value", "unclosed placeholder '{{sha': a {{ needs its }}"),
+            (9, 28, "images[0].tags[3].value", "'q' is not supported in a date format"),
+            (10, 28, "images[0].tags[4].value", "the date is always UTC"),
+            (11, 28, "images[0].tags[5].value", "{{sha | upper}} is not a placeholder"),
+            (12, 28, "images[0].tags[6].value", "unclosed placeholder '{{ ': a {{ needs its }}"),
+            (13, 33, "images[0].tags[7].pattern", "unknown placeholder {{date}}"),
+        ],
+    ),
+    Case(
+        "a-github-expression-through-interpolation",
+        yaml("""
+            version: 1
+            registry: {account: "123456789012"}
+            images:
+              - name: app
+                tags:
+                  - {type: raw, value: "${{ github.sha }}"}
+        """),
+        [
+            (
+                6,
+                28,
+                "images[0].tags[0].value",
+                "${{ ... }} is a GitHub Actions expression, which is never expanded in this file:"
+                " set a variable in the workflow step",
+            ),
+        ],
+    ),
     # ------------------------------------------------------------------ many at once
     Case(
         "several-problems-sorted-by-line",

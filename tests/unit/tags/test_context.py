@@ -24,7 +24,9 @@ from tests.unit.tags.worlds import (
     W,
     World,
     broken_config,
+    codebuild_at_base,
     codebuild_checkout,
+    codebuild_pr_checkout,
     detached_many,
     detached_rc_and_stable,
     detached_untagged,
@@ -34,8 +36,18 @@ from tests.unit.tags.worlds import (
     no_git,
     on_main,
     pull_request,
+    pull_request_base,
+    pull_request_head,
+    rc_then_release,
     shallow,
+    shallow_checkout_fetch_tags,
+    shallow_only_head_release,
+    shallow_tags_fetched,
+    shallow_unreachable_origin,
+    shallow_without_origin,
     tagged,
+    tagged_at_base,
+    tagged_ids,
     untracked_only,
 )
 
@@ -146,8 +158,32 @@ CASES = [
         error="GITHUB_REF names tag v1.0.0",
     ),
     Case(
-        "github pull_request: the PR head, never the merge commit in GITHUB_SHA",
+        "github pull_request on GitHub's merge commit: refused, with the checkout fix",
         pull_request,
+        {
+            **GH,
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_REF": "refs/pull/7/merge",
+            "GITHUB_SHA": "{merge}",
+        },
+        PR_PAYLOAD,
+        error="`ref: ${{ github.event.pull_request.head.sha }}` in actions/checkout",
+    ),
+    Case(
+        "github pull_request_target on the base tip: refused",
+        pull_request_base,
+        {
+            **GH,
+            "GITHUB_EVENT_NAME": "pull_request_target",
+            "GITHUB_REF": "refs/heads/main",
+            "GITHUB_SHA": "{base_tip}",
+        },
+        PR_PAYLOAD,
+        error="this pull_request_target run is for PR #7, whose head is",
+    ),
+    Case(
+        "github pull_request on the PR head: the PR head, never the merge commit in GITHUB_SHA",
+        pull_request_head,
         {
             **GH,
             "GITHUB_EVENT_NAME": "pull_request",
@@ -172,7 +208,7 @@ CASES = [
     ),
     Case(
         "github pull_request_target: the PR head, never the base tip",
-        pull_request,
+        pull_request_head,
         {
             **GH,
             "GITHUB_EVENT_NAME": "pull_request_target",
@@ -192,7 +228,7 @@ CASES = [
     ),
     Case(
         "github pull_request_review is a PR build too",
-        pull_request,
+        pull_request_head,
         {
             **GH,
             "GITHUB_EVENT_NAME": "pull_request_review",
@@ -227,21 +263,53 @@ CASES = [
             **GH,
             "GITHUB_EVENT_NAME": "workflow_dispatch",
             "GITHUB_REF": "refs/heads/release/2.x",
-            "GITHUB_SHA": "{base}",
+            "GITHUB_SHA": "{head}",
         },
         {"inputs": {}, "ref": "refs/heads/release/2.x", "repository": REPO_PAYLOAD},
-        expect={"event": "workflow_dispatch", "branch": "release/2.x", "sha": "{base}"},
+        expect={"event": "workflow_dispatch", "branch": "release/2.x", "sha": "{head}"},
+    ),
+    Case(
+        "github push whose GITHUB_SHA is not the checked-out commit: refused",
+        on_main,
+        {
+            **GH,
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_REF": "refs/heads/main",
+            "GITHUB_SHA": "{base}",
+        },
+        error="GITHUB_SHA is",
     ),
     Case(
         "github workflow_dispatch on a tag",
-        tagged,
+        tagged_at_base,
         {
             **GH,
             "GITHUB_EVENT_NAME": "workflow_dispatch",
             "GITHUB_REF": "refs/tags/v1.0.0",
             "GITHUB_SHA": "{base}",
         },
-        expect={"tag": "v1.0.0", "branch": None, "sha": "{base}", "head_tags": ("v1.0.0",)},
+        expect={
+            "tag": "v1.0.0",
+            "tag_event": True,
+            "branch": None,
+            "sha": "{base}",
+            "head_tags": ("v1.0.0",),
+        },
+    ),
+    Case(
+        "github tag push of an rc onto a released commit: the pushed tag is the tag",
+        rc_then_release,
+        {
+            **GH,
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_REF": "refs/tags/v2.0.0-rc.1",
+            "GITHUB_SHA": "{head}",
+        },
+        expect={
+            "tag": "v2.0.0-rc.1",
+            "tag_event": True,
+            "head_tags": ("v2.0.0", "v2.0.0-rc.1"),
+        },
     ),
     Case(
         "GITHUB_ACTIONS other than true is a local run",
@@ -282,7 +350,7 @@ CASES = [
     ),
     Case(
         "codebuild pr webhook",
-        codebuild_checkout,
+        codebuild_pr_checkout,
         {
             **CB,
             "CODEBUILD_WEBHOOK_TRIGGER": "pr/12",
@@ -303,7 +371,7 @@ CASES = [
     ),
     Case(
         "codebuild source version pr/N without a webhook",
-        codebuild_checkout,
+        codebuild_pr_checkout,
         {
             **CB,
             "CODEBUILD_SOURCE_VERSION": "pr/5",
@@ -328,8 +396,14 @@ CASES = [
         expect={"ref": "refs/heads/main", "branch": "main", "sha": "{head}", "tag": "v1.1.0"},
     ),
     Case(
-        "codebuild start-build --source-version with a tag name",
+        "codebuild whose resolved commit is not the checked-out one: refused",
         codebuild_checkout,
+        {**CB, "CODEBUILD_RESOLVED_SOURCE_VERSION": "{base}"},
+        error="CODEBUILD_RESOLVED_SOURCE_VERSION is",
+    ),
+    Case(
+        "codebuild start-build --source-version with a tag name",
+        codebuild_at_base,
         {**CB, "CODEBUILD_SOURCE_VERSION": "v1.0.0", "CODEBUILD_RESOLVED_SOURCE_VERSION": "{base}"},
         expect={"ref": "refs/tags/v1.0.0", "branch": None, "tag": "v1.0.0", "sha": "{base}"},
     ),
@@ -384,6 +458,7 @@ CASES = [
         expect={
             "ref": "refs/tags/v1.2.0",
             "tag": "v1.2.0",
+            "tag_event": False,
             "branch": None,
             "head_tags": ("v1.2.0", "v1.2.0-rc.1"),
             "repo_tags": ("v1.1.0", "v1.2.0", "v1.2.0-rc.1"),
@@ -405,7 +480,7 @@ CASES = [
     Case("a changed tracked file makes the tree dirty", dirty, expect={"dirty": True}),
     Case("untracked files do not", untracked_only, expect={"dirty": False}),
     Case(
-        "shallow clone: tags on HEAD are known, the repository's tags are not",
+        "shallow clone lacking a release tag origin has: the tags are unknown, and why",
         shallow,
         expect={
             "shallow": True,
@@ -414,8 +489,34 @@ CASES = [
             "tag": "v2.0.0",
             "head_tags": ("v2.0.0",),
             "repo_tags": None,
+            "repo_tags_note": W("missing_v1"),
             "source_url": None,
         },
+    ),
+    Case(
+        "shallow clone after git fetch --tags: every tag, no history needed",
+        shallow_tags_fetched,
+        expect={"shallow": True, "repo_tags": ("v1.0.0", "v2.0.0"), "repo_tags_note": None},
+    ),
+    Case(
+        "shallow clone from actions/checkout with fetch-tags: every tag",
+        shallow_checkout_fetch_tags,
+        expect={"shallow": True, "tag": "v2.0.0", "repo_tags": ("v1.0.0", "v2.0.0")},
+    ),
+    Case(
+        "shallow clone whose origin has no other release: origin asked, tags complete",
+        shallow_only_head_release,
+        expect={"shallow": True, "repo_tags": ("v2.0.0",), "repo_tags_note": None},
+    ),
+    Case(
+        "shallow clone whose origin cannot be asked: the tags are unknown, and why",
+        shallow_unreachable_origin,
+        expect={"repo_tags": None, "repo_tags_note": W("origin_unreachable")},
+    ),
+    Case(
+        "shallow clone without an origin",
+        shallow_without_origin,
+        expect={"repo_tags": None, "repo_tags_note": W("no_origin")},
     ),
     Case(
         "default_branch from config beats CI and origin/HEAD",
@@ -444,23 +545,79 @@ CASES = [
         expect={
             "provider": "local",
             "tag": "v1.2.3",
+            "tag_event": True,
             "sha": "{head}",
             "repo_tags": None,
+            "repo_tags_note": providers.NO_REPOSITORY_NOTE,
             "dirty": False,
             "origins": (("ref", "--ref"), ("sha", "--sha")),
         },
     ),
     Case(
-        "--sha (abbreviated) picks the commit; HEAD's branch does not apply to it",
+        "--sha of another commit is refused: the tree is the commit",
         tagged,
         flags={"sha": "v1.0.0"},
-        expect={"sha": "{base}", "ref": "refs/tags/v1.0.0", "branch": None, "tag": "v1.0.0"},
+        error="--sha v1.0.0 names commit",
     ),
     Case(
-        "--ref with a bare tag name, --sha its commit",
+        "--sha of a commit this clone lacks is refused",
         tagged,
+        flags={"sha": "0123456789abcdef0123456789abcdef01234567"},
+        error="names a commit that is not in this clone",
+    ),
+    Case(
+        "--sha naming HEAD by a tag name: the commit, and HEAD's branch applies",
+        tagged,
+        flags={"sha": "v1.1.0"},
+        expect={"sha": "{head}", "ref": "refs/heads/main", "branch": "main", "tag": "v1.1.0"},
+    ),
+    Case(
+        "--sha with an annotated tag's object id is peeled to its commit",
+        tagged_ids,
+        flags={"sha": "{v1_1_0_object}"},
+        expect={"sha": "{head}", "tag": "v1.1.0"},
+    ),
+    Case(
+        "--sha with another commit's annotated tag id is refused, not a traceback",
+        tagged_ids,
+        flags={"sha": "{v1_0_0_object}"},
+        error="but the checked-out HEAD is",
+    ),
+    Case(
+        "--ref with a bare tag name, --sha its commit (checked out)",
+        tagged_at_base,
         flags={"ref": "v1.0.0", "sha": "{base}"},
-        expect={"ref": "refs/tags/v1.0.0", "tag": "v1.0.0", "sha": "{base}"},
+        expect={"ref": "refs/tags/v1.0.0", "tag": "v1.0.0", "tag_event": True, "sha": "{base}"},
+    ),
+    Case(
+        "--sha that looks like an option never reaches git as one",
+        tagged,
+        flags={"sha": "--output=x"},
+        error="--sha '--output=x': not a commit id",
+    ),
+    Case(
+        "--ref that looks like an option never reaches git as one",
+        tagged,
+        flags={"ref": "--output=x"},
+        error="--ref '--output=x': no such tag or branch",
+    ),
+    Case(
+        "--sha without git must be a full commit id",
+        no_git,
+        flags={"ref": "refs/heads/main", "sha": "abc1234"},
+        error="the commit must be given as its full id",
+    ),
+    Case(
+        "--sha alone without git: the missing repository, and every fix",
+        no_git,
+        flags={"sha": "{head}"},
+        error="Full clone",
+    ),
+    Case(
+        "--ref with a bare name without git: give a full ref",
+        no_git,
+        flags={"ref": "main", "sha": "{head}"},
+        error="there is no git repository to look it up",
     ),
     Case(
         "--ref naming a tag on another commit is refused",
@@ -471,7 +628,7 @@ CASES = [
     Case("--ref that git does not know", on_main, flags={"ref": "nope"}, error="no such tag"),
     Case(
         "--ref overrides GitHub: a branch ref turns a PR run into a push",
-        pull_request,
+        pull_request_head,
         {
             **GH,
             "GITHUB_EVENT_NAME": "pull_request",
@@ -509,8 +666,18 @@ def _fill(value: Any, world: World) -> Any:
     return value
 
 
+NOTE_FIX = providers.FETCH_TAGS
+NOTES = {
+    "missing_v1": "this clone is shallow and lacks release tags that origin has (v1.0.0); "
+    + NOTE_FIX,
+    "no_origin": "this clone is shallow and has no origin to ask for its tags; " + NOTE_FIX,
+}
+
+
 def _resolve(case: Case, tmp_path: Path) -> tuple[World, Context | ContextError]:
     world = case.world(tmp_path)
+    world.update(NOTES)
+    world["origin_unreachable"] = _Prefix("this clone is shallow, and origin could not be asked")
     env = _fill(case.env, world)
     if case.payload is not None:
         event = tmp_path / "event.json"
@@ -521,6 +688,17 @@ def _resolve(case: Case, tmp_path: Path) -> tuple[World, Context | ContextError]
     except ContextError as err:
         return world, err
     return world, ctx
+
+
+class _Prefix(str):
+    """Equal to any text that starts with it (git's own words follow)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and other.startswith(str.__str__(self))
+
+    __hash__ = str.__hash__
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

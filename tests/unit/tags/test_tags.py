@@ -56,6 +56,7 @@ def tag_push(tag: str, *, repo_tags: tuple[str, ...] | None = None, **kw: Any) -
         ref=f"refs/tags/{tag}",
         branch=None,
         tag=tag,
+        tag_event=True,
         head_tags=(tag,),
         repo_tags=(tag,) if repo_tags is None else repo_tags,
         **kw,
@@ -192,6 +193,37 @@ CASES = [
         "1.2.3",
     ),
     Case(
+        "a tag event's ref is the version: the rc pushed onto a released commit",
+        replace(
+            tag_push("v2.0.0-rc.1", repo_tags=("v2.0.0", "v2.0.0-rc.1")),
+            head_tags=("v2.0.0", "v2.0.0-rc.1"),
+        ),
+        SEMVER_3,
+        ["2.0.0-rc.1", S7],
+        "2.0.0-rc.1",
+    ),
+    Case(
+        "a tag event's ref is the version: the release pushed onto its rc's commit",
+        replace(tag_push("v2.0.0"), head_tags=("v2.0.0", "v2.0.0-rc.1"), repo_tags=("v2.0.0",)),
+        SEMVER_3,
+        ["2.0.0", "2.0", "2", S7, "latest"],
+        "2.0.0",
+    ),
+    Case(
+        "a tag event for a non-SemVer tag: no release tags, even with a release on the commit",
+        replace(tag_push("release-2024"), head_tags=("release-2024", "v1.0.0")),
+        SEMVER_3,
+        [S7],
+        S7,
+    ),
+    Case(
+        "no tag event: the highest release on the commit",
+        ctx(head_tags=("v2.0.0", "v2.0.0-rc.1"), tag="v2.0.0", repo_tags=("v2.0.0",)),
+        [{"type": "semver"}],
+        ["2.0.0", "latest"],
+        "2.0.0",
+    ),
+    Case(
         "a PR build never gets release tags, even from a tagged head",
         pr_build(head_tags=("v9.0.0",), tag="v9.0.0", repo_tags=("v9.0.0",)),
         [{"type": "semver"}, {"type": "pr"}, {"type": "raw", "value": "rel", "when": "tag"}],
@@ -228,10 +260,14 @@ CASES = [
         "main",
     ),
     Case(
-        "latest auto on a shallow clone with a release tag: an error that says how to fetch",
-        replace(tag_push("v1.2.3", shallow=True), repo_tags=None),
+        "latest auto without the release tags: an error that says why and how to fetch",
+        replace(
+            tag_push("v1.2.3", shallow=True),
+            repo_tags=None,
+            repo_tags_note="this clone is shallow and lacks v1.0.0; fetch-depth: 0",
+        ),
         [{"type": "semver"}],
-        error="fetch-depth: 0",
+        error="compare v1.2.3 with every release tag, but this clone is shallow and lacks v1.0.0",
     ),
     Case(
         "latest auto on a shallow clone without a release: no history needed",
@@ -447,6 +483,24 @@ CASES = [
         [{"type": "schedule", "value": "nightly-{{date}}"}],
         ["nightly-20240102"],
     ),
+    Case(
+        "schedule: metadata-action's {{date 'FORMAT'}}, in UTC",
+        SCHEDULE,
+        [{"type": "schedule", "value": "nightly-{{date 'YYYYMMDD'}}"}],
+        ["nightly-20240102"],
+    ),
+    Case(
+        "{{date 'FORMAT'}} with every token and separators",
+        ctx(now=NOW.astimezone(dt.timezone(dt.timedelta(hours=-8)))),
+        [{"type": "raw", "value": '{{ date "YYYY.MM.DD-HH_mm_ss" }}'}],
+        ["2024.01.02-03_04_05"],
+    ),
+    Case(
+        "{{date 'FORMAT'}} in a prefix",
+        MAIN,
+        [{"type": "branch", "prefix": "{{date 'YYYYMM'}}-"}],
+        ["202401-main"],
+    ),
     Case("schedule: not on a push", MAIN, [{"type": "schedule"}], []),
     # ----------------------------------------------------------------- raw
     Case("raw: always", PR, [{"type": "raw", "value": "ci"}], ["ci"]),
@@ -584,6 +638,187 @@ def test_tags(case: Case) -> None:
         assert got.version == case.version
     for name in got.names:
         assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", name), name
+
+
+@pytest.mark.parametrize(
+    ("tag", "prefix", "warned"),
+    [
+        ("release-2024", "", True),
+        ("V2.0.0", "", True),
+        ("v1.2", "", True),
+        ("backend/2024", "backend/", True),
+        ("frontend/v1.0.0", "backend/", False),  # another image's release: not ours to judge
+        ("v1.2.3", "", False),
+    ],
+)
+def test_a_tag_event_that_is_not_semver_warns_with_the_fix(
+    tag: str, prefix: str, warned: bool
+) -> None:
+    rules = [_RULES.validate_python(r) for r in SEMVER_3]
+    got = tags.compute(rules, tag_push(tag), tag_prefix=prefix)
+    if not warned:
+        assert got.warnings == ()
+        return
+    (warning,) = got.warnings
+    assert f"the tag {tag} of this run is not a SemVer version" in warning
+    assert '`{type: raw, value: "{{tag}}", when: tag}`' in warning
+
+
+def test_no_warning_for_a_non_semver_tag_without_semver_rules() -> None:
+    rules = [_RULES.validate_python({"type": "sha"})]
+    assert tags.compute(rules, tag_push("release-2024")).warnings == ()
+
+
+# --------------------------------------------------------------------------- squatting
+
+BRANCH = {"type": "branch"}
+SQUAT_RULES = [*SEMVER_3[:1], BRANCH, {"type": "pr"}, {"type": "sha"}]
+
+
+def on_branch(name: str) -> Context:
+    return ctx(ref=f"refs/heads/{name}", branch=name)
+
+
+@dataclass(frozen=True)
+class Squat:
+    id: str
+    context: Context
+    rules: list[dict[str, Any]]
+    tags: list[str]
+    dropped: list[str]  # tags left out, each with a warning
+    latest: str = "never"
+
+
+SQUATS = [
+    Squat("a branch named latest", on_branch("latest"), SQUAT_RULES, [S7], ["latest"]),
+    Squat(
+        "a branch named latest with latest: auto on a branch push",
+        on_branch("latest"),
+        SQUAT_RULES,
+        [S7],
+        ["latest"],
+        latest="auto",
+    ),
+    Squat("a branch named 1.2.3", on_branch("1.2.3"), SQUAT_RULES, [S7], ["1.2.3"]),
+    Squat("a branch named v1.2.3", on_branch("v1.2.3"), SQUAT_RULES, [S7], ["v1.2.3"]),
+    Squat(
+        "a branch named v1.2.3-rc.1", on_branch("v1.2.3-rc.1"), SQUAT_RULES, [S7], ["v1.2.3-rc.1"]
+    ),
+    Squat(
+        "a branch whose sanitised name is a version",
+        on_branch("v1.2.3+build"),
+        SQUAT_RULES,
+        [S7],
+        ["v1.2.3-build"],
+    ),
+    Squat(
+        "a branch in the sha- namespace",
+        on_branch("sha-860c190"),
+        SQUAT_RULES,
+        [S7],
+        ["sha-860c190"],
+    ),
+    Squat("another commit's sha tag", on_branch("sha-deadbee"), SQUAT_RULES, [S7], ["sha-deadbee"]),
+    Squat(
+        "a custom sha prefix is a namespace too",
+        on_branch("git-abc1234"),
+        [BRANCH, {"type": "sha", "prefix": "git-"}],
+        ["git-860c190"],
+        ["git-abc1234"],
+    ),
+    Squat(
+        "an empty sha prefix makes hex names commit ids",
+        on_branch("abcdef12"),
+        [BRANCH, {"type": "sha", "prefix": ""}],
+        ["860c190"],
+        ["abcdef12"],
+    ),
+    Squat(
+        "an edge rule is named by whoever names the branch",
+        replace(on_branch("1.2.3"), default_branch="1.2.3"),
+        [{"type": "edge", "value": "{{branch}}"}, {"type": "sha"}],
+        [S7],
+        ["1.2.3"],
+    ),
+    Squat(
+        "a raw rule rendering a branch name is checked",
+        on_branch("1.0.0"),
+        [{"type": "raw", "value": "{{branch}}"}, {"type": "sha"}],
+        [S7],
+        ["1.0.0"],
+    ),
+    Squat(
+        "a pr rule with an empty prefix and a version-like suffix",
+        pr_build(3),
+        [{"type": "pr", "prefix": "", "suffix": ".0.0"}, {"type": "sha"}],
+        ["sha-feedfac"],
+        ["3.0.0"],
+    ),
+    # what stays allowed
+    Squat("dates stay allowed", on_branch("20240101"), SQUAT_RULES, ["20240101", S7], []),
+    Squat("build numbers stay allowed", on_branch("1234"), SQUAT_RULES, ["1234", S7], []),
+    Squat("two-part versions stay allowed", on_branch("1.2"), SQUAT_RULES, ["1.2", S7], []),
+    Squat(
+        "a prefixed branch is not a version",
+        on_branch("release/1.2.3"),
+        SQUAT_RULES,
+        ["release-1.2.3", S7],
+        [],
+    ),
+    Squat(
+        "a branch rule with a prefix is not squatting",
+        on_branch("latest"),
+        [{"type": "branch", "prefix": "br-"}, {"type": "sha"}],
+        ["br-latest", S7],
+        [],
+    ),
+    Squat(
+        "an explicit raw latest is the user's own choice",
+        MAIN,
+        [{"type": "raw", "value": "latest"}, {"type": "sha"}],
+        [S7, "latest"],
+        [],
+    ),
+    Squat(
+        "an explicit raw version is the user's own choice",
+        MAIN,
+        [{"type": "raw", "value": "1.0.0"}, {"type": "sha"}],
+        ["1.0.0", S7],
+        [],
+    ),
+    Squat(
+        "the semver rule owns versions",
+        tag_push("v1.2.3"),
+        [{"type": "semver"}, {"type": "sha"}],
+        ["1.2.3", S7],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SQUATS, ids=lambda c: c.id)
+def test_squatting(case: Squat) -> None:
+    rules = [_RULES.validate_python(r) for r in case.rules]
+    got = tags.compute(rules, case.context, latest=case.latest)
+    assert got.names == case.tags
+    assert len(got.warnings) == len(case.dropped)
+    for name, warning in zip(case.dropped, got.warnings, strict=True):
+        assert warning.startswith(f"tag {name!r} from the ")
+        assert "is left out: " in warning
+
+
+@pytest.mark.parametrize(
+    ("branch", "reason"),
+    [
+        ("latest", "`latest` is set by the `latest:` policy alone"),
+        ("1.2.3", "reads as a release version"),
+        ("sha-abcdef0", "the sha-... tags name commits"),
+    ],
+)
+def test_squatting_warnings_say_why(branch: str, reason: str) -> None:
+    got = tags.compute([_RULES.validate_python(BRANCH)], on_branch(branch), latest="never")
+    assert got.names == []
+    assert reason in got.warnings[0]
 
 
 @pytest.mark.parametrize(

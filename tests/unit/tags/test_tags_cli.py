@@ -20,13 +20,19 @@ from tests.unit.tags.worlds import (
     W,
     World,
     codebuild_checkout,
+    codebuild_pr_checkout,
     detached_rc_and_stable,
     dirty,
     no_git,
     on_main,
     pull_request,
+    pull_request_head,
+    rc_then_release,
     shallow,
+    shallow_tags_fetched,
+    shallow_unreachable_origin,
     tagged,
+    tagged_at_base,
 )
 
 CONTEXT_KEYS = {
@@ -91,6 +97,13 @@ def monorepo(tmp: Path) -> World:
     return {"path": r.path, "head": head}
 
 
+def branch_latest(tmp: Path) -> World:
+    """A branch someone named `latest`."""
+    r = GitRepo.init(tmp / "repo", branch="latest")
+    head = r.commit()
+    return {"path": r.path, "head": head}
+
+
 def _created(repo: GitRepo, rev: str) -> str:
     return repo.time_of(rev).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -107,6 +120,7 @@ class Case:
     images: list[dict[str, Any]] = field(default_factory=list)
     exit_code: int = 0
     stderr: str | None = None
+    warning: str | None = None  # on stderr of a run that succeeds
 
 
 CASES = [
@@ -173,8 +187,22 @@ CASES = [
         ],
     ),
     Case(
-        "github pull_request: PR head sha in tags, context and labels",
+        "github pull_request on GitHub's merge commit: exit 2 with the checkout fix",
         pull_request,
+        GENERIC + RULES + ONE_IMAGE,
+        {
+            **GH,
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_REF": "refs/pull/7/merge",
+            "GITHUB_SHA": "{merge}",
+        },
+        PR_PAYLOAD,
+        exit_code=2,
+        stderr="ref: ${{ github.event.pull_request.head.sha }}",
+    ),
+    Case(
+        "github pull_request on the PR head: PR head sha in tags, context and labels",
+        pull_request_head,
         GENERIC + RULES + ONE_IMAGE,
         {
             **GH,
@@ -194,7 +222,7 @@ CASES = [
     ),
     Case(
         "github pull_request_target: never the base tip",
-        pull_request,
+        pull_request_head,
         GENERIC + RULES + ONE_IMAGE,
         {
             **GH,
@@ -252,7 +280,7 @@ CASES = [
     ),
     Case(
         "codebuild pr webhook",
-        codebuild_checkout,
+        codebuild_pr_checkout,
         GENERIC + RULES + ONE_IMAGE,
         {
             **CB,
@@ -305,7 +333,21 @@ CASES = [
         shallow,
         GENERIC + RULES + ONE_IMAGE,
         exit_code=2,
-        stderr="git fetch --unshallow --tags",
+        stderr="lacks release tags that origin has (v1.0.0); fetch the tags (`git fetch --tags`",
+    ),
+    Case(
+        "local shallow clone with its tags fetched: latest auto decides",
+        shallow_tags_fetched,
+        GENERIC + RULES + ONE_IMAGE,
+        context={"shallow": True, "tag": "v2.0.0"},
+        images=[{"tags": ["2.0.0", "2.0", "2", "trunk", "sha-{head7}", "latest"]}],
+    ),
+    Case(
+        "local shallow clone whose origin cannot be asked: exit 2, and why",
+        shallow_unreachable_origin,
+        GENERIC + RULES + ONE_IMAGE,
+        exit_code=2,
+        stderr="origin could not be asked for its tags",
     ),
     Case(
         "local shallow clone with latest never",
@@ -328,8 +370,8 @@ CASES = [
         ],
     ),
     Case(
-        "--sha and --ref: an older release is built, latest stays",
-        tagged,
+        "--sha and --ref: an older release, checked out, is built; latest stays",
+        tagged_at_base,
         GENERIC + RULES + ONE_IMAGE,
         args=["--sha", "{base}", "--ref", "v1.0.0"],
         context={"sha": "{base}", "ref": "refs/tags/v1.0.0", "tag": "v1.0.0"},
@@ -341,6 +383,76 @@ CASES = [
         GENERIC + "\ntags: [{type: branch}]" + ONE_IMAGE,
         {"PIPELINE_REGISTRY_HOST": "127.0.0.1:5000"},
         images=[{"image": "127.0.0.1:5000/acme/myapp/backend", "tags": ["main"]}],
+    ),
+    Case(
+        "--sha of another commit than the checkout: exit 2, never its tags",
+        tagged_at_base,
+        GENERIC + RULES + ONE_IMAGE,
+        args=["--sha", "{head}"],
+        exit_code=2,
+        stderr="check out that commit (`git checkout {head}`) or drop --sha",
+    ),
+    Case(
+        "a tag event's ref is the version: an rc pushed onto a released commit",
+        rc_then_release,
+        GENERIC + RULES + ONE_IMAGE,
+        {
+            **GH,
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_REF": "refs/tags/v2.0.0-rc.1",
+            "GITHUB_SHA": "{head}",
+        },
+        context={"tag": "v2.0.0-rc.1", "ref": "refs/tags/v2.0.0-rc.1"},
+        images=[{"tags": ["2.0.0-rc.1", "sha-{head7}"], "version": "2.0.0-rc.1"}],
+    ),
+    Case(
+        "a tag event's ref is the version: --ref names the release",
+        rc_then_release,
+        GENERIC + RULES + ONE_IMAGE,
+        args=["--ref", "refs/tags/v2.0.0"],
+        context={"tag": "v2.0.0"},
+        images=[{"tags": ["2.0.0", "2.0", "2", "sha-{head7}", "latest"], "version": "2.0.0"}],
+    ),
+    Case(
+        "GITHUB_SHA that looks like an option: exit 2, git never runs with it",
+        on_main,
+        GENERIC + RULES + ONE_IMAGE,
+        {**GH, "GITHUB_REF": "refs/heads/main", "GITHUB_SHA": "--output=written"},
+        exit_code=2,
+        stderr="GITHUB_SHA='--output=written' is not a commit id",
+    ),
+    Case(
+        "GITHUB_REF that is not a ref: exit 2",
+        on_main,
+        GENERIC + RULES + ONE_IMAGE,
+        {**GH, "GITHUB_REF": "refs/heads/a..b", "GITHUB_SHA": "{head}"},
+        exit_code=2,
+        stderr="GITHUB_REF='refs/heads/a..b' is not a git ref",
+    ),
+    Case(
+        "no git, --sha and --ref: taken as given",
+        no_git,
+        GENERIC + "\nlatest: never" + RULES + ONE_IMAGE,
+        args=["--sha", "{head}", "--ref", "refs/tags/v1.2.3"],
+        context={"sha": "{head}", "tag": "v1.2.3", "ref": "refs/tags/v1.2.3"},
+        images=[{"tags": ["1.2.3", "1.2", "1", "sha-{head7}"]}],
+    ),
+    Case(
+        "no git, --sha and --ref, latest auto: names the missing repository, not shallow history",
+        no_git,
+        GENERIC + RULES + ONE_IMAGE,
+        args=["--sha", "{head}", "--ref", "refs/tags/v1.2.3"],
+        exit_code=2,
+        stderr="there is no git repository here, only the commit and ref that were given;"
+        " `latest: never`, `always` and `default_branch` work without git",
+    ),
+    Case(
+        "a branch named latest never takes latest",
+        branch_latest,
+        GENERIC + "\nlatest: never" + RULES + ONE_IMAGE,
+        context={"branch": "latest"},
+        images=[{"tags": ["sha-{head7}"], "mutable_tags": []}],
+        warning="tag 'latest' from the branch rule is left out: `latest` is set by the",
     ),
     Case(
         "no git metadata: exit 2 with the fix",
@@ -364,6 +476,11 @@ def _fill(value: Any, world: World) -> Any:
     return value
 
 
+def _files(root: Path) -> set[Path]:
+    """Every file under `root`, but git's own bookkeeping (`git status` refreshes the index)."""
+    return {p for p in root.rglob("*") if ".git" not in p.relative_to(root).parts}
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_tags_json(
     case: Case,
@@ -375,6 +492,7 @@ def test_tags_json(
     world.update({f"{k}7": world[k][:7] for k in ("base", "head", "pr_head") if k in world})
     root: Path = world["path"]
     config = root / "pipeline.yaml"  # untracked: does not make the tree dirty
+    (root / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")  # untracked too
     config.write_text("version: 1\n" + case.config, encoding="utf-8")
     for name, value in _fill(case.env, world).items():
         monkeypatch.setenv(name, value)
@@ -384,14 +502,19 @@ def test_tags_json(
         monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
     monkeypatch.chdir(root)
 
+    before = _files(tmp_path)
     code = cli.main(["-f", str(config), "tags", "--json", *_fill(case.args, world)])
     out, err = capsys.readouterr()
+    assert _files(tmp_path) == before, "`pipeline tags` wrote a file"
 
     assert code == case.exit_code, err
     if case.stderr is not None:
-        assert case.stderr in err
+        assert _fill(case.stderr, world) in err
+        assert "Traceback" not in err
         assert out == ""
         return
+    if case.warning is not None:
+        assert case.warning in err
     data = json.loads(out)
     assert set(data) == {"context", "images"}
     assert set(data["context"]) == CONTEXT_KEYS

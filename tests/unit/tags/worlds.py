@@ -66,6 +66,48 @@ def pull_request(tmp: Path) -> World:
     }
 
 
+def pull_request_head(tmp: Path) -> World:
+    """The same PR, checked out as the contract asks: detached at the PR head."""
+    world = pull_request(tmp)
+    GitRepo(world["path"]).detach(world["pr_head"])
+    return world
+
+
+def pull_request_base(tmp: Path) -> World:
+    """pull_request_target's default checkout: the base branch tip."""
+    world = pull_request(tmp)
+    GitRepo(world["path"]).detach(world["base_tip"])
+    return world
+
+
+def tagged_at_base(tmp: Path) -> World:
+    """`tagged`, checked out (detached) at the first commit, v1.0.0."""
+    world = tagged(tmp)
+    GitRepo(world["path"]).detach(world["base"])
+    return world
+
+
+def tagged_ids(tmp: Path) -> World:
+    """`tagged` plus the object ids of its annotated tags (not the commits)."""
+    world = tagged(tmp)
+    repo = GitRepo(world["path"])
+    world["v1_0_0_object"] = repo.git("rev-parse", "refs/tags/v1.0.0")
+    world["v1_1_0_object"] = repo.git("rev-parse", "refs/tags/v1.1.0")
+    return world
+
+
+def rc_then_release(tmp: Path) -> World:
+    """HEAD carries v2.0.0-rc.1 and, pushed later onto the same commit, v2.0.0."""
+    r = GitRepo.init(tmp / "repo")
+    r.commit()
+    r.tag("v1.0.0")
+    head = r.commit()
+    r.tag("v2.0.0-rc.1", annotated=True)
+    r.tag("v2.0.0", annotated=True)
+    r.detach()
+    return {"path": r.path, "head": head}
+
+
 def detached_rc_and_stable(tmp: Path) -> World:
     """Detached HEAD carrying annotated v1.2.0-rc.1 and lightweight v1.2.0.
 
@@ -131,6 +173,75 @@ def shallow(tmp: Path) -> World:
     src.tag("v2.0.0", annotated=True)
     clone = src.clone(tmp / "clone", depth=1)
     return {"path": clone.path, "head": head}
+
+
+def _released_origin(tmp: Path) -> GitRepo:
+    """A repository with v1.0.0 on its first commit and v2.0.0 on HEAD (branch trunk)."""
+    src = GitRepo.init(tmp / "src", branch="trunk")
+    src.commit()
+    src.tag("v1.0.0")
+    src.commit()
+    src.tag("v2.0.0", annotated=True)
+    return src
+
+
+def shallow_tags_fetched(tmp: Path) -> World:
+    """A depth-1 clone that ran `git fetch --tags`: every tag, none of the history."""
+    src = _released_origin(tmp)
+    clone = src.clone(tmp / "clone", depth=1)
+    clone.git("fetch", "-q", "--tags")
+    return {"path": clone.path, "head": src.head()}
+
+
+def shallow_checkout_fetch_tags(tmp: Path) -> World:
+    """What actions/checkout leaves with `fetch-tags: true` (depth 1, detached)."""
+    src = _released_origin(tmp)
+    path = tmp / "clone"
+    clone = GitRepo.init(path)
+    clone.set_origin(f"file://{src.path}")
+    head = src.head()
+    refspecs = ["+refs/tags/*:refs/tags/*", f"+{head}:refs/remotes/origin/trunk"]
+    clone.git("fetch", "-q", "--depth=1", "origin", *refspecs)
+    clone.detach(head)
+    return {"path": clone.path, "head": head}
+
+
+def shallow_only_head_release(tmp: Path) -> World:
+    """A depth-1 clone whose origin has no release besides the one on HEAD."""
+    src = GitRepo.init(tmp / "src", branch="trunk")
+    src.commit()
+    src.tag("nightly")
+    src.commit()
+    src.tag("v2.0.0", annotated=True)
+    clone = src.clone(tmp / "clone", depth=1)
+    return {"path": clone.path, "head": src.head()}
+
+
+def shallow_unreachable_origin(tmp: Path) -> World:
+    """`shallow`, but origin cannot be asked (gone, or no credentials kept)."""
+    world = shallow(tmp)
+    GitRepo(world["path"]).git("remote", "set-url", "origin", str(tmp / "gone.git"))
+    return world
+
+
+def shallow_without_origin(tmp: Path) -> World:
+    world = shallow(tmp)
+    GitRepo(world["path"]).git("remote", "remove", "origin")
+    return world
+
+
+def codebuild_pr_checkout(tmp: Path) -> World:
+    """CodeBuild's PR build: detached at the PR head."""
+    world = codebuild_checkout(tmp)
+    GitRepo(world["path"]).detach(world["pr_head"])
+    return world
+
+
+def codebuild_at_base(tmp: Path) -> World:
+    """CodeBuild built `--source-version v1.0.0`: detached at that commit."""
+    world = codebuild_checkout(tmp)
+    GitRepo(world["path"]).detach(world["base"])
+    return world
 
 
 def codebuild_checkout(tmp: Path) -> World:

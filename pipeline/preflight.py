@@ -1,0 +1,93 @@
+"""What a run refuses before any network call, decided once for `plan` and `run`.
+
+`pipeline plan` promises everything `run` would do; a configuration that `run`
+would refuse up front must therefore make `plan` exit 2 with the same message.
+Refusals that need AWS (a missing repository, say) stay with the run.
+
+Config keys that this version accepts and validates but does not act on yet are
+warnings naming the version that will, never silence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from pipeline.config.schema import Config
+from pipeline.errors import UsageError
+from pipeline.plan import Plan
+
+#: The stages this version can run; a stage joins here when it lands.
+AVAILABLE_STAGES: tuple[str, ...] = ("build", "push")
+
+#: The release that brings the stages and keys not available yet.
+NEXT_VERSION = "0.2.0"
+
+
+def _deploy_key(key: str) -> Callable[[Config], bool]:
+    return lambda config: any(getattr(t, key, None) is not None for t in config.deploy)
+
+
+#: (key, whether the config sets it, the version that implements it)
+PLANNED: tuple[tuple[str, Callable[[Config], bool], str], ...] = (
+    ("registry.pull_from", lambda c: bool(c.registry.pull_from), NEXT_VERSION),
+    (
+        "cache",
+        lambda c: c.cache is not None or any(i.cache is not None for i in c.images),
+        NEXT_VERSION,
+    ),
+    ("deploy[].context", _deploy_key("context"), NEXT_VERSION),
+    ("deploy[].codedeploy", _deploy_key("codedeploy"), NEXT_VERSION),
+    ("outputs.imagedefinitions", lambda c: c.outputs.imagedefinitions is not None, NEXT_VERSION),
+    ("outputs.image_detail", lambda c: c.outputs.image_detail is not None, NEXT_VERSION),
+)
+
+
+def not_yet_implemented(config: Config) -> list[str]:
+    """A warning for each key the config sets that this version does not act on."""
+    from pipeline import __version__
+
+    return [
+        f"{key} is set, but pipeline {__version__} does not implement it yet and ignores it;"
+        f" it takes effect with pipeline {version}"
+        for key, is_set, version in PLANNED
+        if is_set(config)
+    ]
+
+
+def refuse(plan: Plan) -> None:
+    """Refusals that need only the plan: stages this version lacks, tags that cannot be pushed."""
+    missing = [s for s in plan.stages if s not in AVAILABLE_STAGES]
+    if missing:
+        available = ",".join(s for s in plan.stages if s in AVAILABLE_STAGES)
+        only = f"--only {available}" if available else f"--only {','.join(AVAILABLE_STAGES)}"
+        raise UsageError(
+            f"stage(s) {', '.join(missing)} are not available in this version of pipeline"
+            f" (they arrive with {NEXT_VERSION}); run with {only} (or --skip"
+            f" {','.join(missing)})"
+        )
+    if "push" in plan.stages:
+        for image in plan.images:
+            if not image.tags.immutable:
+                raise UsageError(
+                    f"image {image.name}: every tag of this run moves"
+                    f" ({', '.join(image.tags.names)});"
+                    " the push stage uploads images under immutable tags and mutable ones are"
+                    " promoted later, so add a `sha` tag rule"
+                )
+
+
+def check(plan: Plan, env: Mapping[str, str]) -> None:
+    """Every refusal a run makes before any network call (UsageError, exit 2)."""
+    refuse(plan)
+    if "build" in plan.stages:
+        from pipeline.stages import build as build_stage
+
+        for image in plan.images:  # a missing secret variable or an unusable secret file
+            build_stage.secrets_for(image, plan.root, env)
+    registry = plan.config.registry
+    named = registry.username_env and registry.password_env
+    if "push" in plan.stages and registry.type == "generic" and named:
+        from pipeline.adapters import credentials
+
+        assert registry.username_env and registry.password_env
+        credentials.from_env(plan.registry.host, registry.username_env, registry.password_env, env)

@@ -1,0 +1,189 @@
+"""`plan` refuses what `run` refuses, with the same message; unimplemented keys warn.
+
+Each case is a real project (a git repository with a Dockerfile) and a config
+that `run` refuses before any network call. Both commands must exit 2 with the
+same error line, and neither may write anything (no report, no file).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from pipeline import cli, preflight
+from tests.unit.gitrepo import ISOLATION, GitRepo, leaked_git_vars
+
+GENERIC = "registry: {type: generic, url: registry.example.com/acme}\n"
+SHA_RULES = "tags: [{type: branch}, {type: sha}]\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    config: str  # after `version: 1`
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+
+
+CASES = [
+    Case(
+        "stages this version lacks",
+        GENERIC + SHA_RULES + "images: [{name: app}]\n",
+        [],
+        message="stage(s) scan, gate, promote are not available in this version of pipeline",
+    ),
+    Case(
+        "an explicitly asked stage this version lacks",
+        GENERIC + SHA_RULES + "images: [{name: app}]\n",
+        ["--only", "build,scan"],
+        message="stage(s) scan are not available in this version of pipeline (they arrive with",
+    ),
+    Case(
+        "an IMMUTABLE repository whose rules give only moving tags on this run",
+        'registry: {account: "123456789012", region: eu-west-1, repository:'
+        " {tag_mutability: IMMUTABLE, mutable_tags: ['*']}}\n"
+        "tags: [{type: branch}]\nlatest: never\nimages: [{name: app}]\n",
+        ["--only", "build,push"],
+        message="image app: every tag of this run moves (main)",
+    ),
+    Case(
+        "a secret variable that is not set",
+        GENERIC + SHA_RULES + "images: [{name: app, secrets: [{id: tok, env: NPM_TOKEN}]}]\n",
+        ["--only", "build,push"],
+        message="image app: secret tok: environment variable NPM_TOKEN is not set",
+    ),
+    Case(
+        "a secret file that is missing",
+        GENERIC + SHA_RULES + "images: [{name: app, secrets: [{id: npmrc, src: .npmrc}]}]\n",
+        ["--only", "build"],
+        message="image app: secret npmrc: ",
+    ),
+    Case(
+        "a secret file over BuildKit's 500 KiB",
+        GENERIC + SHA_RULES + "images: [{name: app, secrets: [{id: big, src: big.bin}]}]\n",
+        ["--only", "build"],
+        message="too large: 501 KiB, and the limit is 500 KiB",
+        files={"big.bin": "x" * (501 << 10)},
+    ),
+    Case(
+        "registry credentials named by the config but not set",
+        "registry: {type: generic, url: registry.example.com/acme, username_env: REG_USER,"
+        " password_env: REG_PASS}\n" + SHA_RULES + "images: [{name: app}]\n",
+        ["--only", "build,push"],
+        {"REG_USER": "me"},
+        message="registry credentials: REG_PASS (named by registry.username_env /",
+    ),
+    Case(
+        "no tag rule applies",
+        GENERIC + "tags: [{type: pr}]\nimages: [{name: app}]\n",
+        ["--only", "build,push"],
+        message="image app: no tag rule applies to this run",
+    ),
+    Case(
+        "an image that does not exist",
+        GENERIC + SHA_RULES + "images: [{name: app}]\n",
+        ["--only", "build", "--image", "ap"],
+        message="no image named 'ap' in the config (did you mean 'app'?)",
+    ),
+    Case(
+        "--sha of another commit than the checkout",
+        GENERIC + SHA_RULES + "images: [{name: app}]\n",
+        ["--only", "build", "--sha", "HEAD~1"],
+        message="but the checked-out HEAD is",
+    ),
+]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "CODEBUILD_", "PIPELINE_", "AWS_")):
+            monkeypatch.delenv(name)
+    for name in list(leaked_git_vars(os.environ)):
+        monkeypatch.delenv(name)
+    for name, value in ISOLATION.items():
+        monkeypatch.setenv(name, value)
+    repo = GitRepo.init(tmp_path / "repo")
+    (repo.path / "Dockerfile").write_text("FROM scratch\n")
+    repo.commit(file="Dockerfile.base")
+    repo.commit()
+    monkeypatch.chdir(repo.path)
+    return repo.path
+
+
+def _files(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if ".git" not in p.relative_to(root).parts}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_plan_refuses_what_run_refuses(
+    case: Case,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, value)
+    for name, content in case.files.items():
+        (project / name).write_text(content)
+    config = project / "pipeline.yaml"
+    config.write_text("version: 1\n" + case.config + "outputs: {report: report.json}\n")
+    before = _files(project)
+    said = {}
+    for command in (["plan"], ["plan", "--json"], ["run", "--report", "run.json"]):
+        code = cli.main(["-f", str(config), *command, *case.args])
+        out, err = capsys.readouterr()
+        assert code == 2, (command, out, err)
+        assert out == ""
+        assert "Traceback" not in err
+        said[command[0] + (" --json" if "--json" in command else "")] = err
+    assert case.message in said["run"]
+    assert said["plan"] == said["plan --json"] == said["run"]
+    assert len(said["run"].strip().splitlines()) == 1
+    assert _files(project) == before
+
+
+def test_unimplemented_keys_warn_naming_the_version(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project / "pipeline.yaml"
+    config.write_text(
+        "version: 1\n"
+        "registry:\n  type: generic\n  url: registry.example.com/acme\n"
+        "  pull_from: [987654321098.dkr.ecr.eu-west-1.amazonaws.com]\n"
+        "cache: {from: auto}\n" + SHA_RULES + "images: [{name: app}]\n"
+        "deploy:\n  - {type: eks, image: app, context: kind, deployment: app}\n"
+        "  - {type: ecs, image: app, cluster: c, service: s,"
+        " codedeploy: {application: a, deployment_group: g}}\n"
+        "outputs: {imagedefinitions: i.json, image_detail: d.json}\n"
+    )
+    assert cli.main(["-f", str(config), "plan", "--only", "build,push"]) == 0
+    err = capsys.readouterr().err
+    for key in (
+        "registry.pull_from",
+        "cache",
+        "deploy[].context",
+        "deploy[].codedeploy",
+        "outputs.imagedefinitions",
+        "outputs.image_detail",
+    ):
+        assert (
+            f"{key} is set, but pipeline 0.1.0 does not implement it yet and ignores it;"
+            f" it takes effect with pipeline {preflight.NEXT_VERSION}"
+        ) in err
+
+
+def test_a_config_without_unimplemented_keys_plans_quietly(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project / "pipeline.yaml"
+    config.write_text("version: 1\n" + GENERIC + SHA_RULES + "images: [{name: app}]\n")
+    assert cli.main(["-f", str(config), "plan", "--only", "build,push", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert '"warnings": []' in out
