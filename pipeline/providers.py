@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline import semver
 from pipeline.adapters import git as gitfacts
-from pipeline.ci import PR_REF, CiFacts, codebuild, github, is_pr_event
+from pipeline.ci.env import PR_REF, CiFacts, codebuild, github, is_pr_event
 from pipeline.context import Context
 from pipeline.errors import ContextError
 

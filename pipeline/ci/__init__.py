@@ -1,1 +1,2 @@
-"""Where users run the pipeline: CI fan-out matrices, the IAM policy, CI outputs."""
+"""Where users run the pipeline: what the CI service says (env), fan-out matrices, the IAM
+policy, CI outputs."""

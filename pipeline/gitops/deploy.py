@@ -150,6 +150,8 @@ def _message(
         "version": version or image.tag or sha,
         "sha": sha,
     }
-    return templating.PLACEHOLDER.sub(
-        lambda m: values.get(m.group(1)) or "", settings.commit_message
-    ).strip()
+    text, out, position = settings.commit_message, [], 0
+    for placeholder in templating.parse(text):  # a value this run lacks renders empty
+        out.append(text[position : placeholder.start] + (values.get(placeholder.name) or ""))
+        position = placeholder.end
+    return ("".join(out) + text[position:]).strip()
