@@ -112,7 +112,8 @@ def test_end_to_end_with_the_real_pipeline(tmp_path: Path) -> None:
         "default_branch: main\nimages:\n  - name: api\n",
         encoding="utf-8",
     )
-    repo.git("add", "pipeline.yaml")
+    (repo.path / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")
+    repo.git("add", "pipeline.yaml", "Dockerfile")
     repo.commit()
     repo.tag("v0.4.1", annotated=True)
     repo.commit()

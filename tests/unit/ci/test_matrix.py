@@ -184,6 +184,7 @@ def test_long_names_that_share_a_start_stay_distinct() -> None:
 def write(tmp_path: Path, deps: dict[str, list[str]]) -> str:
     path = tmp_path / "pipeline.yaml"
     path.write_text(config_of(images_yaml(deps)), encoding="utf-8")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")
     return str(path)
 
 

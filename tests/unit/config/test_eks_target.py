@@ -31,16 +31,19 @@ def test_an_eks_target_takes_a_cluster_or_a_context(
 
 
 @pytest.mark.parametrize(
-    "target",
+    ("target", "where"),
     [
-        "{type: eks, image: app, deployment: app}",
-        "{type: eks, image: app, cluster: prod, context: kind-dev, deployment: app}",
+        ("{type: eks, image: app, deployment: app}", (5, 12, "deploy[0].type")),
+        (
+            "{type: eks, image: app, cluster: prod, context: kind-dev, deployment: app}",
+            (5, 38, "deploy[0].cluster"),
+        ),
     ],
 )
-def test_neither_or_both_is_a_located_error(target: str) -> None:
+def test_neither_or_both_is_a_located_error(target: str, where: tuple[int, int, str]) -> None:
     found = problems(yaml(HEAD + f"  - {target}\n"))
-    assert [(p.line, p.column, p.path) for p in found] == [(5, 5, "deploy[0]")]
-    assert "either `cluster` (EKS) or `context` (kubeconfig)" in found[0].message
+    assert [(p.line, p.column, p.path) for p in found] == [where]
+    assert "exactly one of `cluster` (an EKS cluster) or `context`" in found[0].message
 
 
 def test_the_same_deployment_in_two_contexts_is_two_targets() -> None:

@@ -62,7 +62,8 @@ def make_world(tmp_path: Path, config: str = CONFIG, tags: tuple[str, ...] = ("v
     remote.git("init", "-q", "--bare", "-b", "main")
     repo = GitRepo.init(tmp_path / "repo")
     (repo.path / "pipeline.yaml").write_text(config, encoding="utf-8")
-    repo.git("add", "pipeline.yaml")
+    (repo.path / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")
+    repo.git("add", "pipeline.yaml", "Dockerfile")
     repo.commit()
     for tag in tags:
         repo.tag(tag, annotated=True)

@@ -101,7 +101,6 @@ def test_scan_disabled_needs_no_scan_actions() -> None:
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
-        (SimpleNamespace(), None),
         (SimpleNamespace(codedeploy=None), None),
         (
             SimpleNamespace(codedeploy=SimpleNamespace(application="app", deployment_group="prod")),
@@ -109,5 +108,5 @@ def test_scan_disabled_needs_no_scan_actions() -> None:
         ),
     ],
 )
-def test_codedeploy_is_read_once_the_schema_has_it(target: Any, expected: Any) -> None:
+def test_codedeploy_names_the_application_and_group(target: Any, expected: Any) -> None:
     assert _codedeploy(target) == expected

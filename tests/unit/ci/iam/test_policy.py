@@ -436,6 +436,7 @@ def test_command_prints_the_policy_and_notes_on_stderr(
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     path = tmp_path / "pipeline.yaml"
     path.write_text("version: 1\nregistry: {type: ecr-public, alias: acme}\n" + IMAGES, "utf-8")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")
     assert main(["iam-policy", "-f", str(path)]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["Statement"][0]["Sid"] == "EcrPublicAuth"
