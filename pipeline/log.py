@@ -7,15 +7,21 @@ runner is told to mask it too (`::add-mask::`) before anything else prints it.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
+import re
 import sys
 import threading
+from typing import Any
 
 LOG = logging.getLogger("pipeline")
 _SECRETS: set[str] = set()
 _LOCK = threading.Lock()
 _MIN_SECRET = 4  # masking shorter strings would shred ordinary output
+_MIN_LINE = 8  # a line of a secret file, masked on its own (shorter ones are too common)
+_ASSIGNMENT = re.compile(r"^[^=:\s]+\s*[=:]\s*(.+)$")
+_STATE = {"verbosity": 0}
 
 
 def mask(*values: str | None) -> None:
@@ -26,9 +32,45 @@ def mask(*values: str | None) -> None:
                 continue
             _SECRETS.add(value)
             if os.environ.get("GITHUB_ACTIONS") == "true":
-                # The runner masks the value in everything printed afterwards.
-                sys.stdout.write(f"::add-mask::{value}\n")
+                # The runner masks the value in everything printed afterwards; it
+                # matches line by line, so a value of several lines is announced
+                # one line at a time.
+                for line in value.splitlines() or [value]:
+                    if line.strip():
+                        sys.stdout.write(f"::add-mask::{line}\n")
                 sys.stdout.flush()
+
+
+def mask_credentials(username: str | None, password: str | None) -> None:
+    """A password in every form it travels in: alone, as `user:password`, and base64
+    of that pair (HTTP Basic, a docker config's `auth`, an ECR token), padded or not."""
+    if not password:
+        return
+    pair = f"{username or ''}:{password}"
+    encoded = base64.b64encode(pair.encode()).decode()
+    urlsafe = base64.urlsafe_b64encode(pair.encode()).decode()
+    mask(password, pair, encoded, encoded.rstrip("="), urlsafe, urlsafe.rstrip("="))
+
+
+def mask_text(text: str) -> None:
+    """The content of a secret (a file, or a variable's value) and its parts.
+
+    A build that prints a secret file prints it line by line, so each line
+    counts too, and so does the value of a `key=value` or `key: value` line.
+    """
+    mask(text, text.strip())
+    for line in text.splitlines():
+        line = line.strip()
+        if len(line) >= _MIN_LINE:
+            mask(line)
+            found = _ASSIGNMENT.match(line)
+            if found and len(found[1].strip()) >= _MIN_LINE:
+                mask(found[1].strip().strip("\"'"))
+
+
+def is_masked(value: str) -> bool:
+    with _LOCK:
+        return value in _SECRETS
 
 
 def redact(text: str) -> str:
@@ -38,6 +80,22 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, "***")
     return text
+
+
+def redact_data(data: Any) -> Any:
+    """A JSON-like value with every string redacted (keys included)."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {redact_data(k): redact_data(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [redact_data(v) for v in data]
+    return data
+
+
+def verbosity() -> int:
+    """The verbosity `setup` was given (-v counts up, -q down)."""
+    return _STATE["verbosity"]
 
 
 def forget_all() -> None:
@@ -68,7 +126,8 @@ class _Formatter(logging.Formatter):
 
 
 def setup(verbosity: int = 0, stream: object = None) -> None:
-    """-q: warnings only; default: progress; -v: debug detail."""
+    """-q: warnings only; default: progress; -v: debug detail (-vv: tracebacks too)."""
+    _STATE["verbosity"] = verbosity
     level = {-2: logging.ERROR, -1: logging.WARNING, 0: logging.INFO}.get(
         max(-2, min(verbosity, 1)), logging.DEBUG
     )

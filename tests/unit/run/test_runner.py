@@ -100,8 +100,8 @@ def services(builder: FakeBuilder, registry: FakeRegistry, creds: object = None)
         registry,
         registry,
         creds or FakeCredentials(),  # type: ignore[arg-type]
-        retry.Policy(attempts=2, total_seconds=5),
-        lambda _s: None,
+        retry.Policy(timeout=5),
+        retry.Waits(sleep=lambda _s: None),
     )
     return runner.Services(lambda: builder, lambda: pusher, lambda: None, builder.cancel)
 
