@@ -202,7 +202,10 @@ def _register_extras() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pipeline import log
+
     _register_extras()
+    log.setup(0)  # until the command sets its own verbosity
     try:
         # Without standalone mode click *returns* the code of a `ctx.exit(code)`
         # instead of raising it; dropping that value turned failed runs into exit 0.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import re
 import sys
 import threading
 from typing import Any
@@ -20,7 +19,6 @@ _SECRETS: set[str] = set()
 _LOCK = threading.Lock()
 _MIN_SECRET = 4  # masking shorter strings would shred ordinary output
 _MIN_LINE = 8  # a line of a secret file, masked on its own (shorter ones are too common)
-_ASSIGNMENT = re.compile(r"^[^=:\s]+\s*[=:]\s*(.+)$")
 _STATE = {"verbosity": 0}
 
 
@@ -61,11 +59,11 @@ def mask_text(text: str) -> None:
     mask(text, text.strip())
     for line in text.splitlines():
         line = line.strip()
-        if len(line) >= _MIN_LINE:
-            mask(line)
-            found = _ASSIGNMENT.match(line)
-            if found and len(found[1].strip()) >= _MIN_LINE:
-                mask(found[1].strip().strip("\"'"))
+        if len(line) < _MIN_LINE:
+            continue
+        # `KEY=value`, `//host/:_authToken=value` (.npmrc), `key: value` (YAML)
+        values = [line.partition("=")[2], line.rpartition("=")[2], line.partition(": ")[2]]
+        mask(line, *(v.strip().strip("\"'") for v in values if len(v.strip()) >= _MIN_LINE))
 
 
 def is_masked(value: str) -> bool:

@@ -151,8 +151,7 @@ class RegistryClient:
             finally:
                 resp.close()
         except requests.RequestException as err:
-            # the exception's text names the URL and the cause, never a header
-            raise RegistryFailure(f"{what}: {type(err).__name__}: {err}") from None
+            raise RegistryFailure(f"{what}: {request_error(err)}") from None
         return Answer(resp.status_code, resp.reason or "", resp.headers, body)
 
     def _request(
@@ -320,6 +319,18 @@ class RegistryClient:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
+
+
+_POOL_PREFIX = re.compile(r"^\S*Connection(?:Pool)?\([^)]*\):\s*")
+
+
+def request_error(err: BaseException) -> str:
+    """requests' error, short: its cause without urllib3's wrapping (`Max retries
+    exceeded with url ... Caused by ...`). It names the cause, never a header."""
+    cause = err.args[0] if err.args and isinstance(err.args[0], BaseException) else err
+    reason = getattr(cause, "reason", None)
+    text = str(reason if isinstance(reason, BaseException) else cause)
+    return f"{type(err).__name__}: {_POOL_PREFIX.sub('', text)}"
 
 
 def _read(resp: Any, limit: int, what: str) -> bytes:
