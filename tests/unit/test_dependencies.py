@@ -9,10 +9,10 @@ so no TOML parser is needed on Python 3.10.
 from __future__ import annotations
 
 import ast
-import importlib.metadata as metadata
 import re
 import sys
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pipeline"
