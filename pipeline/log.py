@@ -8,6 +8,7 @@ runner is told to mask it too (`::add-mask::`) before anything else prints it.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import sys
@@ -39,15 +40,22 @@ def mask(*values: str | None) -> None:
                 sys.stdout.flush()
 
 
-def mask_credentials(username: str | None, password: str | None) -> None:
-    """A password in every form it travels in: alone, as `user:password`, and base64
-    of that pair (HTTP Basic, a docker config's `auth`, an ECR token), padded or not."""
+def mask_credentials(username: str | None, password: str | None, host: str | None = None) -> None:
+    """A password in every form it travels in: alone (which also hides it inside the
+    decoded `user:password` pair), base64 of that pair (HTTP Basic, a docker config's
+    `auth`, an ECR token), padded or not, and, given the registry `host`, the Docker
+    Engine's X-Registry-Auth header value (base64url of the auth JSON, as docker-py
+    encodes it), so that even that form is announced before anything is printed."""
     if not password:
         return
-    pair = f"{username or ''}:{password}"
-    encoded = base64.b64encode(pair.encode()).decode()
-    urlsafe = base64.urlsafe_b64encode(pair.encode()).decode()
-    mask(password, pair, encoded, encoded.rstrip("="), urlsafe, urlsafe.rstrip("="))
+    pair = f"{username or ''}:{password}".encode()
+    encoded = base64.b64encode(pair).decode()
+    urlsafe = base64.urlsafe_b64encode(pair).decode()
+    forms = [password, encoded, encoded.rstrip("="), urlsafe, urlsafe.rstrip("=")]
+    if host is not None:
+        auth = {"username": username or "", "password": password, "serveraddress": host}
+        forms.append(base64.urlsafe_b64encode(json.dumps(auth).encode("ascii")).decode())
+    mask(*forms)
 
 
 def mask_text(text: str) -> None:

@@ -66,7 +66,7 @@ def from_env(host: str, user_var: str, password_var: str, env: Mapping[str, str]
     if problems:  # like an unset ${VAR}: the configuration cannot be honoured (exit 2)
         raise UsageError("registry credentials: " + "; ".join(problems))
     user, password = env[user_var], env[password_var]
-    log.mask_credentials(user, password)
+    log.mask_credentials(user, password, host)
     return Credentials(user, password, host)
 
 
@@ -120,6 +120,7 @@ def _entry(auths: object, host: str) -> dict[str, Any] | None:
 
 
 def _decode_auth(path: Path, host: str, auth: object) -> tuple[str, str]:
+    """`auth` is base64 of `user:password`; a broken one is named, never shown."""
     where = f"the docker config {path}: auths.{host}.auth"
     if not isinstance(auth, str):
         raise UsageError(f"{where} must be a string (base64 of user:password)")
@@ -132,7 +133,7 @@ def _decode_auth(path: Path, host: str, auth: object) -> tuple[str, str]:
     if not sep or not password:
         log.mask(text)
         raise UsageError(f"{where} is not base64 of user:password (no ':' or no password)")
-    log.mask_credentials(user, password)
+    log.mask_credentials(user, password, host)
     return user, password
 
 
@@ -189,5 +190,5 @@ def _helper(name: str, host: str, env: Mapping[str, str]) -> Credentials | None:
     if not isinstance(secret, str) or not secret:
         return None
     username = user if isinstance(user, str) else ""
-    log.mask_credentials(username, secret)
+    log.mask_credentials(username, secret, host)
     return Credentials(username, secret, host)

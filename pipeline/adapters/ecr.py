@@ -176,7 +176,7 @@ def _credentials_from(data: Any, what: str, host: str, clock: Clock) -> Credenti
     token = data["authorizationToken"]
     log.mask(token)
     user, password = decode_token(token)
-    log.mask_credentials(user, password)
+    log.mask_credentials(user, password, host)
     expires = data.get("expiresAt")
     return Credentials(
         user, password, host, expires if isinstance(expires, dt.datetime) else None, clock()

@@ -44,8 +44,7 @@ class PushStream:
         if auth is not None:  # a header, as docker-py sends it: never argv, never a file
             header = docker_auth.encode_header(auth)
         else:  # what `docker push` would use: the user's docker config
-            registry, _ = docker_auth.resolve_repository_name(repository)
-            header = docker_auth.get_config_header(api, registry)
+            header = _config_header(api, repository)
         if header:
             headers["X-Registry-Auth"] = header
             # the header is the credential in one more form: base64url of its JSON
@@ -101,6 +100,23 @@ class PushStream:
 
     def _finished(self) -> bool:
         return getattr(self._response.raw, "connection", None) is None
+
+
+def _config_header(api: Any, repository: str) -> str | bytes | None:
+    """docker-py's own lookup in the docker config; a helper that fails means none."""
+    from docker import auth as docker_auth
+    from docker.errors import DockerException
+
+    try:
+        registry, _ = docker_auth.resolve_repository_name(repository)
+        header: str | bytes | None = docker_auth.get_config_header(api, registry)
+    except (DockerException, OSError, ValueError) as err:
+        raise RegistryFailure(
+            f"docker push {repository}: the docker config's credentials for it cannot be"
+            f" read ({type(err).__name__})",
+            Kind.FATAL,
+        ) from None
+    return header
 
 
 def _engine_message(response: Any) -> str:

@@ -187,7 +187,7 @@ class RegistryClient:
         if creds is None:
             return None
         pair = f"{creds.username}:{creds.password}".encode()
-        log.mask_credentials(creds.username, creds.password)  # the header's value included
+        log.mask_credentials(creds.username, creds.password, creds.host)  # Basic's value too
         return "Basic " + base64.b64encode(pair).decode()
 
     def _answer(self, resp: Answer, scope: str) -> bool:

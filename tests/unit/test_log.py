@@ -21,21 +21,25 @@ def test_a_password_is_masked_in_every_form_it_travels_in() -> None:
     pair = "ci-user:pw-Xy9:z?"
     forms = [
         "pw-Xy9:z?",  # the password
-        pair,  # the decoded pair
         _b64(pair),  # HTTP Basic, a docker config's `auth`, an ECR token
         _b64(pair).rstrip("="),
         base64.urlsafe_b64encode(pair.encode()).decode(),
     ]
     for form in forms:
         assert log.redact(f"before {form} after") == "before *** after", form
+    # the decoded pair keeps only its user name
+    assert log.redact(f"before {pair} after") == "before ci-user:*** after"
 
 
-def test_the_x_registry_auth_header_value_is_masked_once_registered() -> None:
-    header = base64.urlsafe_b64encode(
-        json.dumps({"username": "u", "password": "p4ss-word", "serveraddress": "h"}).encode()
+def test_the_x_registry_auth_header_value_is_masked_as_docker_py_encodes_it() -> None:
+    from docker import auth as docker_auth
+
+    log.mask_credentials("AWS", "p4ss-word-1", "reg.example:5000")
+    header = docker_auth.encode_header(
+        {"username": "AWS", "password": "p4ss-word-1", "serveraddress": "reg.example:5000"}
     ).decode()
-    log.mask(header)
     assert log.redact(f"X-Registry-Auth: {header}") == "X-Registry-Auth: ***"
+    assert json.loads(base64.urlsafe_b64decode(header))["password"] == "p4ss-word-1"
 
 
 def test_secret_text_is_masked_whole_line_by_line_and_by_value() -> None:
