@@ -48,6 +48,25 @@ LAYER = 64 * 1024
 RAW_PARALLEL = 4
 RAW_LIMIT_S = 60.0
 _RETRY = re.compile(r"push \S+/(img\d+):\S+: attempt (\d+) failed")
+_CAUSE = re.compile(r": attempt \d+ failed \((.*)\); retrying in")
+_CAUSES = (
+    ("reset", re.compile(r"reset|broken pipe|EOF|connection broken|closed", re.IGNORECASE)),
+    ("503", re.compile(r"503|unavailable", re.IGNORECASE)),
+    ("429", re.compile(r"429|too ?many ?requests", re.IGNORECASE)),
+    ("timeout", re.compile(r"time(d)? ?out", re.IGNORECASE)),
+    ("layer retry", re.compile(r"dockerd would wait")),
+    ("upload unknown", re.compile(r"blob upload unknown", re.IGNORECASE)),
+    ("credentials", re.compile(r"unauthorized|authentication required", re.IGNORECASE)),
+)
+
+
+def _causes(stderr: str) -> dict[str, int]:
+    """What the retried failures were, by signature (every retry in the run)."""
+    counts: Counter[str] = Counter()
+    for cause in _CAUSE.findall(stderr):
+        kind = next((name for name, pattern in _CAUSES if pattern.search(cause)), "other")
+        counts[kind] += 1
+    return dict(counts)
 
 
 def _images(project: Path, count: int) -> list[str]:
@@ -170,6 +189,7 @@ def ours(work: Path, box: support.Box, proxy: str) -> dict[str, Any]:
         "images_retried": len(attempts),
         "failed_tries_total": sum(failed_tries),
         "most_failed_tries_one_image": failed_tries[0] if failed_tries else 0,
+        "retried_causes": _causes(done.stderr),
         "problems": problems,
         "stderr_tail": done.stderr.splitlines()[-5:] if done.returncode else [],
     }

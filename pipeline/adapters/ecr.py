@@ -46,8 +46,12 @@ def client(service: str, region: str) -> Any:
     and slow to make); AWS_ENDPOINT_URL (the sandbox) is honoured by boto3 itself."""
     import boto3
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
 
-    return boto3.client(service, region_name=region, config=Config(**BOTO_CONFIG))
+    try:
+        return boto3.client(service, region_name=region, config=Config(**BOTO_CONFIG))
+    except BotoCoreError as err:  # a broken AWS profile or config file, say
+        raise AuthError(f"cannot set up the AWS {service} client in {region}: {err}") from None
 
 
 def _code(err: Exception) -> str:
@@ -312,11 +316,17 @@ class PutImageRetagger:
     def tag(self, repository: str, tag: str, manifest: Manifest) -> None:
         ids = {"registryId": self._account} if self._account else {}
         try:
+            body = manifest.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RegistryFailure(
+                f"ECR PutImage {repository}:{tag}: the manifest is not UTF-8", Kind.FATAL
+            ) from None
+        try:
             _aws(
                 f"ECR PutImage {repository}:{tag}",
                 lambda: self._ecr.put_image(
                     repositoryName=repository,
-                    imageManifest=manifest.body.decode(),
+                    imageManifest=body,
                     imageManifestMediaType=manifest.media_type,
                     imageTag=tag,
                     imageDigest=manifest.digest,

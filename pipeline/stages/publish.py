@@ -67,11 +67,7 @@ def _lookup(pusher: Pusher, image: ImagePlan, digest: str) -> reuse.Found | None
     try:
         return pusher.call(what, read)
     except RegistryFailure as err:
-        raise RegistryError(
-            f"{what} (is it already published?): {err}"
-            if not str(err).startswith(what)
-            else str(err)
-        ) from None
+        raise RegistryError(f"{what}: {err}") from None
 
 
 def push_all(
