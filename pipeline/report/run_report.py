@@ -96,8 +96,8 @@ class RunReport:
 
     @property
     def status(self) -> str:
-        """ "ok" only when the run reached its end and every asked stage finished for
-        every image; anything else (a crash, Ctrl-C, an error anywhere) is "failed"."""
+        """The run's verdict: `ok` only when it reached its end and every asked stage
+        finished for every image; anything else (a crash, Ctrl-C, an error) is `failed`."""
         if not self.finished or self.interrupted or self.error is not None:
             return "failed"
         if not self.images or any(i.error for i in self.images):

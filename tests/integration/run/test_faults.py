@@ -98,7 +98,7 @@ def test_twenty_pushes_through_faults_all_land(
         "build,push",
         "--jobs",
         str(IMAGES),
-        timeout=300,
+        timeout=900,  # the default budget is 10 minutes a push; these take about 2
     )
 
     fired = Counter(faults.counts)
