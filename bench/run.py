@@ -11,6 +11,9 @@ of `make test`; run with `make bench` (or `bench/run.py tags help first ...`).
     first     first run of a 150 MB image (target <= 1.10x the raw script)
     rerun     unchanged commit on a cold runner, 20 s of RUN (target >= 10x faster)
     parallel  four sleep-bound images vs one after another (target >= 1.6x faster)
+
+The push fault run (100 pushes through a proxy failing 20 % of requests) is its
+own script: bench/push_faults.py.
 """
 
 from __future__ import annotations

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pipeline import log, retry, runner
 from pipeline.adapters import builders, credentials, ecr
 from pipeline.adapters.docker_engine import Engine
 from pipeline.adapters.ports import Builder, CredentialSource, RepositoryAdmin, Retagger
 from pipeline.adapters.registry_http import RegistryClient
-from pipeline.errors import PipelineError
+from pipeline.errors import Interrupted, PipelineError, StageError
 from pipeline.plan import Plan
+from pipeline.report import run_report
 from pipeline.report.run_report import RunReport
+from pipeline.settings import RunSettings
+from pipeline.stages import build as build_stage
 from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
 
@@ -32,6 +37,8 @@ def preload() -> None:
 
 
 def _credentials(plan: Plan, env: Mapping[str, str]) -> CredentialSource:
+    """ECR tokens are fetched when first needed; static credentials are read now, so a
+    missing variable or a broken docker config is refused before anything runs."""
     reg, cfg = plan.registry, plan.config.registry
     if reg.type == "ecr":
         assert reg.region
@@ -45,46 +52,61 @@ def _credentials(plan: Plan, env: Mapping[str, str]) -> CredentialSource:
     return credentials.Static(credentials.from_docker_config(reg.host, env))
 
 
+def _lifecycle(plan: Plan) -> str | None:
+    if plan.registry.type != "ecr" or "push" not in plan.stages:
+        return None
+    return ecr.lifecycle_text(plan.config.registry.repository.lifecycle_policy, plan.root)
+
+
 def services(
-    plan: Plan, env: Mapping[str, str], *, dry_run: bool
+    plan: Plan,
+    env: Mapping[str, str],
+    settings: RunSettings,
+    *,
+    dry_run: bool,
+    creds: CredentialSource | None = None,
+    lifecycle: str | None = None,
 ) -> tuple[runner.Services, Engine]:
     engine = Engine()
     made: list[Builder] = []
-    stop = threading.Event()  # set on Ctrl-C: retry pauses end at once
+    pause = retry.Pause()  # Ctrl-C: retry pauses end at once, and nothing is retried
+    waits = pause.waits()
+    policy = retry.Policy(timeout=settings.push_timeout, max_tries=settings.push_attempts)
 
-    def pause(seconds: float) -> None:
-        stop.wait(seconds)
+    def retrying(what: str, operation: Callable[[], Any]) -> Any:
+        return retry.call(
+            operation, what=what, policy=policy, waits=waits, log=lambda m: log.LOG.warning("%s", m)
+        )
 
     def make_builder() -> Builder:
-        found = builders.choose(env)
+        found = builders.choose(env, settings.builder, settings.docker)
         made.append(builders.make(found, engine, env))
         return made[-1]
 
     def make_pusher() -> Pusher:
-        creds = _credentials(plan, env)
-        registry = RegistryClient(plan.registry.host, creds)
+        source = creds if creds is not None else _credentials(plan, env)
+        registry = RegistryClient(plan.registry.host, source, scheme=settings.registry_scheme)
         retagger: Retagger = registry
         if plan.registry.type == "ecr":
             assert plan.registry.region
             retagger = ecr.PutImageRetagger(plan.registry.region, plan.registry.account)
-        return Pusher(
-            engine, registry, retagger, creds, retry.Policy.from_env(), pause, dry_run=dry_run
-        )
+        return Pusher(engine, registry, retagger, source, policy, waits, dry_run=dry_run)
 
     def make_repositories() -> RepositoryAdmin | None:
         reg = plan.registry
         if reg.type != "ecr":
             return None
         assert reg.region
-        settings = plan.config.registry.repository
-        text = ecr.lifecycle_text(settings.lifecycle_policy, plan.root)
-        return ecr.Repositories(reg.region, reg.account, settings, text, dry_run=dry_run)
+        settings_ = plan.config.registry.repository
+        return ecr.Repositories(
+            reg.region, reg.account, settings_, lifecycle, dry_run=dry_run, retrying=retrying
+        )
 
     def interrupt() -> None:
         # The worker threads must end now: the interpreter waits for them before
         # it exits. Pushes in flight are hung up (dockerd then cancels them), the
         # docker build clients are stopped, and retry pauses end.
-        stop.set()
+        pause.stop()
         engine.cancel()
         for builder in made:
             builder.cancel()
@@ -108,28 +130,69 @@ def services(
 def run(
     plan: Plan,
     *,
+    settings: RunSettings,
     dry_run: bool,
-    jobs: int | None,
     report_paths: list[Path],
     env: Mapping[str, str] | None = None,
 ) -> RunReport:
+    """The run, and its report: written whatever happens once the run has started.
+
+    What can be refused is refused first (exit 2), before any build, push or
+    report: stages this version lacks, secrets, static registry credentials,
+    the lifecycle policy.
+    """
     env = dict(os.environ if env is None else env)
+    runner.check_supported(plan)
+    for image in plan.images:
+        build_stage.secrets_for(image, plan.root, env)  # masks their values, too
+    creds = _credentials(plan, env) if "push" in plan.stages else None
+    lifecycle = _lifecycle(plan)
+    warnings = [
+        *build_stage.secret_build_args(plan.images, env),
+        *reuse.report_warnings(plan, report_paths),
+    ]
     report = RunReport(stages=list(plan.stages), dry_run=dry_run)
-    svc, engine = services(plan, env, dry_run=dry_run)
-    workers = jobs or int(env.get("PIPELINE_JOBS", "4"))
-    warnings = reuse.report_warnings(plan, report_paths)
     try:
-        runner.run(
-            plan, svc, env=env, jobs=workers, dry_run=dry_run, report=report, warnings=warnings
+        svc, engine = services(
+            plan, env, settings, dry_run=dry_run, creds=creds, lifecycle=lifecycle
         )
-    except KeyboardInterrupt:
+        try:
+            runner.run(
+                plan,
+                svc,
+                env=env,
+                jobs=settings.jobs,
+                dry_run=dry_run,
+                report=report,
+                warnings=warnings,
+            )
+            report.finished = True
+        finally:
+            engine.close()
+    except (KeyboardInterrupt, Interrupted):
         report.interrupted = True
         raise
     except PipelineError as err:
         report.error = log.redact(str(err))
         raise
+    except Exception as err:
+        report.error = log.redact(f"internal error: {type(err).__name__}: {err}")
+        raise
     finally:
-        engine.close()
-        if report.images or report.interrupted:
-            runner.write_reports(report, report_paths)
+        _write_reports(report, report_paths)
     return report
+
+
+def _write_reports(report: RunReport, paths: list[Path]) -> None:
+    """Every report that can be written is; a report that cannot is an error of its own,
+    unless the run is already failing for another reason (that one is reported)."""
+    failed = []
+    for path in paths:
+        try:
+            run_report.write(path, report)
+        except OSError as err:
+            failed.append(f"cannot write the report {path}: {err.strerror or err}")
+    for problem in failed:
+        log.LOG.error("%s", problem)
+    if failed and sys.exc_info()[0] is None:
+        raise StageError("; ".join(failed))

@@ -6,10 +6,12 @@ commands so that `pipeline --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import __version__
-from pipeline.errors import ConfigError, ExitCode, PipelineError
+from pipeline.errors import ConfigError, ExitCode, Interrupted, PipelineError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -216,7 +218,10 @@ def _register_frontends() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pipeline import log
+
     _register_extras()
+    log.setup(0)  # until the command sets its own verbosity
     try:
         # Without standalone mode click *returns* the code of a `ctx.exit(code)`
         # instead of raising it; dropping that value turned failed runs into exit 0.
@@ -225,27 +230,77 @@ def main(argv: Sequence[str] | None = None) -> int:
             prog_name="pipeline",
             standalone_mode=False,
         )
-    except ConfigError as err:
-        for problem in err.problems:
-            click.echo(problem.render(), err=True)
-        return int(ExitCode.USAGE)
-    except PipelineError as err:
-        from pipeline.log import redact
-
-        click.echo(f"pipeline: error: {redact(str(err))}", err=True)
-        return int(err.exit_code)
-    except click.exceptions.Abort:
-        click.echo("pipeline: interrupted", err=True)
-        return int(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
-        click.echo("pipeline: interrupted", err=True)
-        return int(ExitCode.INTERRUPTED)
-    except click.exceptions.Exit as err:
-        return int(err.exit_code)
-    except click.ClickException as err:
-        err.show()
-        return int(ExitCode.USAGE)
+    except BaseException as err:  # noqa: BLE001 - the one place errors become exit codes
+        return handle(err)
     return code if isinstance(code, int) else int(ExitCode.OK)
+
+
+def exit_code(err: BaseException) -> int:
+    """The contract's exit code for any exception that ends a command."""
+    if isinstance(err, click.exceptions.Exit):
+        return int(err.exit_code)
+    if isinstance(err, SystemExit):
+        return err.code if isinstance(err.code, int) else int(err.code is not None)
+    if isinstance(err, (KeyboardInterrupt, click.exceptions.Abort)):
+        return int(ExitCode.INTERRUPTED)
+    if isinstance(err, PipelineError):
+        return int(err.exit_code)
+    if isinstance(err, click.ClickException):
+        return int(ExitCode.USAGE)
+    return int(ExitCode.STAGE_FAILED)  # a bug, or a closed output pipe
+
+
+_QUIET = (click.exceptions.Exit, SystemExit, BrokenPipeError)
+
+
+def handle(err: BaseException) -> int:
+    """Say what ended the command, in one line on stderr (a config error: one line per
+    problem), and return its exit code. The traceback is shown only with -vv."""
+    from pipeline.log import redact, verbosity
+
+    def say(text: str) -> None:
+        click.echo(redact(text), err=True)
+
+    if isinstance(err, BrokenPipeError):
+        _silence_stdout()  # the reader went away (`| head`): nothing more to say
+    elif not isinstance(err, _QUIET) and verbosity() >= 2:
+        say("".join(traceback.format_exception(type(err), err, err.__traceback__)).rstrip())
+    if isinstance(err, (KeyboardInterrupt, click.exceptions.Abort, Interrupted)):
+        say("pipeline: interrupted")
+    elif isinstance(err, ConfigError):
+        for problem in err.problems:
+            say(problem.render())
+    elif isinstance(err, PipelineError):
+        say(f"pipeline: error: {err}")
+    elif isinstance(err, click.ClickException):
+        err.show()
+    elif isinstance(err, Exception) and not isinstance(err, _QUIET):
+        say(f"pipeline: internal error, please report: {_describe(err)}")
+    return exit_code(err)
+
+
+def _describe(err: BaseException) -> str:
+    """The exception's type, where it was raised in our code, and its first line."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        if "pipeline" in Path(frame.filename).parts:
+            where = f" at {Path(frame.filename).name}:{frame.lineno}"
+            break
+    first = (str(err).splitlines() or [""])[0][:200]
+    more = "" if _verbosity_is_high() else " (run with -vv for the traceback)"
+    return f"{type(err).__name__}{where}{': ' + first if first else ''}{more}"
+
+
+def _verbosity_is_high() -> bool:
+    from pipeline.log import verbosity
+
+    return verbosity() >= 2
+
+
+def _silence_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def entry() -> None:

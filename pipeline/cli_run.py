@@ -37,18 +37,27 @@ def run(
     jobs: int | None,
 ) -> None:
     """Build -> push (scan, gate, promote and deploy follow as they land)."""
+    import os
+
     from pipeline import app_run
     from pipeline.errors import ExitCode
     from pipeline.report import text
+    from pipeline.settings import RunSettings
 
-    plan = _planned(
-        ctx, file_, verbose, quiet, ref, sha, images, only, skip, before=app_run.preload
-    )
+    checked: list[RunSettings] = []
+
+    def before() -> None:
+        # The environment's settings are checked before the config is read or anything runs.
+        checked.append(RunSettings.from_env(os.environ).with_jobs(jobs))
+        app_run.preload()
+
+    plan = _planned(ctx, file_, verbose, quiet, ref, sha, images, only, skip, before=before)
+    settings = checked[0]
     paths = [Path(report_file)] if report_file else []
     if plan.config.outputs.report:
         paths.append(plan.root / plan.config.outputs.report)
     plan = plan.writing(paths)  # what the run writes never counts as a build input
-    report = app_run.run(plan, dry_run=dry_run, jobs=jobs, report_paths=paths)
+    report = app_run.run(plan, settings=settings, dry_run=dry_run, report_paths=paths)
     click.echo(text.run_summary(report))
     if report.status != "ok":
         ctx.exit(int(ExitCode.STAGE_FAILED))

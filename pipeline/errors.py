@@ -71,6 +71,12 @@ class SandboxError(PipelineError):
     """The local sandbox could not be started, reached or stopped."""
 
 
+class Interrupted(PipelineError):
+    """The run was interrupted (Ctrl-C): work in flight stopped, nothing retried."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class ConfigProblem:
     """One located problem in a config file: `FILE:LINE:COL: key.path: message`."""
 

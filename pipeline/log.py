@@ -7,15 +7,20 @@ runner is told to mask it too (`::add-mask::`) before anything else prints it.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import sys
 import threading
+from typing import Any
 
 LOG = logging.getLogger("pipeline")
 _SECRETS: set[str] = set()
 _LOCK = threading.Lock()
 _MIN_SECRET = 4  # masking shorter strings would shred ordinary output
+_MIN_LINE = 8  # a line of a secret file, masked on its own (shorter ones are too common)
+_STATE = {"verbosity": 0}
 
 
 def mask(*values: str | None) -> None:
@@ -26,9 +31,52 @@ def mask(*values: str | None) -> None:
                 continue
             _SECRETS.add(value)
             if os.environ.get("GITHUB_ACTIONS") == "true":
-                # The runner masks the value in everything printed afterwards.
-                sys.stdout.write(f"::add-mask::{value}\n")
+                # The runner masks the value in everything printed afterwards; it
+                # matches line by line, so a value of several lines is announced
+                # one line at a time.
+                for line in value.splitlines() or [value]:
+                    if line.strip():
+                        sys.stdout.write(f"::add-mask::{line}\n")
                 sys.stdout.flush()
+
+
+def mask_credentials(username: str | None, password: str | None, host: str | None = None) -> None:
+    """A password in every form it travels in: alone (which also hides it inside the
+    decoded `user:password` pair), base64 of that pair (HTTP Basic, a docker config's
+    `auth`, an ECR token), padded or not, and, given the registry `host`, the Docker
+    Engine's X-Registry-Auth header value (base64url of the auth JSON, as docker-py
+    encodes it), so that even that form is announced before anything is printed."""
+    if not password:
+        return
+    pair = f"{username or ''}:{password}".encode()
+    encoded = base64.b64encode(pair).decode()
+    urlsafe = base64.urlsafe_b64encode(pair).decode()
+    forms = [password, encoded, encoded.rstrip("="), urlsafe, urlsafe.rstrip("=")]
+    if host is not None:
+        auth = {"username": username or "", "password": password, "serveraddress": host}
+        forms.append(base64.urlsafe_b64encode(json.dumps(auth).encode("ascii")).decode())
+    mask(*forms)
+
+
+def mask_text(text: str) -> None:
+    """The content of a secret (a file, or a variable's value) and its parts.
+
+    A build that prints a secret file prints it line by line, so each line
+    counts too, and so does the value of a `key=value` or `key: value` line.
+    """
+    mask(text, text.strip())
+    for line in text.splitlines():
+        line = line.strip()
+        if len(line) < _MIN_LINE:
+            continue
+        # `KEY=value`, `//host/:_authToken=value` (.npmrc), `key: value` (YAML)
+        values = [line.partition("=")[2], line.rpartition("=")[2], line.partition(": ")[2]]
+        mask(line, *(v.strip().strip("\"'") for v in values if len(v.strip()) >= _MIN_LINE))
+
+
+def is_masked(value: str) -> bool:
+    with _LOCK:
+        return value in _SECRETS
 
 
 def redact(text: str) -> str:
@@ -38,6 +86,22 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, "***")
     return text
+
+
+def redact_data(data: Any) -> Any:
+    """A JSON-like value with every string redacted (keys included)."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {redact_data(k): redact_data(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [redact_data(v) for v in data]
+    return data
+
+
+def verbosity() -> int:
+    """The verbosity `setup` was given (-v counts up, -q down)."""
+    return _STATE["verbosity"]
 
 
 def forget_all() -> None:
@@ -68,7 +132,8 @@ class _Formatter(logging.Formatter):
 
 
 def setup(verbosity: int = 0, stream: object = None) -> None:
-    """-q: warnings only; default: progress; -v: debug detail."""
+    """-q: warnings only; default: progress; -v: debug detail (-vv: tracebacks too)."""
+    _STATE["verbosity"] = verbosity
     level = {-2: logging.ERROR, -1: logging.WARNING, 0: logging.INFO}.get(
         max(-2, min(verbosity, 1)), logging.DEBUG
     )

@@ -4,7 +4,8 @@ BuildKit by default: `docker buildx build` where buildx exists; else a docker
 client older than 23.0, which runs BuildKit itself with DOCKER_BUILDKIT=1
 (newer clients refuse without buildx); else the classic builder through the
 Docker SDK. Detected once per run; PIPELINE_BUILDER=buildx|buildkit|classic
-forces a choice (and fails if the machine cannot honour it).
+(checked with the other settings, handed in as `forced`) forces a choice and
+fails if the machine cannot honour it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import log
 from pipeline.adapters.docker_engine import Engine
 from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, LineSink
 from pipeline.errors import BuildError, UsageError
@@ -52,11 +54,11 @@ def _run(argv: list[str], env: Mapping[str, str]) -> str | None:
 FALLBACK_CLIENTS: tuple[str, ...] = ("/usr/bin/docker",)
 
 
-def _clients(env: Mapping[str, str]) -> list[str]:
+def _clients(env: Mapping[str, str], docker: str | None = None) -> list[str]:
     found: list[str] = []
     seen: set[str] = set()
     on_path = shutil.which("docker", path=env.get("PATH"))
-    for candidate in (env.get("PIPELINE_DOCKER"), on_path, *FALLBACK_CLIENTS):
+    for candidate in (docker, on_path, *FALLBACK_CLIENTS):
         if candidate and os.access(candidate, os.X_OK) and os.path.realpath(candidate) not in seen:
             seen.add(os.path.realpath(candidate))
             found.append(candidate)
@@ -70,13 +72,13 @@ def _client_version(cli: str, env: Mapping[str, str]) -> str | None:
     return match[1] if match else None
 
 
-def available(env: Mapping[str, str]) -> list[Found]:
-    """Every builder this machine offers, best first.
+def available(env: Mapping[str, str], docker: str | None = None) -> list[Found]:
+    """Every builder this machine offers, best first (`docker`: PIPELINE_DOCKER).
 
     The probes are a few client invocations; they run at once, since a run
     waits for the answer before its first build.
     """
-    clients = _clients(env)
+    clients = _clients(env, docker)
     with cf.ThreadPoolExecutor(max_workers=max(1, 2 * len(clients))) as pool:
         buildx = [pool.submit(_run, [cli, "buildx", "version"], env) for cli in clients]
         versions = [pool.submit(_client_version, cli, env) for cli in clients]
@@ -94,9 +96,9 @@ def available(env: Mapping[str, str]) -> list[Found]:
     return offers
 
 
-def choose(env: Mapping[str, str]) -> Found:
-    offers = available(env)
-    forced = env.get("PIPELINE_BUILDER")
+def choose(env: Mapping[str, str], forced: str | None = None, docker: str | None = None) -> Found:
+    """The best builder, or the `forced` one (PIPELINE_BUILDER) if this machine has it."""
+    offers = available(env, docker)
     if not forced:
         return offers[0]
     if forced not in KINDS:
@@ -178,7 +180,9 @@ class CliBuilder:
         for key, value in request.labels.items():
             argv += ["--label", f"{key}={value}"]
         for key, value in request.build_args.items():
-            argv += ["--build-arg", f"{key}={value}"]
+            # A value registered as a secret is handed over in the client's
+            # environment (`--build-arg NAME` reads it there), never in argv.
+            argv += ["--build-arg", key if log.is_masked(value) else f"{key}={value}"]
         if request.target:
             argv += ["--target", request.target]
         if request.platforms:
@@ -188,6 +192,11 @@ class CliBuilder:
             argv += ["--secret", f"id={secret.id},{source}"]
         argv.append(str(request.context_dir))
         return argv
+
+    def env_for(self, request: BuildRequest) -> dict[str, str]:
+        """The client's environment, with the build args kept out of argv."""
+        secret_args = {k: v for k, v in request.build_args.items() if log.is_masked(v)}
+        return {**self.env, **secret_args}
 
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
         if len(request.platforms) > 1 and self.name != "buildx":
@@ -200,15 +209,18 @@ class CliBuilder:
                     raise BuildError(f"{request.name}: interrupted")
                 if request.name in self._stopped:
                     raise BuildError(f"{request.name}: not needed")
-                proc = subprocess.Popen(
-                    self.argv(request, iidfile),
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    text=True,
-                    errors="replace",
-                    env=self.env,
-                )
+                try:
+                    proc = subprocess.Popen(
+                        self.argv(request, iidfile),
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        text=True,
+                        errors="replace",
+                        env=self.env_for(request),
+                    )
+                except OSError as err:
+                    raise BuildError(f"{request.name}: cannot run {self.cli}: {err}") from None
                 self._running[proc] = request.name
             assert proc.stdout is not None
             try:
@@ -221,7 +233,9 @@ class CliBuilder:
                 with self._lock:
                     self._running.pop(proc, None)
             if code != 0:
-                raise BuildError(f"{request.name}: build failed (exit {code}):\n" + _reason(tail))
+                # the tail is the build's own output: a secret it printed stays masked
+                reason = log.redact(_reason(tail))
+                raise BuildError(f"{request.name}: build failed (exit {code}):\n{reason}")
             image_id = iidfile.read_text().strip() if iidfile.exists() else ""
         if not image_id:
             raise BuildError(f"{request.name}: the builder wrote no image id")

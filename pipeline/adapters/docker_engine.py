@@ -14,6 +14,7 @@ import re
 import threading
 from typing import Any
 
+from pipeline import retry
 from pipeline.adapters.ports import BuildRequest, BuildResult, Credentials, LineSink
 from pipeline.adapters.push_stream import PushStream
 from pipeline.errors import BuildError, StageError
@@ -23,17 +24,23 @@ _QUIET_STATUS = {"Pushing", "Preparing", "Waiting", "Downloading", "Extracting"}
 _LAYER_RETRY = re.compile(r"^Retrying in (\d+) seconds?$")
 
 
+def _engine_errors() -> tuple[type[Exception], ...]:
+    import requests
+    from docker.errors import DockerException
+
+    return (DockerException, requests.RequestException, OSError)
+
+
 def connect() -> Any:
     import docker
-    from docker.errors import DockerException
 
     try:
         client = docker.from_env(timeout=600)
         client.ping()
-    except DockerException as err:
+    except _engine_errors() as err:
         raise StageError(
-            f"cannot reach the Docker engine ({err}); start dockerd or set DOCKER_HOST"
-            " (scripts/services.sh starts one on Debian/Ubuntu)"
+            f"cannot reach the Docker engine ({type(err).__name__}: {err}); start dockerd or"
+            " set DOCKER_HOST (scripts/services.sh starts one on Debian/Ubuntu)"
         ) from None
     return client
 
@@ -61,6 +68,8 @@ class Engine:
             image_id: str = self.client.api.inspect_image(ref)["Id"]
         except ImageNotFound:
             return None
+        except _engine_errors() as err:
+            raise StageError(f"docker inspect {ref}: {type(err).__name__}: {err}") from None
         return image_id
 
     def push(
@@ -74,23 +83,40 @@ class Engine:
             self._pushes.add(stream)
         digest = None
         progressed = False
+        # The try's deadline is a hard bound: when it passes, the push is hung up
+        # (dockerd cancels it), however long dockerd itself would have gone on.
+        expired = threading.Event()
+        watchdog = _watchdog(expired, stream)
         try:
             if self._cancelled:  # cancelled while this push was being opened
                 raise RegistryFailure(f"{stream.what}: interrupted", Kind.FATAL)
             for chunk in stream:
                 progressed = progressed or _layer_done(chunk)
                 digest = _read_chunk(chunk, on_line) or digest
+            if not digest and not expired.is_set():
+                raise RegistryFailure(
+                    f"{stream.what}: the engine's stream ended without a digest"
+                    " (connection closed)",
+                    Kind.TRANSIENT,
+                )
         except RegistryFailure as err:
             if self._cancelled:
                 raise RegistryFailure(f"{stream.what}: interrupted", Kind.FATAL) from None
-            err.progressed = progressed  # a retry will skip the layers that made it
-            raise
+            if not expired.is_set():
+                err.progressed = progressed  # a retry will skip the layers that made it
+                raise
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
             with self._lock:
                 self._pushes.discard(stream)
             stream.close()
-        if not digest:
-            raise RegistryFailure(f"{stream.what}: the engine reported no digest")
+        if not digest:  # the watchdog hung up
+            raise RegistryFailure(
+                f"{stream.what}: not done within the time left (timeout)",
+                Kind.TRANSIENT,
+                progressed=progressed,
+            )
         return digest
 
     def _live_client(self) -> Any:
@@ -143,6 +169,8 @@ class Engine:
                 self.client.api.tag(image_id, repo, tag)
         except APIError as err:
             raise BuildError(f"{request.name}: {err.explanation or err}") from None
+        except _engine_errors() as err:
+            raise BuildError(f"{request.name}: {type(err).__name__}: {err}") from None
         return BuildResult(image_id)
 
     def cancel(self) -> None:
@@ -158,6 +186,21 @@ class Engine:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+
+def _watchdog(expired: threading.Event, stream: PushStream) -> threading.Timer | None:
+    limit = retry.current_deadline()
+    if limit is None:
+        return None
+
+    def expire() -> None:
+        expired.set()
+        stream.interrupt()
+
+    timer = threading.Timer(limit.remaining(), expire)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _layer_done(chunk: dict[str, Any]) -> bool:

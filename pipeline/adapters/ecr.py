@@ -12,19 +12,31 @@ import functools
 import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from pipeline import lifecycle, log
+from pipeline import lifecycle, log, retry
 from pipeline.adapters.ports import Credentials, Manifest
 from pipeline.config.schema import RepositorySettings
-from pipeline.errors import AuthError, RegistryError, UsageError
+from pipeline.errors import AuthError, UsageError
 from pipeline.retry import Kind, RegistryFailure
 
 Clock = Callable[[], dt.datetime]
+T = TypeVar("T")
+#: Runs a registry operation under the retry policy (`what`, operation).
+Retrying = Callable[[str, Callable[[], Any]], Any]
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+#: boto3 makes a single attempt: retries are ours (retry.py), bounded by time, and
+#: botocore's own would multiply them (5 inside 20 was up to 100 calls).
+BOTO_CONFIG = {
+    "retries": {"mode": "standard", "max_attempts": 1, "total_max_attempts": 1},
+    "connect_timeout": 10,
+    "read_timeout": 60,
+}
 
 
 @functools.cache
@@ -33,14 +45,88 @@ def client(service: str, region: str) -> Any:
     and slow to make); AWS_ENDPOINT_URL (the sandbox) is honoured by boto3 itself."""
     import boto3
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
 
-    return boto3.client(
-        service, region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 5})
-    )
+    try:
+        return boto3.client(service, region_name=region, config=Config(**BOTO_CONFIG))
+    except BotoCoreError as err:  # a broken AWS profile or config file, say
+        raise AuthError(f"cannot set up the AWS {service} client in {region}: {err}") from None
 
 
 def _code(err: Exception) -> str:
-    return str(getattr(err, "response", {}).get("Error", {}).get("Code", type(err).__name__))
+    response = getattr(err, "response", None)
+    if isinstance(response, dict):
+        return str((response.get("Error") or {}).get("Code") or type(err).__name__)
+    return type(err).__name__
+
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServerError",
+        "InternalServerException",
+        "InternalFailure",
+        "ServerException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+    }
+)
+
+
+def failure_kind(err: Exception) -> Kind:
+    """botocore's errors in our classes: throttling, 5xx and broken connections pass."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+        SSLError,
+    )
+
+    if isinstance(err, ClientError):
+        status = (err.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
+        if _code(err) in _TRANSIENT_CODES or status == 429 or 500 <= int(status) <= 599:
+            return Kind.TRANSIENT
+        if _code(err) == "ExpiredTokenException":
+            return Kind.FATAL  # the AWS session's credentials: nothing we can fetch again
+        return Kind.FATAL
+    if isinstance(err, SSLError):
+        return Kind.FATAL
+    if isinstance(
+        err, (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
+    ):
+        return Kind.TRANSIENT
+    return retry.classify(str(err))
+
+
+class AwsFailure(RegistryFailure):
+    """A failed AWS call, with AWS's error code."""
+
+    def __init__(self, message: str, kind: Kind, code: str) -> None:
+        super().__init__(message, kind)
+        self.code = code
+
+
+def _aws(what: str, operation: Callable[[], T]) -> T:
+    """One AWS call under the current try's deadline; its errors as AwsFailure."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return retry.bounded(operation, what)
+    except ClientError as err:
+        raise AwsFailure(f"{what}: {_code(err)}", failure_kind(err), _code(err)) from None
+    except BotoCoreError as err:
+        # botocore's messages name endpoints and files, never credentials
+        raise AwsFailure(f"{what}: {err}", failure_kind(err), type(err).__name__) from None
 
 
 def decode_token(token: str) -> tuple[str, str]:
@@ -87,46 +173,61 @@ class TokenCredentials:
             return self._current
 
 
-def private_token(region: str, host: str, clock: Clock = _utcnow) -> Callable[[], Credentials]:
-    def fetch() -> Credentials:
-        from botocore.exceptions import BotoCoreError, ClientError
+def _credentials_from(data: Any, what: str, host: str, clock: Clock) -> Credentials:
+    if not isinstance(data, dict) or not isinstance(data.get("authorizationToken"), str):
+        raise AuthError(f"{what} returned no authorization data")
+    token = data["authorizationToken"]
+    log.mask(token)
+    user, password = decode_token(token)
+    log.mask_credentials(user, password, host)
+    expires = data.get("expiresAt")
+    return Credentials(
+        user, password, host, expires if isinstance(expires, dt.datetime) else None, clock()
+    )
 
+
+def _auth_failure(err: RegistryFailure, what: str) -> Exception:
+    """Transient failures are retried by the caller; others mean no credentials at all."""
+    if err.kind is Kind.TRANSIENT:
+        return err
+    return AuthError(f"{err}; check the AWS credentials and ecr:GetAuthorizationToken")
+
+
+def private_token(region: str, host: str, clock: Clock = _utcnow) -> Callable[[], Credentials]:
+    what = f"ECR GetAuthorizationToken in {region}"
+
+    def fetch() -> Credentials:
         try:
-            data = client("ecr", region).get_authorization_token()["authorizationData"]
-        except (ClientError, BotoCoreError) as err:
-            raise AuthError(f"ECR GetAuthorizationToken in {region} failed: {_code(err)}") from None
-        if not isinstance(data, list) or not data or not data[0].get("authorizationToken"):
-            raise AuthError("ECR GetAuthorizationToken returned no authorization data")
-        token = data[0]["authorizationToken"]
-        log.mask(token)
-        user, password = decode_token(token)
-        log.mask(password)
-        return Credentials(user, password, host, data[0].get("expiresAt"), clock())
+            answer = _aws(what, lambda: client("ecr", region).get_authorization_token())
+        except RegistryFailure as err:
+            raise _auth_failure(err, what) from None
+        data = answer.get("authorizationData")
+        return _credentials_from(
+            data[0] if isinstance(data, list) and data else None, what, host, clock
+        )
 
     return fetch
 
 
 def public_token(host: str, clock: Clock = _utcnow) -> Callable[[], Credentials]:
-    def fetch() -> Credentials:
-        from botocore.exceptions import BotoCoreError, ClientError
+    what = "ECR Public GetAuthorizationToken"
 
+    def fetch() -> Credentials:
         try:  # ECR Public's API exists only in us-east-1, whatever AWS_REGION says
-            data = client("ecr-public", "us-east-1").get_authorization_token()["authorizationData"]
-        except (ClientError, BotoCoreError) as err:
-            raise AuthError(f"ECR Public GetAuthorizationToken failed: {_code(err)}") from None
-        if not isinstance(data, dict) or not data.get("authorizationToken"):
-            raise AuthError("ECR Public GetAuthorizationToken returned no authorization data")
-        token = data["authorizationToken"]
-        log.mask(token)
-        user, password = decode_token(token)
-        log.mask(password)
-        return Credentials(user, password, host, data.get("expiresAt"), clock())
+            answer = _aws(what, lambda: client("ecr-public", "us-east-1").get_authorization_token())
+        except RegistryFailure as err:
+            raise _auth_failure(err, what) from None
+        return _credentials_from(answer.get("authorizationData"), what, host, clock)
 
     return fetch
 
 
 class Repositories:
-    """Checks and creates ECR repositories with the configured settings."""
+    """Checks and creates ECR repositories with the configured settings.
+
+    Each call runs under the run's retry policy (`retrying`), since boto3
+    itself makes a single attempt.
+    """
 
     def __init__(
         self,
@@ -136,34 +237,39 @@ class Repositories:
         lifecycle_text: str | None,
         *,
         dry_run: bool = False,
+        retrying: Retrying = lambda _what, operation: operation(),
     ) -> None:
         self._ecr = client("ecr", region)
         self._account = account
         self._settings = settings
         self._lifecycle = lifecycle_text
         self.dry_run = dry_run
+        self._retrying = retrying
 
     def _ids(self) -> dict[str, str]:
         return {"registryId": self._account} if self._account else {}
 
-    def missing(self, names: list[str]) -> list[str]:
-        from botocore.exceptions import BotoCoreError, ClientError
+    def _call(self, what: str, operation: Callable[[], T]) -> T:
+        result: T = self._retrying(what, lambda: _aws(what, operation))
+        return result
 
+    def missing(self, names: list[str]) -> list[str]:
         out = []
         for name in names:  # one call each: a batch fails as a whole when one is missing
             try:
-                self._ecr.describe_repositories(repositoryNames=[name], **self._ids())
-            except ClientError as err:
-                if _code(err) != "RepositoryNotFoundException":
-                    raise RegistryError(f"ECR DescribeRepositories {name}: {_code(err)}") from None
+                self._call(
+                    f"ECR DescribeRepositories {name}",
+                    lambda n=name: self._ecr.describe_repositories(  # type: ignore[misc]
+                        repositoryNames=[n], **self._ids()
+                    ),
+                )
+            except AwsFailure as err:
+                if err.code != "RepositoryNotFoundException":
+                    raise
                 out.append(name)
-            except BotoCoreError as err:
-                raise RegistryError(f"ECR DescribeRepositories {name}: {err}") from None
         return out
 
     def create(self, name: str) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         s = self._settings
         args: dict[str, Any] = {
             "repositoryName": name,
@@ -185,16 +291,17 @@ class Repositories:
             )
             return
         try:
-            self._ecr.create_repository(**args)
-            if self._lifecycle:
-                self._ecr.put_lifecycle_policy(
+            self._call(f"ECR CreateRepository {name}", lambda: self._ecr.create_repository(**args))
+        except AwsFailure as err:
+            if err.code != "RepositoryAlreadyExistsException":  # created meanwhile: fine
+                raise
+        if self._lifecycle:
+            self._call(
+                f"ECR PutLifecyclePolicy {name}",
+                lambda: self._ecr.put_lifecycle_policy(
                     repositoryName=name, lifecyclePolicyText=self._lifecycle, **self._ids()
-                )
-        except ClientError as err:
-            if _code(err) != "RepositoryAlreadyExistsException":  # created meanwhile: fine
-                raise RegistryError(f"ECR CreateRepository {name}: {_code(err)}: {err}") from None
-        except BotoCoreError as err:
-            raise RegistryError(f"ECR CreateRepository {name}: {err}") from None
+                ),
+            )
         log.LOG.info("created ECR repository %s (%s)", name, args["imageTagMutability"])
 
 
@@ -206,32 +313,33 @@ class PutImageRetagger:
         self._account = account
 
     def tag(self, repository: str, tag: str, manifest: Manifest) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         ids = {"registryId": self._account} if self._account else {}
         try:
-            self._ecr.put_image(
-                repositoryName=repository,
-                imageManifest=manifest.body.decode(),
-                imageManifestMediaType=manifest.media_type,
-                imageTag=tag,
-                imageDigest=manifest.digest,
-                **ids,
-            )
-        except ClientError as err:
-            code = _code(err)
-            if code == "ImageAlreadyExistsException":
-                return  # this tag already names this very manifest
-            kind = {
-                "ImageTagAlreadyExistsException": Kind.IMMUTABLE,
-                "ThrottlingException": Kind.TRANSIENT,
-                "ServerException": Kind.TRANSIENT,
-            }.get(code, Kind.FATAL)
-            raise RegistryFailure(f"ECR PutImage {repository}:{tag}: {code}", kind) from None
-        except BotoCoreError as err:
+            body = manifest.body.decode("utf-8")
+        except UnicodeDecodeError:
             raise RegistryFailure(
-                f"ECR PutImage {repository}:{tag}: {err}", Kind.TRANSIENT
+                f"ECR PutImage {repository}:{tag}: the manifest is not UTF-8", Kind.FATAL
             ) from None
+        try:
+            _aws(
+                f"ECR PutImage {repository}:{tag}",
+                lambda: self._ecr.put_image(
+                    repositoryName=repository,
+                    imageManifest=body,
+                    imageManifestMediaType=manifest.media_type,
+                    imageTag=tag,
+                    imageDigest=manifest.digest,
+                    **ids,
+                ),
+            )
+        except AwsFailure as err:
+            if err.code == "ImageAlreadyExistsException":
+                return  # this tag already names this very manifest
+            if err.code == "ImageTagAlreadyExistsException":
+                err.kind = Kind.IMMUTABLE
+            raise
+
+
 
 
 def lifecycle_text(policy: str | dict[str, Any] | None, root: Any) -> str | None:

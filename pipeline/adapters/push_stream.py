@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
+from pipeline import log, retry
 from pipeline.retry import Kind, RegistryFailure
 
 
@@ -38,14 +39,16 @@ class PushStream:
         from docker import auth as docker_auth
 
         what = f"docker push {repository}:{tag}"
-        headers = {"Content-Type": "application/json"}
+        headers: dict[str, str | bytes] = {"Content-Type": "application/json"}
+        header: str | bytes | None
         if auth is not None:  # a header, as docker-py sends it: never argv, never a file
-            headers["X-Registry-Auth"] = docker_auth.encode_header(auth)
+            header = docker_auth.encode_header(auth)
         else:  # what `docker push` would use: the user's docker config
-            registry, _ = docker_auth.resolve_repository_name(repository)
-            header = docker_auth.get_config_header(api, registry)
-            if header:
-                headers["X-Registry-Auth"] = header
+            header = _config_header(api, repository)
+        if header:
+            headers["X-Registry-Auth"] = header
+            # the header is the credential in one more form: base64url of its JSON
+            log.mask(header.decode() if isinstance(header, bytes) else header)
         url = f"{api.base_url}/v{api.api_version}/images/{quote(repository, safe='/:')}/push"
         try:
             response = api.post(
@@ -54,10 +57,10 @@ class PushStream:
                 data="{}",
                 headers=headers,
                 stream=True,
-                timeout=api.timeout,
+                timeout=retry.clip(api.timeout or 600),
             )
         except requests.RequestException as err:
-            raise RegistryFailure(f"{what}: {err}", Kind.TRANSIENT) from None
+            raise RegistryFailure(f"{what}: {type(err).__name__}: {err}") from None
         if response.status_code >= 400:  # e.g. no such local image: before any upload
             message = _engine_message(response)
             response.close()
@@ -74,7 +77,10 @@ class PushStream:
                 if line.strip():
                     yield json.loads(line)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
-            raise RegistryFailure(f"{self.what}: {err}", Kind.TRANSIENT) from None
+            # a stream broken mid-push, by a reset or by `interrupt()`
+            raise RegistryFailure(
+                f"{self.what}: connection broken ({type(err).__name__}: {err})", Kind.TRANSIENT
+            ) from None
         except (ValueError, AttributeError) as err:  # the stream was closed under our feet
             raise RegistryFailure(f"{self.what}: stream closed ({err})", Kind.TRANSIENT) from None
 
@@ -94,6 +100,23 @@ class PushStream:
 
     def _finished(self) -> bool:
         return getattr(self._response.raw, "connection", None) is None
+
+
+def _config_header(api: Any, repository: str) -> str | bytes | None:
+    """docker-py's own lookup in the docker config; a helper that fails means none."""
+    from docker import auth as docker_auth
+    from docker.errors import DockerException
+
+    try:
+        registry, _ = docker_auth.resolve_repository_name(repository)
+        header: str | bytes | None = docker_auth.get_config_header(api, registry)
+    except (DockerException, OSError, ValueError) as err:
+        raise RegistryFailure(
+            f"docker push {repository}: the docker config's credentials for it cannot be"
+            f" read ({type(err).__name__})",
+            Kind.FATAL,
+        ) from None
+    return header
 
 
 def _engine_message(response: Any) -> str:

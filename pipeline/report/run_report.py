@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,20 @@ class ImageReport:
         }
 
 
+def _built(image: ImageReport, dry_run: bool) -> bool:
+    return image.built or image.reused or dry_run
+
+
+def _pushed(image: ImageReport, dry_run: bool) -> bool:
+    return image.pushed or image.reused or dry_run
+
+
+#: How to tell that a stage finished for an image. A stage missing here can
+#: never be confirmed, so a run that asks for it is never "ok": each stage
+#: that lands adds its own check.
+FINISHED: dict[str, Callable[[ImageReport, bool], bool]] = {"build": _built, "push": _pushed}
+
+
 @dataclass
 class RunReport:
     stages: list[str]
@@ -76,11 +91,22 @@ class RunReport:
     interrupted: bool = False
     #: why the run stopped when no single image is to blame (credentials, repositories)
     error: str | None = None
+    #: the run reached its end (set last, by the composition root)
+    finished: bool = False
 
     @property
     def status(self) -> str:
-        failed = self.interrupted or self.error is not None or any(i.error for i in self.images)
-        return "failed" if failed else "ok"
+        """The run's verdict: `ok` only when it reached its end and every asked stage
+        finished for every image; anything else (a crash, Ctrl-C, an error) is `failed`."""
+        if not self.finished or self.interrupted or self.error is not None:
+            return "failed"
+        if not self.images or any(i.error for i in self.images):
+            return "failed"
+        for stage in self.stages:
+            done = FINISHED.get(stage)
+            if done is None or not all(done(i, self.dry_run) for i in self.images):
+                return "failed"
+        return "ok"
 
     def image(self, name: str) -> ImageReport:
         return next(i for i in self.images if i.name == name)
@@ -98,8 +124,11 @@ class RunReport:
 
 
 def write(path: Path, report: RunReport) -> None:
+    from pipeline import log
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report.to_json(), indent=2) + "\n"
+    # every string passes the masks: an error may quote a build's output
+    text = json.dumps(log.redact_data(report.to_json()), indent=2) + "\n"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -81,6 +81,9 @@ def plan(plan: Plan) -> str:
 
 
 def run_summary(report: RunReport) -> str:
+    """The run for people; what it quotes (errors, build output) passes the masks."""
+    from pipeline import log
+
     lines = [
         f"Run {report.status}{' (dry run)' if report.dry_run else ''}: {', '.join(report.stages)}"
     ]
@@ -99,4 +102,6 @@ def run_summary(report: RunReport) -> str:
             lines.append(f"    not moved (promote stage): {', '.join(image.pending_tags)}")
         if image.error:
             lines.append(f"    error: {image.error}")
-    return "\n".join(lines)
+    if report.error:
+        lines.append(f"  error: {report.error}")
+    return log.redact("\n".join(lines))

@@ -7,29 +7,59 @@ when every build succeeded).
 
 from __future__ import annotations
 
+import re
+import stat
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from pipeline import log, parallel, readfile
+from pipeline import log, parallel
 from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, SecretSource
 from pipeline.errors import BuildError, UsageError
 from pipeline.plan import ImagePlan
 
 INPUT_LABEL = "pipeline.input-digest"
-#: BuildKit refuses bigger secrets; say so before anything is built.
-SECRET_FILE_LIMIT = 500 << 10
+
+
+#: BuildKit refuses larger secrets (500 KiB); finding it out before a build costs nothing.
+MAX_SECRET = 500 * 1024
+#: A build arg fed from a variable named like this probably carries a secret.
+_SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|KEY", re.IGNORECASE)
+_MIN_VALUE = 4  # shorter values are too common to tell where they came from
+
+
+def _secret_file(image: ImagePlan, secret_id: str, path: Path) -> None:
+    """A regular file of at most 500 KiB; its content is masked from now on."""
+    where = f"image {image.name}: secret {secret_id}"
+    try:
+        info = path.stat()
+    except OSError:
+        raise UsageError(f"{where}: no file {path}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{where}: {path} is not a regular file")
+    if info.st_size > MAX_SECRET:
+        raise UsageError(f"{where}: {path} is larger than BuildKit's limit of 500 KiB")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SECRET + 1)
+    except OSError as err:
+        raise UsageError(f"{where}: cannot read {path}: {err.strerror}") from None
+    if len(data) > MAX_SECRET:  # grew since stat
+        raise UsageError(f"{where}: {path} is larger than BuildKit's limit of 500 KiB")
+    log.mask_text(data.decode("utf-8", errors="replace"))
 
 
 def secrets_for(image: ImagePlan, root: Path, env: Mapping[str, str]) -> tuple[SecretSource, ...]:
-    """Resolve secret sources before anything runs, so a missing one costs no build."""
+    """Resolve secret sources before anything runs, so a missing one costs no build.
+
+    Their values are masked from here on, in the log, the build output and the
+    report. Messages name the file or the variable, never the value.
+    """
     out = []
     for secret in image.secrets:
         if secret.src is not None:
-            path = (root / secret.src).resolve()
-            why = readfile.problem(path, SECRET_FILE_LIMIT)
-            if why:
-                raise UsageError(f"image {image.name}: secret {secret.id}: {path}: {why}")
+            path = (root / secret.src).resolve()  # secret files may live anywhere
+            _secret_file(image, secret.id, path)
             out.append(SecretSource(secret.id, src=path))
         else:
             assert secret.env is not None
@@ -38,8 +68,54 @@ def secrets_for(image: ImagePlan, root: Path, env: Mapping[str, str]) -> tuple[S
                     f"image {image.name}: secret {secret.id}: environment variable"
                     f" {secret.env} is not set"
                 )
+            value = env[secret.env]
+            if len(value.encode()) > MAX_SECRET:
+                raise UsageError(
+                    f"image {image.name}: secret {secret.id}: the value of {secret.env} is"
+                    " larger than BuildKit's limit of 500 KiB"
+                )
+            log.mask_text(value)
             out.append(SecretSource(secret.id, env=secret.env))
     return tuple(out)
+
+
+def secret_build_args(images: Sequence[ImagePlan], env: Mapping[str, str]) -> list[str]:
+    """Warnings for build args that carry what looks like a secret; their values are masked.
+
+    A build arg ends up in the image's history for anyone who pulls it; a
+    BuildKit secret does not. A value counts when it comes from a variable
+    named like a secret (`${NPM_TOKEN}`), or when the arg itself is so named.
+    """
+    secret_values = {
+        value: name
+        for name, value in env.items()
+        if _SECRET_NAME.search(name) and len(value) >= _MIN_VALUE
+    }
+    warnings = []
+    for image in images:
+        for arg, value in image.build_args.items():
+            source = secret_values.get(value) or next(
+                (
+                    name
+                    for secret, name in secret_values.items()
+                    if len(secret) >= 8 and secret in value
+                ),
+                None,
+            )
+            if source is not None:
+                why = f"its value comes from {source}"
+                log.mask(value)  # the variable's value: kept out of logs and argv
+            elif _SECRET_NAME.search(arg) and value:
+                why = "its name says it holds a secret"
+            else:
+                continue
+            warnings.append(
+                f"image {image.name}: build arg {arg}: {why}; build args are kept in the"
+                f" image's history, so pass it as a build secret instead (secrets: [{{id:"
+                f" {arg.lower()}, env: {source or arg}}}], read with"
+                f" RUN --mount=type=secret,id={arg.lower()})"
+            )
+    return warnings
 
 
 def request_for(

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from pipeline import parallel
 from pipeline.adapters.ports import RepositoryAdmin
-from pipeline.errors import StageError
+from pipeline.errors import RegistryError, StageError
 from pipeline.plan import ImagePlan, Plan
 from pipeline.report.run_report import RunReport
+from pipeline.retry import RegistryFailure
 from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
 
@@ -20,7 +21,7 @@ def path(image: ImagePlan) -> str:
 
 def signed_in(make: Callable[[], Pusher]) -> Pusher:
     pusher = make()
-    pusher.credentials.get()
+    pusher.sign_in()
     return pusher
 
 
@@ -57,12 +58,16 @@ def published(
 
 
 def _lookup(pusher: Pusher, image: ImagePlan, digest: str) -> reuse.Found | None:
-    """Registry reads, retried like pushes."""
+    """Registry reads, retried like pushes; a failure is the run's, named after the image."""
 
     def read() -> reuse.Found | None:
         return reuse.lookup(image, path(image), digest, pusher.registry)
 
-    return pusher.call(f"look up {image.image}", read)
+    what = f"look up {image.image}"
+    try:
+        return pusher.call(what, read)
+    except RegistryFailure as err:
+        raise RegistryError(f"{what}: {err}") from None
 
 
 def push_all(

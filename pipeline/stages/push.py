@@ -10,7 +10,7 @@ names the same image, and a clear error when it names another.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pipeline import log, retry
@@ -36,10 +36,12 @@ class Pusher:
     retagger: Retagger
     credentials: CredentialSource
     policy: retry.Policy
-    sleep: Callable[[float], None]
+    waits: retry.Waits = field(default_factory=retry.Waits)
     dry_run: bool = False
 
     def call(self, what: str, operation: Callable[[], T]) -> T:
+        """`operation` under the retry policy: its time limit, its backoff, one re-auth."""
+
         def reauth() -> None:
             self.credentials.refresh()
 
@@ -47,14 +49,18 @@ class Pusher:
             operation,
             what=what,
             policy=self.policy,
+            waits=self.waits,
             reauth=reauth,
             verify=self.registry.accepts_credentials,
-            sleep=self.sleep,
             log=lambda m: log.LOG.warning("%s", m),
         )
 
+    def sign_in(self) -> None:
+        """Fetch the credentials now (an ECR token: AWS, retried like any registry call)."""
+        self.call("get registry credentials", self.credentials.get)
+
     def _fail(self, what: str, err: retry.RegistryFailure) -> PushError:
-        if err.kind is retry.Kind.REAUTH:  # say which of the registry's 401s this was
+        if err.kind in (retry.Kind.REAUTH, retry.Kind.EXPIRED):  # which of the 401s this was
             return PushError(
                 f"{what}: the registry rejects our credentials, also freshly fetched ones"
                 f" ({err}); check the registry credentials and their permissions"

@@ -7,11 +7,15 @@ through the sandbox's own port, where nothing is injected.
 
 About the retry budget: at this share, one `docker push` attempt (a ping,
 a HEAD per layer, the uploads, the manifest PUT: 6 to 12 requests, any
-failure of which ends the attempt) succeeds about one time in three, so
-among 20 images the unluckiest needed 10 to 16 attempts in the runs measured
-here. The test runs with the default budget (20 attempts that move nothing),
-which is sized so that this share of faults is survived, not just a registry
-that fails now and then.
+failure of which ends the attempt) succeeds about one time in three, so the
+unluckiest of 20 images needs 10 or more attempts. The test runs with the
+default budget (10 minutes per push, backoff up to 30 s), which is sized so
+that this share of faults is survived, not just a registry that fails now and
+then. The 100-push measurement, and what the raw `docker push` makes of the
+same faults, are in bench/push_faults.py.
+
+The fault hook is imported from pipeline.sandbox.faults, where it lives on this
+branch (it is moving to the tests).
 """
 
 from __future__ import annotations
@@ -19,11 +23,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,7 +44,6 @@ from tests.integration.run.support import (
     ACCOUNT,
     Project,
     Registry,
-    Token,
     ecr_config,
     image_tags,
     run_cli,
@@ -97,7 +98,7 @@ def test_twenty_pushes_through_faults_all_land(
         "build,push",
         "--jobs",
         str(IMAGES),
-        timeout=300,
+        timeout=900,  # the default budget is 10 minutes a push; these take about 2
     )
 
     fired = Counter(faults.counts)
@@ -123,68 +124,6 @@ def test_twenty_pushes_through_faults_all_land(
         assert fired[kind] > 0, (kind, dict(fired))
     assert sum(attempts.values()) > 0, "no push was ever retried"
     assert "retrying in" in result.stderr
-
-
-def test_raw_docker_push_through_the_same_faults(
-    make_project: Callable[[str], Project],
-    prefix: str,
-    ecr: Any,
-    token: Token,
-    faults: Faults,
-    fault_proxy: ReverseProxy,
-    docker_client: Any,
-    tmp_path: Path,
-    record_property: Callable[[str, object], None],
-) -> None:
-    """For the record, not a verdict: what `docker push` alone makes of the same registry."""
-    project = make_project("raw")
-    refs = []
-    for i, image in enumerate(_blob_project(project, prefix, IMAGES)):
-        ecr.create_repository(repositoryName=image["repository"], registryId=ACCOUNT)
-        built, _ = docker_client.images.build(path=str(project.root / f"img{i}"), rm=True)
-        ref = f"{fault_proxy.address}/{image['repository']}"
-        built.tag(ref, "raw")
-        refs.append(f"{ref}:raw")
-    config = tmp_path / "docker-config"
-    config.mkdir()
-    docker_env = {**os.environ, "DOCKER_CONFIG": str(config)}
-    share, faults.share = faults.share, 0.0  # logging in is not what is measured
-    try:
-        login = subprocess.run(
-            ["/usr/bin/docker", "login", "-u", "AWS", "--password-stdin", fault_proxy.address],
-            input=token.password,
-            capture_output=True,
-            text=True,
-            env=docker_env,
-            check=False,
-        )
-    finally:
-        faults.share = share
-    assert login.returncode == 0, login.stderr
-
-    started = time.monotonic()
-    pushes = [
-        subprocess.Popen(
-            ["/usr/bin/docker", "push", ref],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=docker_env,
-        )
-        for ref in refs
-    ]
-    completed = 0
-    for push in pushes:
-        try:  # dockerd retries a layer for up to 50 s: the record is "within 30 s"
-            remaining = max(0.1, 30 - (time.monotonic() - started))
-            completed += push.wait(timeout=remaining) == 0
-        except subprocess.TimeoutExpired:
-            push.kill()
-            push.wait()
-    took = time.monotonic() - started
-    print(
-        f"\nraw `docker push` through {SHARE:.0%} faults: {completed}/20 completed ({took:.0f} s)"
-    )
-    record_property("raw_docker_push_completed", completed)
 
 
 def _plan_image(project: Project, env: dict[str, str], repository: str) -> ImagePlan:
@@ -240,8 +179,8 @@ def test_unfixable_errors_fail_fast_without_retry_pauses(
         engine = Engine()
         registry = RegistryClient(host, credentials)
         retagger = ecr_adapter.PutImageRetagger("us-east-1", ACCOUNT)
-        policy = retry.Policy.from_env()
-        return Pusher(engine, registry, retagger, credentials, policy, sleeps.append), sleeps
+        waits = retry.Waits(sleep=sleeps.append)
+        return Pusher(engine, registry, retagger, credentials, retry.Policy(), waits), sleeps
 
     def tagged(image: ImagePlan) -> None:
         docker_client.images.get("local/busybox:1").tag(image.image, image.tags.immutable[0])

@@ -87,5 +87,7 @@ def test_generic_registry_missing_credentials_variable_is_a_clear_error(
     result = run_cli(project, run_env, "run", "--only", "build,push")
 
     assert result.code == 2, result.describe()
-    assert "REG_USER and REG_PASS" in result.stderr
+    assert "REG_USER (named by registry.username_env) is not set" in result.stderr
+    assert "REG_PASS (named by registry.password_env) is not set" in result.stderr
+    assert result.report_path is not None and not result.report_path.exists()  # refused first
     assert "building" not in result.stderr

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 from collections import deque
 from pathlib import Path
 
 import pytest
 
+from pipeline import log
 from pipeline.adapters import builders
 from pipeline.adapters.ports import BuildRequest, SecretSource
 from pipeline.errors import BuildError, UsageError
@@ -51,14 +53,13 @@ def test_detection_prefers_buildkit(
 
 def test_forcing_an_available_builder(tmp_path: Path) -> None:
     fake_docker(tmp_path, version="20.10.24", buildx=False)
-    env = {"PATH": str(tmp_path), "PIPELINE_BUILDER": "classic"}
-    assert builders.choose(env).kind == "classic"
+    assert builders.choose({"PATH": str(tmp_path)}, forced="classic").kind == "classic"
 
 
 def test_forcing_a_missing_builder_is_a_usage_error(tmp_path: Path) -> None:
     fake_docker(tmp_path, version="20.10.24", buildx=False)
     with pytest.raises(UsageError, match="buildx is not available here"):
-        builders.choose({"PATH": str(tmp_path), "PIPELINE_BUILDER": "buildx"})
+        builders.choose({"PATH": str(tmp_path)}, forced="buildx")
 
 
 def request(tmp_path: Path) -> BuildRequest:
@@ -95,6 +96,25 @@ def test_buildx_command_line(tmp_path: Path) -> None:
         assert part in joined
     assert "s3cret-value" not in joined
     assert argv[-1] == str(tmp_path)
+
+
+def test_a_build_arg_holding_a_masked_value_goes_by_environment_not_argv(
+    tmp_path: Path,
+) -> None:
+    log.mask("tok-3x4mpl3-value")
+    found = builders.Found("buildkit", "/x/docker", "20.10")
+    builder = builders.CliBuilder(found, {"PATH": "/bin"})
+    req = dataclasses.replace(
+        request(tmp_path), build_args={"PY": "3.12", "NPM_TOKEN": "tok-3x4mpl3-value"}
+    )
+    argv = builder.argv(req, tmp_path / "iid")
+    assert "tok-3x4mpl3-value" not in " ".join(argv)
+    assert argv[argv.index("NPM_TOKEN") - 1] == "--build-arg"
+    assert "PY=3.12" in argv
+    env = builder.env_for(req)
+    assert env["NPM_TOKEN"] == "tok-3x4mpl3-value"
+    assert "PY" not in env
+    assert "NPM_TOKEN" not in builder.env  # per build, never the shared environment
 
 
 def test_buildkit_client_sets_docker_buildkit(tmp_path: Path) -> None:

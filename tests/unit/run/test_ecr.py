@@ -140,9 +140,102 @@ def test_token_failure_names_the_operation_not_the_secret(monkeypatch: pytest.Mo
     stub.add_client_error("get_authorization_token", "AccessDeniedException", "nope")
     with (
         stub,
-        pytest.raises(AuthError, match="GetAuthorizationToken in us-east-1 failed: AccessDenied"),
+        pytest.raises(AuthError, match="GetAuthorizationToken in us-east-1: AccessDenied"),
     ):
         ecr.private_token("us-east-1", "h")()
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "ServiceUnavailableException"])
+def test_a_throttled_token_fetch_is_transient_for_the_caller_to_retry(
+    monkeypatch: pytest.MonkeyPatch, code: str
+) -> None:
+    stub, _ = stubbed(monkeypatch, "ecr")
+    stub.add_client_error("get_authorization_token", code, "slow down")
+    with stub, pytest.raises(RegistryFailure) as err:
+        ecr.private_token("us-east-1", "h")()
+    assert err.value.kind is Kind.TRANSIENT
+
+
+def test_every_form_of_the_token_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    stub, _ = stubbed(monkeypatch, "ecr")
+    raw = token("AWS", "ecr-pass-Zq9")
+    stub.add_response(
+        "get_authorization_token",
+        {"authorizationData": [{"authorizationToken": raw, "expiresAt": T0}]},
+    )
+    with stub:
+        ecr.private_token("us-east-1", "h")()
+    for form in (raw, raw.rstrip("="), "ecr-pass-Zq9"):
+        assert log.redact(f"<{form}>") == "<***>", form
+    assert log.redact("AWS:ecr-pass-Zq9") == "AWS:***"  # the decoded pair
+
+
+def test_boto3_makes_a_single_attempt_inside_our_policy() -> None:
+    ecr.client.cache_clear()
+    try:
+        made = ecr.client("ecr", "us-east-1")
+        assert made.meta.config.retries["total_max_attempts"] == 1
+    finally:
+        ecr.client.cache_clear()
+
+
+def _client_error(code: str, status: int = 400) -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError(
+        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "Op",
+    )
+
+
+def _boto_errors() -> list[tuple[Exception, Kind]]:
+    from botocore.exceptions import (
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+        SSLError,
+    )
+
+    return [
+        (_client_error("ThrottlingException"), Kind.TRANSIENT),
+        (_client_error("TooManyRequestsException"), Kind.TRANSIENT),
+        (_client_error("ServerException", 500), Kind.TRANSIENT),
+        (_client_error("Whatever", 503), Kind.TRANSIENT),
+        (_client_error("Whatever", 429), Kind.TRANSIENT),
+        (_client_error("AccessDeniedException", 400), Kind.FATAL),
+        (_client_error("RepositoryNotFoundException", 400), Kind.FATAL),
+        (EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), Kind.TRANSIENT),
+        (ConnectTimeoutError(endpoint_url="http://x"), Kind.TRANSIENT),
+        (ReadTimeoutError(endpoint_url="http://x"), Kind.TRANSIENT),
+        (SSLError(endpoint_url="https://x", error="cert"), Kind.FATAL),
+        (NoCredentialsError(), Kind.FATAL),
+    ]
+
+
+@pytest.mark.parametrize(("error", "kind"), _boto_errors(), ids=lambda e: type(e).__name__)
+def test_botocore_errors_are_classified(error: Exception, kind: Kind) -> None:
+    assert ecr.failure_kind(error) is kind
+
+
+def test_repository_calls_run_under_the_given_retry_policy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline import retry
+
+    stub, _ = stubbed(monkeypatch, "ecr")
+    stub.add_client_error("describe_repositories", "ThrottlingException", "slow", 400)
+    stub.add_response("describe_repositories", {"repositories": []})
+    sleeps: list[float] = []
+    waits = retry.Waits(sleep=sleeps.append, jitter=lambda high: high)
+
+    def retrying(what: str, operation: Any) -> Any:
+        return retry.call(operation, what=what, policy=retry.Policy(), waits=waits)
+
+    with stub:
+        repos = ecr.Repositories("us-east-1", None, RepositorySettings(), None, retrying=retrying)
+        assert repos.missing(["a/b"]) == []
+    assert sleeps == [1.0]
 
 
 def test_create_immutable_repository_with_exclusions(monkeypatch: pytest.MonkeyPatch) -> None:

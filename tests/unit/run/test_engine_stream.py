@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import threading
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+
 import pytest
 
+from pipeline import log, retry
 from pipeline.adapters import docker_engine
+from pipeline.adapters.ports import Credentials
 from pipeline.retry import Kind, RegistryFailure
 
 
@@ -49,3 +58,91 @@ def test_a_cancelled_engine_starts_no_push() -> None:
     with pytest.raises(RegistryFailure, match="interrupted") as err:
         engine.push("reg.example/app", "v1", None, lambda _l: None)
     assert err.value.kind is Kind.FATAL
+
+
+class FakeSocket:
+    def __init__(self, hung_up: threading.Event) -> None:
+        self.hung_up = hung_up
+
+    def shutdown(self, _how: int) -> None:
+        self.hung_up.set()
+
+
+class FakeResponse:
+    """dockerd's push stream: some JSON lines, then (with `stall`) nothing until hung up."""
+
+    status_code = 200
+    reason = "OK"
+
+    def __init__(self, lines: list[dict[str, object]], stall: bool = False) -> None:
+        self.lines = lines
+        self.stall = stall
+        self.hung_up = threading.Event()
+        self.raw = SimpleNamespace(connection=SimpleNamespace(sock=FakeSocket(self.hung_up)))
+
+    def iter_lines(self) -> Iterator[bytes]:
+        for line in self.lines:
+            yield json.dumps(line).encode()
+        if self.stall:
+            self.hung_up.wait(10)
+            raise OSError("connection shut down")
+        self.raw.connection = None  # a finished stream releases its connection
+
+    def close(self) -> None:
+        pass
+
+
+class FakeApi:
+    base_url = "http+docker://localhost"
+    api_version = "1.41"
+    timeout = 600
+
+    def __init__(self, response: FakeResponse) -> None:
+        self.response = response
+        self.headers: dict[str, object] = {}
+        self.timeouts: list[float] = []
+
+    def post(self, url: str, **kwargs: object) -> FakeResponse:
+        self.headers = dict(kwargs["headers"])  # type: ignore[call-overload]
+        self.timeouts.append(float(kwargs["timeout"]))  # type: ignore[arg-type]
+        return self.response
+
+
+CREDS = Credentials("AWS", "pw", "reg.example")
+DIGEST = {"aux": {"Tag": "v1", "Digest": "sha256:" + "b" * 64, "Size": 1}}
+
+
+def test_the_x_registry_auth_header_is_masked_and_never_logged() -> None:
+    api = FakeApi(FakeResponse([{"status": "Pushed", "id": "a"}, DIGEST]))
+    engine = docker_engine.Engine(client=SimpleNamespace(api=api))
+    creds = Credentials("AWS", "ecr-password-77", "reg.example")
+    lines: list[str] = []
+    assert engine.push("reg.example/app", "v1", creds, lines.append) == "sha256:" + "b" * 64
+    header = api.headers["X-Registry-Auth"]
+    text = header.decode() if isinstance(header, bytes) else str(header)
+    assert json.loads(base64.urlsafe_b64decode(text))["password"] == "ecr-password-77"
+    assert log.redact(f"header {text}") == "header ***"
+
+
+def test_a_stalled_push_is_hung_up_at_the_tries_deadline() -> None:
+    response = FakeResponse([{"status": "Pushing", "id": "a"}], stall=True)
+    api = FakeApi(response)
+    engine = docker_engine.Engine(client=SimpleNamespace(api=api))
+    started = time.monotonic()
+    with (
+        retry.deadline(retry.Deadline(time.monotonic() + 0.3)),
+        pytest.raises(RegistryFailure, match="not done within the time left") as err,
+    ):
+        engine.push("reg.example/app", "v1", CREDS, lambda _l: None)
+    assert time.monotonic() - started < 5
+    assert response.hung_up.is_set()  # dockerd sees us leave and cancels the push
+    assert err.value.kind is Kind.TRANSIENT
+    assert api.timeouts[0] <= 0.3  # the request itself was given no more than the time left
+
+
+def test_a_stream_that_ends_without_a_digest_is_transient() -> None:
+    api = FakeApi(FakeResponse([{"status": "Pushing", "id": "a"}]))
+    engine = docker_engine.Engine(client=SimpleNamespace(api=api))
+    with pytest.raises(RegistryFailure, match="ended without a digest") as err:
+        engine.push("reg.example/app", "v1", CREDS, lambda _l: None)
+    assert err.value.kind is Kind.TRANSIENT

@@ -41,14 +41,14 @@ def make(
 ) -> tuple[Pusher, FakeEngine, list[float]]:
     engine = engine or FakeEngine(registry)
     sleeps: list[float] = []
-    pusher = Pusher(
-        engine,
-        registry,
-        registry,
-        FakeCredentials(),
-        retry.Policy(attempts=6, total_seconds=60),
-        sleeps.append,
-    )
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    waits = retry.Waits(sleep=sleep, clock=lambda: clock[0], jitter=lambda high: high)
+    pusher = Pusher(engine, registry, registry, FakeCredentials(), retry.Policy(timeout=60), waits)
     return pusher, engine, sleeps
 
 
@@ -76,7 +76,7 @@ def test_transient_push_failures_retry_until_the_push_lands() -> None:
     ]
     published = pusher.publish(IMG, PATH)
     assert len(engine.pushes) == 3
-    assert len(sleeps) == 2
+    assert sleeps == [1.0, 2.0]
     assert registry.tags[(PATH, "sha-abc1234")].digest == published.digest
 
 
@@ -172,5 +172,45 @@ def test_dry_run_pushes_nothing() -> None:
     assert registry.tags == {}
 
 
-def test_kind_of_unknown_error_is_transient() -> None:
-    assert RegistryFailure("weird").kind is Kind.TRANSIENT
+def test_kind_of_unknown_error_is_fatal() -> None:
+    assert RegistryFailure("weird").kind is Kind.FATAL
+
+
+def test_an_unknown_push_failure_fails_at_once() -> None:
+    registry = FakeRegistry()
+    pusher, engine, sleeps = make(registry)
+    engine.local[f"{IMAGE}:sha-abc1234"] = "sha256:cfg1"
+    engine.failures = [RegistryFailure("x509: certificate signed by unknown authority")]
+    with pytest.raises(PushError, match="x509"):
+        pusher.publish(IMG, PATH)
+    assert len(engine.pushes) == 1
+    assert sleeps == []
+
+
+def test_a_push_that_keeps_failing_gives_up_at_the_time_limit() -> None:
+    registry = FakeRegistry()
+    pusher, engine, sleeps = make(registry)
+    engine.local[f"{IMAGE}:sha-abc1234"] = "sha256:cfg1"
+    engine.failures = [RegistryFailure("connection reset by peer") for _ in range(50)]
+    with pytest.raises(PushError, match=r"gave up after \d+ attempts in \d+ s"):
+        pusher.publish(IMG, PATH)
+    assert sum(sleeps) <= 60
+
+
+def test_signing_in_is_retried_like_any_registry_call() -> None:
+    class Flaky(FakeCredentials):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        def get(self):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            if self.calls == 1:
+                raise RegistryFailure("GetAuthorizationToken: ThrottlingException", Kind.TRANSIENT)
+            return super().get()
+
+    registry = FakeRegistry()
+    pusher, _, sleeps = make(registry)
+    pusher.credentials = Flaky()
+    pusher.sign_in()
+    assert sleeps == [1.0]

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from pipeline import retry, runner
-from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink
+from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink, Manifest
 from pipeline.context import Context
-from pipeline.errors import AuthError, BuildError, StageError
+from pipeline.errors import AuthError, BuildError, PipelineError, RegistryError, StageError
 from pipeline.plan import ImagePlan, Plan
 from pipeline.report.run_report import RunReport
+from pipeline.retry import RegistryFailure
 from pipeline.stages import build as build_stage
 from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
@@ -100,8 +101,8 @@ def services(builder: FakeBuilder, registry: FakeRegistry, creds: object = None)
         registry,
         registry,
         creds or FakeCredentials(),  # type: ignore[arg-type]
-        retry.Policy(attempts=2, total_seconds=5),
-        lambda _s: None,
+        retry.Policy(timeout=5),
+        retry.Waits(sleep=lambda _s: None),
     )
     return runner.Services(lambda: builder, lambda: pusher, lambda: None, builder.cancel)
 
@@ -167,6 +168,21 @@ def test_credentials_failing_stop_every_early_build(tmp_path: Path) -> None:
         go(make_plan(tmp_path, "app"), services(builder, registry, Refused()))
     assert builder.stopped == ["app"]
     assert registry.tags == {}
+
+
+def test_a_failed_reuse_lookup_on_the_main_thread_is_a_named_pipeline_error(
+    tmp_path: Path,
+) -> None:
+    class Forbidden(FakeRegistry):
+        def manifest(self, repository: str, reference: str) -> Manifest | None:
+            raise RegistryFailure(f"reading {repository}:{reference}: HTTP 403 Forbidden")
+
+    registry = Forbidden()
+    builder = FakeBuilder(FakeEngine(registry))
+    with pytest.raises(RegistryError, match=r"look up reg.example/team/app: .*403") as err:
+        go(make_plan(tmp_path, "app"), services(builder, registry))
+    assert isinstance(err.value, PipelineError)
+    assert builder.stopped == ["app"]  # its early build stopped: the run failed first
 
 
 def test_a_finished_early_build_leaves_nothing_when_the_run_fails(tmp_path: Path) -> None:
