@@ -340,8 +340,6 @@ class PutImageRetagger:
             raise
 
 
-
-
 def lifecycle_text(policy: str | dict[str, Any] | None, root: Any) -> str | None:
     """The lifecycle policy as JSON text, from a file (relative to the config) or inline."""
     if policy is None:

@@ -67,7 +67,7 @@ CASES = [
         "a secret file over BuildKit's 500 KiB",
         GENERIC + SHA_RULES + "images: [{name: app, secrets: [{id: big, src: big.bin}]}]\n",
         ["--only", "build"],
-        message="too large: 501 KiB, and the limit is 500 KiB",
+        message="is larger than BuildKit's limit of 500 KiB",
         files={"big.bin": "x" * (501 << 10)},
     ),
     Case(
@@ -76,7 +76,7 @@ CASES = [
         " password_env: REG_PASS}\n" + SHA_RULES + "images: [{name: app}]\n",
         ["--only", "build,push"],
         {"REG_USER": "me"},
-        message="registry credentials: REG_PASS (named by registry.username_env /",
+        message="registry credentials: REG_PASS (named by registry.password_env) is not set",
     ),
     Case(
         "no tag rule applies",
