@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
+from pipeline import DISTRIBUTION
+
 PACKAGE = Path(__file__).resolve().parents[2] / "pipeline"
 SANDBOX = PACKAGE / "sandbox"
 #: Dependencies that only one feature needs, and the extra that carries each.
@@ -40,12 +42,12 @@ def requirements(dist: str) -> list[tuple[str, set[str], str | None]]:
 
 
 def declared(extra: str | None) -> set[str]:
-    return {name for name, _extras, owner in requirements("pipeline") if owner == extra}
+    return {name for name, _extras, owner in requirements(DISTRIBUTION) if owner == extra}
 
 
 def with_their_requirements(names: Iterable[str]) -> set[str]:
     """The names and what they require themselves (with the extras we ask for)."""
-    asked = {name: extras for name, extras, owner in requirements("pipeline")}
+    asked = {name: extras for name, extras, owner in requirements(DISTRIBUTION)}
     out = set()
     for name in names:
         out.add(name)
@@ -121,10 +123,10 @@ def test_heavy_dependencies_live_in_their_feature_extra() -> None:
 def test_dev_installs_every_extra_the_tests_need() -> None:
     dev = {
         (name, frozenset(extras))
-        for name, extras, owner in requirements("pipeline")
-        if owner == "dev" and name == "pipeline"
+        for name, extras, owner in requirements(DISTRIBUTION)
+        if owner == "dev" and name == DISTRIBUTION
     }
-    assert dev == {("pipeline", frozenset({"sandbox", "eks"}))}
+    assert dev == {(DISTRIBUTION, frozenset({"sandbox", "eks"}))}
 
 
 def test_heavy_imports_outside_the_sandbox_are_deferred() -> None:
