@@ -57,9 +57,27 @@ def with_their_requirements(names: Iterable[str]) -> set[str]:
     return out
 
 
+def _providers() -> dict[str, list[str]]:
+    """Top-level import name -> distributions, also read from each RECORD as Python 3.11
+    does: 3.10 reads only top_level.txt, which some wheels (click's) no longer carry."""
+    out = {k: [normal(d) for d in v] for k, v in metadata.packages_distributions().items()}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        for file in dist.files or [] if name else []:
+            if len(file.parts) == 1 and file.suffix == ".py":
+                top = file.stem
+            elif len(file.parts) > 1 and not file.parts[0].endswith((".dist-info", ".data")):
+                top = file.parts[0]
+            else:
+                continue
+            if top not in ("..", "__pycache__") and normal(name) not in out.get(top, []):
+                out.setdefault(top, []).append(normal(name))
+    return out
+
+
 def imports(files: Iterable[Path]) -> dict[str, set[str]]:
     """Third-party distribution -> the files that import it."""
-    providers = {k: [normal(d) for d in v] for k, v in metadata.packages_distributions().items()}
+    providers = _providers()
     found: dict[str, set[str]] = {}
     for path in files:
         tree = ast.parse(path.read_text(encoding="utf-8"))
