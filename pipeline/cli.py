@@ -104,6 +104,14 @@ def schema() -> None:
 @_source_options
 @click.option("--image", "images", multiple=True, help="Only this image (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["text", "json", "metadata-action"]),
+    default=None,
+    help="json is --json; metadata-action: docker/metadata-action's outputs for one image,"
+    " also to $GITHUB_OUTPUT when set.",
+)
 @click.pass_context
 def tags(
     ctx: click.Context,
@@ -114,6 +122,7 @@ def tags(
     sha: str | None,
     images: Sequence[str],
     as_json: bool,
+    format_: str | None,
 ) -> None:
     """Compute tags and labels from git and the CI environment."""
     from pipeline import log
@@ -134,8 +143,19 @@ def tags(
     for image in plan.images:
         if not image.tags.tags:
             log.LOG.warning("image %s: no tag rule applies to this run", image.name)
-    if as_json:
-        click.echo(json.dumps(plan.tags_json(), indent=2))
+    if as_json and format_ not in (None, "json"):
+        raise click.UsageError(f"--json and --format {format_} ask for different outputs")
+    if format_ == "metadata-action":
+        from pipeline.ci import metadata_action, outputs
+
+        values = metadata_action.outputs(plan.tags_json())
+        if target := os.environ.get("GITHUB_OUTPUT"):
+            outputs.write_github(Path(target), values)
+        click.echo(metadata_action.text(values))
+    elif as_json or format_ == "json":
+        from pipeline.ci import metadata_action
+
+        click.echo(json.dumps(metadata_action.with_shapes(plan.tags_json()), indent=2))
     else:
         click.echo(text.tags(plan))
 

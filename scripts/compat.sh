@@ -13,5 +13,7 @@ venv=.venv-py310
 if [ ! -x "$venv/bin/python" ]; then
   PYENV_VERSION=3.10 "$py" -m venv "$venv" 2>/dev/null || "$py" -m venv "$venv"
 fi
+# The distribution was called `pipeline` until 0.1.0: drop it from an older venv.
+"$venv/bin/python" -m pip uninstall -q -y --disable-pip-version-check pipeline 2>/dev/null || true
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -e '.[sandbox,eks]' pytest hypothesis zizmor check-jsonschema
 "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit

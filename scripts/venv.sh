@@ -16,4 +16,8 @@ if ! "$python" -m venv "$venv" 2>/dev/null; then
   fi
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip 2>/dev/null || true
+# Until 0.1.0 the distribution was called `pipeline` (a name PyPI gives to another
+# project): a venv made then still holds it, and it would shadow the console script.
+"$venv/bin/python" -m pip uninstall -q -y --disable-pip-version-check pipeline 2>/dev/null || true
+rm -rf pipeline.egg-info  # its metadata, left in the source tree by the editable install
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'

@@ -1,6 +1,6 @@
 """Kubernetes Deployments through the official `kubernetes` client.
 
-The client is an optional extra (`pip install 'pipeline[eks]'`), imported
+The client is an optional extra (`pip install 'pipeline-release[eks]'`), imported
 here only, and only when a Kubernetes target is deployed. Objects are read
 and written as the API's own JSON (`_preload_content=False`), so nothing
 depends on the client's generated model classes, which changed shape between
@@ -24,7 +24,7 @@ from pipeline import log
 from pipeline.deployment import DeployError
 from pipeline.kube.ports import KubeObject, KubeUnavailable
 
-INSTALL_HINT = "pip install 'pipeline[eks]'"
+INSTALL_HINT = "pip install 'pipeline-release[eks]'"
 SMP = "application/strategic-merge-patch+json"
 #: (connect, read) seconds per request: a silent API server must not hang a deploy.
 TIMEOUT = (10.0, 30.0)

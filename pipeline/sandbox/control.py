@@ -276,5 +276,5 @@ def _check_python_packages() -> None:
     missing = [m for m in wanted if importlib.util.find_spec(m) is None]
     if missing:
         raise SandboxError(
-            f"the sandbox needs {', '.join(missing)}: pip install 'pipeline[sandbox]'"
+            f"the sandbox needs {', '.join(missing)}: pip install 'pipeline-release[sandbox]'"
         )

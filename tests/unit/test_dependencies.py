@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
+from pipeline import DISTRIBUTION
+
 PACKAGE = Path(__file__).resolve().parents[2] / "pipeline"
 SANDBOX = PACKAGE / "sandbox"
 #: Dependencies that only one feature needs, and the extra that carries each.
@@ -40,12 +42,12 @@ def requirements(dist: str) -> list[tuple[str, set[str], str | None]]:
 
 
 def declared(extra: str | None) -> set[str]:
-    return {name for name, _extras, owner in requirements("pipeline") if owner == extra}
+    return {name for name, _extras, owner in requirements(DISTRIBUTION) if owner == extra}
 
 
 def with_their_requirements(names: Iterable[str]) -> set[str]:
     """The names and what they require themselves (with the extras we ask for)."""
-    asked = {name: extras for name, extras, owner in requirements("pipeline")}
+    asked = {name: extras for name, extras, owner in requirements(DISTRIBUTION)}
     out = set()
     for name in names:
         out.add(name)
@@ -55,30 +57,27 @@ def with_their_requirements(names: Iterable[str]) -> set[str]:
     return out
 
 
-def top_level_modules() -> dict[str, list[str]]:
-    """Importable top-level name -> the distributions that install it.
-
-    `packages_distributions()` reads only top_level.txt on Python 3.10, which
-    wheels built by flit (click's, for one) do not have; the files each
-    distribution installed tell the same on every version.
-    """
-    out: dict[str, list[str]] = {}
+def _providers() -> dict[str, list[str]]:
+    """Top-level import name -> distributions, also read from each RECORD as Python 3.11
+    does: 3.10 reads only top_level.txt, which some wheels (click's) no longer carry."""
+    out = {k: [normal(d) for d in v] for k, v in metadata.packages_distributions().items()}
     for dist in metadata.distributions():
-        name = normal(dist.metadata["Name"] or "")
-        tops = set()
-        for file in dist.files or ():
-            first = file.parts[0] if file.parts else ""
-            if first.endswith((".dist-info", ".egg-info", ".data")) or first in ("..", ""):
+        name = dist.metadata["Name"]
+        for file in dist.files or [] if name else []:
+            if len(file.parts) == 1 and file.suffix == ".py":
+                top = file.stem
+            elif len(file.parts) > 1 and not file.parts[0].endswith((".dist-info", ".data")):
+                top = file.parts[0]
+            else:
                 continue
-            tops.add(first[:-3] if first.endswith(".py") else first)
-        for top in tops | set((dist.read_text("top_level.txt") or "").split()):
-            out.setdefault(top, []).append(name)
+            if top not in ("..", "__pycache__") and normal(name) not in out.get(top, []):
+                out.setdefault(top, []).append(normal(name))
     return out
 
 
 def imports(files: Iterable[Path]) -> dict[str, set[str]]:
     """Third-party distribution -> the files that import it."""
-    providers = top_level_modules()
+    providers = _providers()
     found: dict[str, set[str]] = {}
     for path in files:
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -142,10 +141,10 @@ def test_heavy_dependencies_live_in_their_feature_extra() -> None:
 def test_dev_installs_every_extra_the_tests_need() -> None:
     dev = {
         (name, frozenset(extras))
-        for name, extras, owner in requirements("pipeline")
-        if owner == "dev" and name == "pipeline"
+        for name, extras, owner in requirements(DISTRIBUTION)
+        if owner == "dev" and name == DISTRIBUTION
     }
-    assert dev == {("pipeline", frozenset({"sandbox", "eks"}))}
+    assert dev == {(DISTRIBUTION, frozenset({"sandbox", "eks"}))}
 
 
 def test_heavy_imports_outside_the_sandbox_are_deferred() -> None:

@@ -349,8 +349,8 @@ def install(tmp_path: Path, version: str = "", source: str = "") -> tuple[int, l
     ("version", "source", "spec"),
     [
         ("", "", "/actions/pipeline/sha/actions/github/../.."),
-        ("1.4.0", "", "pipeline==1.4.0"),
-        ("2.0.0rc1", "", "pipeline==2.0.0rc1"),
+        ("1.4.0", "", "pipeline-release==1.4.0"),
+        ("2.0.0rc1", "", "pipeline-release==2.0.0rc1"),
         ("", ".", "."),
         ("", "-e .", "./-e ."),
     ],

@@ -12,9 +12,9 @@ from pipeline.deployment import DeployError
 
 def test_a_missing_client_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "kubernetes", None)  # import now raises ImportError
-    with pytest.raises(DeployError, match=r"pip install 'pipeline\[eks\]'"):
+    with pytest.raises(DeployError, match=r"pip install 'pipeline-release\[eks\]'"):
         kube.from_endpoint("https://127.0.0.1:1", None, lambda: "t", "EKS cluster prod")
-    with pytest.raises(DeployError, match=r"pip install 'pipeline\[eks\]'"):
+    with pytest.raises(DeployError, match=r"pip install 'pipeline-release\[eks\]'"):
         kube.from_kubeconfig("ctx", None)
 
 

@@ -453,9 +453,9 @@ def test_command_refuses_a_bad_role_with_exit_2(
     assert out == "" and "is not an IAM role ARN" in err
 
 
-def test_the_readme_shows_what_the_command_prints() -> None:
-    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### The least-privilege IAM policy", 1)[1]
+def test_the_docs_show_what_the_command_prints() -> None:
+    page = Path(__file__).resolve().parents[4] / "docs" / "where-it-runs.md"
+    section = page.read_text(encoding="utf-8").split("## The least-privilege IAM policy", 1)[1]
     config = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     shown = section.split("```json\n", 1)[1].split("```", 1)[0]
     roles = (
