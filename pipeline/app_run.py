@@ -174,7 +174,8 @@ def after_push(
 
         published = published_of(plan, report)
         deployed = None
-        if "deploy" in plan.stages and plan.config.deploy and published.ok:
+        pushed = not any(i.error for i in published.images)
+        if "deploy" in plan.stages and plan.config.deploy and pushed:
             source = creds if creds is not None else _credentials(plan, env)
             registry = RegistryClient(plan.registry.host, source, scheme=settings.registry_scheme)
             ports = deploy_ports(plan, env, registry, dry_run=dry_run)

@@ -83,11 +83,12 @@ def _skipped(target: Target, image: str, why: str) -> Deployment:
     return Deployment(target.type, target_name(target), image, None, "skipped", why)
 
 
-def _not_deployable(published: Published, gated: GateResult | None) -> str | None:
+def _not_deployable(published: Published, gated: GateResult | None, dry_run: bool) -> str | None:
     """Why nothing may be deployed at all; None when the run may go on."""
     if gated is not None and gated.blocked:
         return "not deployed: the gate blocked this run"
-    failed = [i.name for i in published.images if i.error or not i.digest]
+    # A dry run pushes nothing: an image not published before has no digest yet.
+    failed = [i.name for i in published.images if i.error or not (i.digest or dry_run)]
     if failed:
         return f"not deployed: the push of {', '.join(failed)} did not succeed"
     return None
@@ -118,7 +119,7 @@ def run(
         if stop.is_set():
             raise DeployInterrupted("interrupted; a rollout already started goes on")
 
-    blocked = _not_deployable(published, gated)
+    blocked = _not_deployable(published, gated, dry_run)
     names = {i.name for i in published.images}
     jobs: list[Callable[[], Deployment]] = []
     for target in targets:
@@ -130,6 +131,11 @@ def run(
         image = published.image(target.image)
         if blocked is not None:
             jobs.append(_const(_skipped(target, image.image, blocked)))
+            continue
+        if not image.digest:
+            first = f"{image.image}:{image.tags[0]}" if image.tags else image.image
+            why = f"dry-run: {first} is not pushed yet, so the digest to deploy is not known"
+            jobs.append(_const(_skipped(target, first, why)))
             continue
         jobs.append(_job(plan, target, image, ports, force, dry_run, clock, watched_sleep))
     pool = ThreadPoolExecutor(
