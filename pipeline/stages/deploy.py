@@ -196,6 +196,22 @@ def _job(
             )
             if not verdict.allowed:
                 raise DeployError(f"refused: {verdict.message}; pass --force to deploy it anyway")
+            # No readable label (an image from elsewhere): the commit the pipeline last
+            # deployed here, from the Deployment's annotation, still counts.
+            noted = running.revision
+            unlabelled = verdict.running is None and not force
+            if (
+                unlabelled
+                and noted
+                and revision
+                and noted != revision
+                and ports.ancestry.is_ancestor(revision, noted) is True
+            ):
+                raise DeployError(
+                    f"refused: commit {revision} is an ancestor of {noted}, which the"
+                    " pipeline last deployed here (decided by git); pass --force to"
+                    " deploy it anyway"
+                )
             ports.say(f"{running.target}: {verdict.message}")
 
         def eks() -> Deployment:

@@ -175,8 +175,9 @@ def test_a_target_whose_image_is_not_in_the_run_is_skipped(tmp_path: Path) -> No
 class Cluster1:
     """A Kubernetes API with one Deployment running `running`."""
 
-    def __init__(self, running: str) -> None:
+    def __init__(self, running: str, annotation: str | None = None) -> None:
         self.running = running
+        self.annotations = {"pipeline.revision": annotation} if annotation else {}
         self.patches: list[KubeObject] = []
 
     def connect(self, cluster: Cluster) -> KubeApi:
@@ -184,7 +185,7 @@ class Cluster1:
 
     def get_deployment(self, namespace: str, name: str) -> KubeObject:
         return {
-            "metadata": {"generation": 1, "annotations": {}},
+            "metadata": {"generation": 1, "annotations": self.annotations},
             "spec": {
                 "replicas": 1,
                 "template": {"spec": {"containers": [{"name": "app", "image": self.running}]}},
@@ -259,3 +260,25 @@ def test_no_codepipeline_file_while_an_image_is_not_published(tmp_path: Path) ->
     p = plan(tmp_path, [], imagedefinitions="i.json")
     assert deploy.codepipeline_files(p, published(digest=None), None) == []
     assert not (tmp_path / "i.json").exists()
+
+
+def test_eks_without_a_readable_label_goes_by_the_commit_the_pipeline_deployed(
+    tmp_path: Path,
+) -> None:
+    kube = Cluster1("elsewhere.example/app:1", annotation=NEW)
+    fake = Unreachable()
+    p = plan(tmp_path, [TARGETS[1]])
+    ports_ = deploy.DeployPorts(
+        ecs=fake.ecs, kube=kube, repositories=fake, labels=fake, ancestry=fake
+    )
+    targets = [{**TARGETS[1], "containers": ["app"]}]
+    p = plan(tmp_path, targets)
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    (refused,) = deploy.run(
+        p, published(revision=OLD), None, ports_, force=False, **args
+    ).deployments
+    assert refused.status == "failed"
+    assert (
+        f"commit {OLD} is an ancestor of {NEW}, which the pipeline last deployed" in refused.message
+    )
+    assert kube.patches == []
