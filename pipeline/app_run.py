@@ -174,8 +174,8 @@ def after_push(
 
         published = published_of(plan, report)
         deployed = None
-        pushed = not any(i.error for i in published.images)
-        if "deploy" in plan.stages and plan.config.deploy and pushed:
+        # After a failed push the stage calls nothing: each target says why it was skipped.
+        if "deploy" in plan.stages and plan.config.deploy:
             source = creds if creds is not None else _credentials(plan, env)
             registry = RegistryClient(plan.registry.host, source, scheme=settings.registry_scheme)
             ports = deploy_ports(plan, env, registry, dry_run=dry_run)

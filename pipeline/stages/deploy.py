@@ -30,6 +30,7 @@ from pipeline.deployment import DeployError, Deployment
 from pipeline.ecs import codepipeline
 from pipeline.ecs.deploy import EcsPorts, EcsTarget, deploy_ecs
 from pipeline.ecs.ports import Timing
+from pipeline.errors import PipelineError
 from pipeline.gitops.deploy import deploy_manifest
 from pipeline.gitops.ports import Repositories
 from pipeline.gitops.target import mask_url
@@ -252,7 +253,7 @@ def _guarded(
     def call() -> Deployment:
         try:
             return deploy()
-        except DeployError as err:
+        except PipelineError as err:
             return Deployment(target.type, target_name(target), image.ref, None, "failed", str(err))
 
     return call
