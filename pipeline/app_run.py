@@ -23,6 +23,9 @@ from pipeline.settings import RunSettings
 from pipeline.stages import build as build_stage
 from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
+from pipeline.stages.results import ImagePublished, Published
+
+VERSION_LABEL = "org.opencontainers.image.version"
 
 
 def preload() -> None:
@@ -127,6 +130,75 @@ def services(
     return made_services, engine
 
 
+# ------------------------------------------------- deploy (until the stage seam lands)
+
+
+def published_of(plan: Plan, report: RunReport) -> Published:
+    """What the push stage published, read from the report it filled in."""
+    return Published(
+        tuple(
+            ImagePublished(
+                name=entry.name,
+                image=entry.image,
+                repository=plan.image(entry.name).repository,
+                digest=entry.digest,
+                tags=tuple(entry.tags),
+                pending_tags=tuple(entry.pending_tags),
+                pushed=entry.pushed,
+                reused=entry.reused,
+                revision=plan.context.sha,
+                version=plan.image(entry.name).labels.get(VERSION_LABEL),
+                error=entry.error,
+            )
+            for entry in report.images
+        )
+    )
+
+
+def after_push(
+    plan: Plan,
+    env: Mapping[str, str],
+    creds: CredentialSource | None,
+    settings: RunSettings,
+    *,
+    force: bool,
+    dry_run: bool,
+) -> Callable[[RunReport], None]:
+    """The deploy stage (when selected and every image was pushed), then the CodePipeline files."""
+
+    def deploy(report: RunReport) -> None:
+        import time
+
+        from pipeline.compose.deploy import deploy_ports
+        from pipeline.stages import deploy as deploy_stage
+
+        published = published_of(plan, report)
+        deployed = None
+        # After a failed push the stage calls nothing: each target says why it was skipped.
+        if "deploy" in plan.stages and plan.config.deploy:
+            source = creds if creds is not None else _credentials(plan, env)
+            registry = RegistryClient(plan.registry.host, source, scheme=settings.registry_scheme)
+            ports = deploy_ports(plan, env, registry, dry_run=dry_run)
+            deployed = deploy_stage.run(
+                plan,
+                published,
+                None,
+                ports,
+                force=force,
+                dry_run=dry_run,
+                clock=time.monotonic,
+                sleep=time.sleep,
+            )
+            report.deployments.extend(deployed.deployments)
+            for d in deployed.deployments:
+                level = log.LOG.info if d.ok else log.LOG.error
+                level("deploy %s %s: %s: %s", d.type, d.target, d.status, d.message)
+        if not dry_run and (deployed is None or deployed.ok):
+            deploy_stage.codepipeline_files(plan, published, deployed)
+
+    return deploy
+
+
 def run(
     plan: Plan,
     *,
@@ -134,6 +206,7 @@ def run(
     dry_run: bool,
     report_paths: list[Path],
     env: Mapping[str, str] | None = None,
+    force: bool = False,
 ) -> RunReport:
     """The run, and its report: written whatever happens once the run has started.
 
@@ -156,6 +229,7 @@ def run(
         svc, engine = services(
             plan, env, settings, dry_run=dry_run, creds=creds, lifecycle=lifecycle
         )
+        svc.after_push = after_push(plan, env, creds, settings, force=force, dry_run=dry_run)
         try:
             runner.run(
                 plan,

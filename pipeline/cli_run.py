@@ -21,6 +21,11 @@ from pipeline.cli import _common, _planned, _selection_options, _source_options
 @click.option(
     "--jobs", type=click.IntRange(1, 64), help="Images built or pushed at once (default 4)."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Deploy even a commit older than the one a target runs, or redeploy the same image.",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -35,8 +40,9 @@ def run(
     dry_run: bool,
     report_file: str | None,
     jobs: int | None,
+    force: bool,
 ) -> None:
-    """Build -> push (scan, gate, promote and deploy follow as they land)."""
+    """Build -> push -> deploy (scan, gate and promote follow as they land)."""
     import os
 
     from pipeline import app_run
@@ -57,7 +63,7 @@ def run(
     if plan.config.outputs.report:
         paths.append(plan.root / plan.config.outputs.report)
     plan = plan.writing(paths)  # what the run writes never counts as a build input
-    report = app_run.run(plan, settings=settings, dry_run=dry_run, report_paths=paths)
+    report = app_run.run(plan, settings=settings, dry_run=dry_run, report_paths=paths, force=force)
     click.echo(text.run_summary(report))
     if report.status != "ok":
         ctx.exit(int(ExitCode.STAGE_FAILED))

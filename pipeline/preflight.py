@@ -17,14 +17,10 @@ from pipeline.errors import UsageError
 from pipeline.plan import Plan
 
 #: The stages this version can run; a stage joins here when it lands.
-AVAILABLE_STAGES: tuple[str, ...] = ("build", "push")
+AVAILABLE_STAGES: tuple[str, ...] = ("build", "push", "deploy")
 
 #: The release that brings the stages and keys not available yet.
 NEXT_VERSION = "0.2.0"
-
-
-def _deploy_key(key: str) -> Callable[[Config], bool]:
-    return lambda config: any(getattr(t, key, None) is not None for t in config.deploy)
 
 
 #: (key, whether the config sets it, the version that implements it)
@@ -35,10 +31,6 @@ PLANNED: tuple[tuple[str, Callable[[Config], bool], str], ...] = (
         lambda c: c.cache is not None or any(i.cache is not None for i in c.images),
         NEXT_VERSION,
     ),
-    ("deploy[].context", _deploy_key("context"), NEXT_VERSION),
-    ("deploy[].codedeploy", _deploy_key("codedeploy"), NEXT_VERSION),
-    ("outputs.imagedefinitions", lambda c: c.outputs.imagedefinitions is not None, NEXT_VERSION),
-    ("outputs.image_detail", lambda c: c.outputs.image_detail is not None, NEXT_VERSION),
 )
 
 
@@ -64,6 +56,11 @@ def refuse(plan: Plan) -> None:
             f"stage(s) {', '.join(missing)} are not available in this version of pipeline"
             f" (they arrive with {NEXT_VERSION}); run with {only} (or --skip"
             f" {','.join(missing)})"
+        )
+    if "deploy" in plan.stages and plan.config.deploy and "push" not in plan.stages:
+        raise UsageError(
+            "the deploy stage deploys what the push stage of the same run published;"
+            " run it with push (--only push,deploy)"
         )
     if "push" in plan.stages:
         for image in plan.images:

@@ -41,6 +41,8 @@ class Services:
     on_interrupt: Callable[[], None]
     #: get the push side ready (engine connection) in the background
     warm_up_push: Callable[[], None] = lambda: None
+    #: after the push: the deploy stage and the CodePipeline files (see after_push)
+    after_push: Callable[[RunReport], None] | None = None
 
 
 def check_supported(plan: Plan) -> None:
@@ -78,6 +80,8 @@ def run(
             return report
         if ready.pusher is not None:
             publish.push_all(plan, ready.pusher, ready.found, report, jobs, services.on_interrupt)
+            if services.after_push is not None:
+                services.after_push(report)  # deploy: until the stage seam's runner lands
         return report
     except KeyboardInterrupt:
         services.on_interrupt()  # builds and pushes run in worker threads: stop them

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.deployment import Deployment
 from pipeline.errors import StageError
 
 MAX_IMAGEDEFINITIONS_BYTES = 100 * 1024
@@ -78,6 +79,11 @@ def write_atomically(path: Path, text: str) -> None:
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
         raise ArtifactError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def definitions(deployment: Deployment) -> tuple[ImageDefinition, ...]:
+    """imagedefinitions.json entries of an ECS deploy: each container that runs the image."""
+    return tuple(ImageDefinition(name, deployment.image) for name in deployment.containers)
 
 
 def write_imagedefinitions(path: Path, entries: Iterable[ImageDefinition]) -> None:

@@ -16,28 +16,26 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pipeline import log
-from pipeline.ecs import codedeploy, guard, imageref, rollout, taskdef
-from pipeline.ecs.codepipeline import ImageDefinition
+from pipeline import guard, imageref, log
+from pipeline.deployment import Deployment, Status
+from pipeline.ecs import codedeploy, rollout, taskdef
 from pipeline.ecs.ports import (
-    Ancestry,
     CodeDeployApi,
     EcsApi,
     EcsDeployment,
-    ImageLabels,
     Service,
     Timing,
 )
 from pipeline.ecs.rollout import EventLog, Outcome, Phase
 from pipeline.ecs.waiting import retrying
 from pipeline.errors import DeployError, PipelineError
+from pipeline.guard import Ancestry, ImageLabels
 
 if TYPE_CHECKING:
     from pipeline.config.schema import EcsTarget as EcsTargetConfig
 
-Status = Literal["completed", "rolled_back", "failed", "skipped"]
 LineSink = Callable[[str], None]
 
 EVENTS_SHOWN = 10  # service events kept in a result
@@ -103,50 +101,7 @@ class EcsPorts:
     codedeploy: CodeDeployApi | None = None
 
 
-@dataclass(frozen=True)
-class Deployment:
-    """What a deploy did to one target; the report's `deployments` entry."""
-
-    type: str
-    target: str
-    image: str
-    previous: str | None
-    status: Status
-    message: str
-    events: tuple[str, ...] = ()
-    containers: tuple[str, ...] = ()
-    changes: tuple[taskdef.ImageChange, ...] = ()
-    task_definition: str | None = None
-    previous_task_definition: str | None = None
-    deployment_id: str | None = None
-    notes: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("completed", "skipped")
-
-    def image_definitions(self) -> tuple[ImageDefinition, ...]:
-        """imagedefinitions.json entries: each container that runs the image."""
-        return tuple(ImageDefinition(name, self.image) for name in self.containers)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "type": self.type,
-            "target": self.target,
-            "image": self.image,
-            "previous": self.previous,
-            "status": self.status,
-            "message": self.message,
-            "events": list(self.events),
-            "containers": list(self.containers),
-            "changes": [
-                {"container": c.container, "old": c.old, "new": c.new} for c in self.changes
-            ],
-            "task_definition": self.task_definition,
-            "previous_task_definition": self.previous_task_definition,
-            "deployment_id": self.deployment_id,
-            "notes": list(self.notes),
-        }
+__all__ = ["Deployment", "EcsJob", "EcsPorts", "EcsTarget", "deploy_all", "deploy_ecs"]
 
 
 @dataclass
@@ -196,7 +151,7 @@ class _Run:
         old = revision.old_images()
         self.result = replace(
             self.result,
-            image=imageref.parse(self.image).by_digest(),
+            image=imageref.parse_strict(self.image).by_digest(),
             previous=old[0] if old else None,
             containers=revision.containers,
             changes=revision.changes,

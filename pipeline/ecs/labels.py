@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 
+from pipeline import imageref
 from pipeline.adapters.ports import Registry
-from pipeline.ecs import imageref
 from pipeline.errors import PipelineError
 from pipeline.retry import RegistryFailure
 
@@ -33,14 +33,14 @@ class RegistryLabels:
         return found
 
     def _read(self, image: str) -> Mapping[str, str] | None:
-        ref = imageref.try_parse(image)
-        if ref is None or ref.host not in self._hosts:
+        ref = imageref.parse(image)
+        if ref is None or ref.registry_host not in self._hosts:
             return None
         try:
-            manifest = self._registry.manifest(ref.repository, ref.reference())
+            manifest = self._registry.manifest(ref.registry_path, ref.reference())
             if manifest is None:
                 return None
-            config = self._registry.config(ref.repository, manifest)
+            config = self._registry.config(ref.registry_path, manifest)
         except (RegistryFailure, PipelineError):
             return None
         raw = (config.get("config") or {}) if isinstance(config, dict) else {}

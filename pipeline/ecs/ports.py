@@ -159,21 +159,6 @@ class CodeDeployApi(Protocol):
     def stop_deployment(self, deployment_id: str, *, auto_rollback: bool) -> None: ...
 
 
-# --------------------------------------------------------------------------- guard
-
-
-class ImageLabels(Protocol):
-    def labels(self, image: str) -> Mapping[str, str] | None:
-        """The image config's labels, read from the registry; None when not readable."""
-        ...
-
-
-class Ancestry(Protocol):
-    def is_ancestor(self, ancestor: str, descendant: str) -> bool | None:
-        """True/False when git knows; None when it cannot tell (missing or shallow history)."""
-        ...
-
-
 # --------------------------------------------------------------------------- time
 
 

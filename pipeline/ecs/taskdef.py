@@ -18,7 +18,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.ecs import imageref
+from pipeline import imageref
+from pipeline.deployment import ImageChange
 from pipeline.errors import DeployError
 
 # Tags under this prefix belong to AWS (CloudFormation puts them on what it
@@ -28,16 +29,6 @@ _AWS_TAG_PREFIX = "aws:"
 
 class TaskDefinitionError(DeployError):
     """The task definition cannot take the new image as asked."""
-
-
-@dataclass(frozen=True)
-class ImageChange:
-    container: str
-    old: str
-    new: str
-
-    def render(self) -> str:
-        return f"{self.container}: {self.old} -> {self.new}"
 
 
 @dataclass(frozen=True)
@@ -92,7 +83,7 @@ def select(
     repos = {image.name, *(ref.name for ref in also)}
     chosen = []
     for definition in definitions:
-        ref = imageref.try_parse(str(definition.get("image", "")))
+        ref = imageref.parse(str(definition.get("image", "")))
         if ref is not None and ref.name in repos:
             chosen.append(str(definition.get("name", "")))
     if not chosen:
@@ -118,7 +109,7 @@ def new_revision(
     top-level keys RegisterTaskDefinition takes.
     """
     try:
-        ref = imageref.parse(image)
+        ref = imageref.parse_strict(image)
     except imageref.BadReference as err:
         raise TaskDefinitionError(f"cannot deploy {image!r}: {err}") from None
     if not ref.digest:
@@ -128,7 +119,7 @@ def new_revision(
     if not isinstance(task, Mapping) or not task.get("containerDefinitions"):
         raise TaskDefinitionError("the task definition description has no containerDefinitions")
     definitions = task["containerDefinitions"]
-    aliases = [alias for alias in map(imageref.try_parse, also) if alias is not None]
+    aliases = [alias for alias in map(imageref.parse, also) if alias is not None]
     chosen = select(definitions, ref, names, aliases)
 
     request: dict[str, Any] = {k: copy.deepcopy(v) for k, v in task.items() if k in allowed}

@@ -12,7 +12,10 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.deployment import Deployment
 
 
 @dataclass
@@ -80,7 +83,12 @@ def _pushed(image: ImageReport, dry_run: bool) -> bool:
 #: How to tell that a stage finished for an image. A stage missing here can
 #: never be confirmed, so a run that asks for it is never "ok": each stage
 #: that lands adds its own check.
-FINISHED: dict[str, Callable[[ImageReport, bool], bool]] = {"build": _built, "push": _pushed}
+FINISHED: dict[str, Callable[[ImageReport, bool], bool]] = {
+    "build": _built,
+    "push": _pushed,
+    # judged by the run's deployments (below), not per image
+    "deploy": lambda image, dry_run: True,
+}
 
 
 @dataclass
@@ -93,6 +101,8 @@ class RunReport:
     error: str | None = None
     #: the run reached its end (set last, by the composition root)
     finished: bool = False
+    #: one entry per deploy target (completed, rolled_back, failed, skipped)
+    deployments: list[Deployment] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -101,6 +111,8 @@ class RunReport:
         if not self.finished or self.interrupted or self.error is not None:
             return "failed"
         if not self.images or any(i.error for i in self.images):
+            return "failed"
+        if any(not d.ok for d in self.deployments):
             return "failed"
         for stage in self.stages:
             done = FINISHED.get(stage)
@@ -119,7 +131,7 @@ class RunReport:
             "interrupted": self.interrupted,
             "error": self.error,
             "images": [i.to_json() for i in self.images],
-            "deployments": [],
+            "deployments": [d.to_json() for d in self.deployments],
         }
 
 

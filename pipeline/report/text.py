@@ -102,6 +102,10 @@ def run_summary(report: RunReport) -> str:
             lines.append(f"    not moved (promote stage): {', '.join(image.pending_tags)}")
         if image.error:
             lines.append(f"    error: {image.error}")
+    for d in report.deployments:
+        lines.append(f"  deploy {d.type} {d.target}: {d.status.replace('_', ' ')}")
+        if d.message:
+            lines.append(f"    {d.message}")
     if report.error:
         lines.append(f"  error: {report.error}")
     return log.redact("\n".join(lines))

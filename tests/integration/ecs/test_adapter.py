@@ -21,9 +21,9 @@ from pipeline.adapters.ports import Credentials
 from pipeline.adapters.registry_http import RegistryClient
 from pipeline.ecs import taskdef
 from pipeline.ecs.deploy import EcsPorts, EcsTarget, deploy_ecs
-from pipeline.ecs.guard import CREATED, REVISION
 from pipeline.ecs.labels import RegistryLabels
 from pipeline.ecs.ports import Timing
+from pipeline.guard import CREATED, REVISION
 from tests.integration.ecs.conftest import LabelledImages
 from tests.unit.ecs.taskdefs import DESCRIBE_ONLY, rich
 from tests.unit.gitrepo import GitRepo

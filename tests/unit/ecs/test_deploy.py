@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from pipeline.ecs import codepipeline
 from pipeline.ecs.deploy import Deployment, EcsJob, EcsPorts, EcsTarget, deploy_all, deploy_ecs
-from pipeline.ecs.guard import REVISION
 from pipeline.ecs.ports import CodeDeployStatus, DeploymentSettings, LoadBalancer, StoppedTask
+from pipeline.guard import REVISION
 from tests.unit.ecs.fakes import (
     DIGEST,
     NEW_IMAGE,
@@ -116,7 +117,7 @@ def test_a_rolling_deploy_registers_only_the_new_image_and_follows_it_to_complet
     )
     assert result.to_json()["status"] == "completed"
     assert {"type", "target", "image", "previous", "status"} <= set(result.to_json())
-    assert result.image_definitions()[0].image_uri == NEW_IMAGE
+    assert codepipeline.definitions(result)[0].image_uri == NEW_IMAGE
 
 
 def test_stable_while_baking_is_not_done_and_the_wait_covers_the_bake_time() -> None:

@@ -74,3 +74,26 @@ def test_the_written_report_and_the_summary_are_masked(tmp_path: Path) -> None:
     assert "leaked-token-123" not in written
     assert json.loads(written)["images"][0]["error"] == "build failed:\n#5 0.2 ***"
     assert "leaked-token-123" not in text.run_summary(run)
+
+
+@pytest.mark.parametrize(
+    ("status", "run_status"),
+    [("completed", "ok"), ("skipped", "ok"), ("rolled_back", "failed"), ("failed", "failed")],
+)
+def test_a_deployment_that_did_not_complete_fails_the_run(status: str, run_status: str) -> None:
+    from pipeline.deployment import Deployment
+
+    run = report(["build", "push", "deploy"], img(built=True, pushed=True))
+    run.deployments.append(
+        Deployment("ecs", "c/s", "reg/app@sha256:1", "reg/app:0", status, "why")  # type: ignore[arg-type]
+    )
+    assert run.status == run_status
+    (entry,) = run.to_json()["deployments"]
+    assert {k: entry[k] for k in ("type", "target", "image", "previous", "status")} == {
+        "type": "ecs",
+        "target": "c/s",
+        "image": "reg/app@sha256:1",
+        "previous": "reg/app:0",
+        "status": status,
+    }
+    assert f"deploy ecs c/s: {status.replace('_', ' ')}" in text.run_summary(run)

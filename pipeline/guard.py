@@ -18,11 +18,22 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from pipeline.ecs.ports import Ancestry, ImageLabels
+from typing import Protocol
 
 REVISION = "org.opencontainers.image.revision"
 CREATED = "org.opencontainers.image.created"
+
+
+class ImageLabels(Protocol):
+    def labels(self, image: str) -> Mapping[str, str] | None:
+        """The image config's labels, read from the registry; None when not readable."""
+        ...
+
+
+class Ancestry(Protocol):
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool | None:
+        """True/False when git knows; None when it cannot tell (missing or shallow history)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipeline.ecs.guard import CREATED, REVISION, check
+from pipeline.guard import CREATED, REVISION, check
 from tests.unit.ecs.fakes import FakeAncestry, FakeLabels
 
 OLD, NEW, OTHER = "1" * 40, "2" * 40, "3" * 40

@@ -1,0 +1,307 @@
+"""The deploy stage: each target of the plan moved to its image's pushed digest, all at once.
+
+Takes what push published (`ImagePublished.ref`, `host/repo@sha256:...`,
+never a tag looked up again) and the gate's decision, and returns `Deployed`:
+one `Deployment` per target, in the plan's order. A blocked gate or a failed
+push means no deploy call at all: every target is `skipped` and says why.
+
+ECS, EKS and manifest targets run in parallel, each in its own thread; their
+waits go through the injected `sleep`, which also ends them when the run is
+interrupted. The stage sees only ports: the real adapters are built in
+`pipeline/compose/deploy.py`.
+
+Never backwards: ECS asks `pipeline.guard` itself; for Kubernetes the stage
+hands `deploy_eks` a guard that compares the running images' revision labels
+with the commit being deployed (refused unless `force`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline import guard, log
+from pipeline.config.schema import EcsTarget as EcsTargetConfig
+from pipeline.config.schema import EksTarget, ManifestTarget
+from pipeline.deployment import DeployError, Deployment
+from pipeline.ecs import codepipeline
+from pipeline.ecs.deploy import EcsPorts, EcsTarget, deploy_ecs
+from pipeline.ecs.ports import Timing
+from pipeline.errors import PipelineError
+from pipeline.gitops.deploy import deploy_manifest
+from pipeline.gitops.ports import Repositories
+from pipeline.gitops.target import mask_url
+from pipeline.kube import deploy as kube_deploy
+from pipeline.kube.ports import KubeConnector
+from pipeline.plan import Plan
+from pipeline.scan.gate import GateResult
+from pipeline.stages.results import Deployed, ImagePublished, Published
+
+Clock = Callable[[], float]  # monotonic seconds
+Sleep = Callable[[float], None]
+LineSink = Callable[[str], None]
+Target = EcsTargetConfig | EksTarget | ManifestTarget
+
+#: Targets deployed at once; more than a run normally has.
+WORKERS = 16
+
+
+def _info(line: str) -> None:
+    log.LOG.info("%s", line)
+
+
+@dataclass(frozen=True)
+class DeployPorts:
+    """What the deploy stage talks to; built by pipeline/compose/deploy.py, faked in tests."""
+
+    #: the ECS (and CodeDeploy) ports for a region (None: the run's default region)
+    ecs: Callable[[str | None], EcsPorts]
+    kube: KubeConnector
+    repositories: Repositories
+    #: the guard's view of images (their labels, from the registry) and of git
+    labels: guard.ImageLabels
+    ancestry: guard.Ancestry
+    say: LineSink = _info
+
+
+class DeployInterrupted(DeployError):
+    """The run was interrupted while a deploy was in flight."""
+
+
+def target_name(target: Target) -> str:
+    """How the report names a target before (or without) deploying it."""
+    if isinstance(target, EcsTargetConfig):
+        return f"{target.cluster}/{target.service}"
+    if isinstance(target, EksTarget):
+        return kube_deploy.target_name(target)
+    return mask_url(f"{target.repo}:{target.branch}" if target.branch else target.repo)
+
+
+def _skipped(target: Target, image: str, why: str) -> Deployment:
+    return Deployment(target.type, target_name(target), image, None, "skipped", why)
+
+
+def _not_deployable(published: Published, gated: GateResult | None, dry_run: bool) -> str | None:
+    """Why nothing may be deployed at all; None when the run may go on."""
+    if gated is not None and gated.blocked:
+        return "not deployed: the gate blocked this run"
+    # A dry run pushes nothing: an image not published before has no digest yet.
+    failed = [i.name for i in published.images if i.error or not (i.digest or dry_run)]
+    if failed:
+        return f"not deployed: the push of {', '.join(failed)} did not succeed"
+    return None
+
+
+def run(
+    plan: Plan,
+    published: Published,
+    gated: GateResult | None,
+    ports: DeployPorts,
+    *,
+    force: bool,
+    dry_run: bool,
+    clock: Clock,
+    sleep: Sleep,
+) -> Deployed:
+    """Deploy every target of the plan whose image was published; results in the plan's order."""
+    targets: Sequence[Target] = plan.config.deploy
+    if not targets:
+        return Deployed()
+    stop = threading.Event()
+
+    def watched_sleep(seconds: float) -> None:
+        # Ctrl-C is seen between polls: what a target already started goes on there.
+        if stop.is_set():
+            raise DeployInterrupted("interrupted; a rollout already started goes on")
+        sleep(seconds)
+        if stop.is_set():
+            raise DeployInterrupted("interrupted; a rollout already started goes on")
+
+    blocked = _not_deployable(published, gated, dry_run)
+    names = {i.name for i in published.images}
+    jobs: list[Callable[[], Deployment]] = []
+    for target in targets:
+        if target.image not in names:
+            jobs.append(
+                _const(_skipped(target, target.image, f"image {target.image} is not in this run"))
+            )
+            continue
+        image = published.image(target.image)
+        if blocked is not None:
+            jobs.append(_const(_skipped(target, image.image, blocked)))
+            continue
+        if not image.digest:
+            first = f"{image.image}:{image.tags[0]}" if image.tags else image.image
+            why = f"dry-run: {first} is not pushed yet, so the digest to deploy is not known"
+            jobs.append(_const(_skipped(target, first, why)))
+            continue
+        jobs.append(_job(plan, target, image, ports, force, dry_run, clock, watched_sleep))
+    pool = ThreadPoolExecutor(
+        max_workers=max(1, min(WORKERS, len(jobs))), thread_name_prefix="deploy"
+    )
+    try:
+        return Deployed(tuple(pool.map(lambda job: job(), jobs)))
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _const(value: Deployment) -> Callable[[], Deployment]:
+    return lambda: value
+
+
+def _job(
+    plan: Plan,
+    target: Target,
+    image: ImagePublished,
+    ports: DeployPorts,
+    force: bool,
+    dry_run: bool,
+    clock: Clock,
+    sleep: Sleep,
+) -> Callable[[], Deployment]:
+    revision = image.revision or None
+    if isinstance(target, EcsTargetConfig):
+        canonical = f"{plan.registry.canonical_host}/{image.repository}"
+        also = (canonical,) if canonical != image.image else ()
+        ecs_target = EcsTarget.from_config(target, also_matches=also)
+
+        def ecs() -> Deployment:
+            return deploy_ecs(
+                ecs_target,
+                image.ref,
+                revision,
+                ports.ecs(target.region),
+                timing=Timing(now=clock, sleep=sleep),
+                dry_run=dry_run,
+                force=force,
+                say=ports.say,
+            )
+
+        return _guarded(target, image, ecs)
+    if isinstance(target, EksTarget):
+
+        def never_backwards(running: kube_deploy.Running) -> None:
+            verdict = guard.check(
+                commit=revision,
+                image=image.ref,
+                running_images=list(running.images.values()),
+                labels=ports.labels,
+                ancestry=ports.ancestry,
+                force=force,
+            )
+            if not verdict.allowed:
+                raise DeployError(f"refused: {verdict.message}; pass --force to deploy it anyway")
+            # No readable label (an image from elsewhere): the commit the pipeline last
+            # deployed here, from the Deployment's annotation, still counts.
+            noted = running.revision
+            unlabelled = verdict.running is None and not force
+            if (
+                unlabelled
+                and noted
+                and revision
+                and noted != revision
+                and ports.ancestry.is_ancestor(revision, noted) is True
+            ):
+                raise DeployError(
+                    f"refused: commit {revision} is an ancestor of {noted}, which the"
+                    " pipeline last deployed here (decided by git); pass --force to"
+                    " deploy it anyway"
+                )
+            ports.say(f"{running.target}: {verdict.message}")
+
+        def eks() -> Deployment:
+            return kube_deploy.deploy_eks(
+                target,
+                image.ref,
+                ports.kube,
+                clock,
+                sleep,
+                dry_run,
+                revision=revision,
+                guard=never_backwards,
+            )
+
+        return _guarded(target, image, eks)
+
+    def manifest() -> Deployment:
+        assert image.digest is not None
+        return deploy_manifest(
+            target,
+            image.image,
+            image.digest,
+            image.version,
+            revision[:7] if revision else None,
+            image.tags[0] if image.tags else None,
+            ports.repositories,
+            dry_run,
+        )
+
+    return _guarded(target, image, manifest)
+
+
+def _guarded(
+    target: Target, image: ImagePublished, deploy: Callable[[], Deployment]
+) -> Callable[[], Deployment]:
+    """A target's own failure is its result; only an interruption ends the stage."""
+
+    def call() -> Deployment:
+        try:
+            return deploy()
+        except PipelineError as err:
+            return Deployment(target.type, target_name(target), image.ref, None, "failed", str(err))
+
+    return call
+
+
+# ----------------------------------------------------------------- CodePipeline
+
+
+def codepipeline_files(plan: Plan, published: Published, deployed: Deployed | None) -> list[Path]:
+    """Write outputs.imagedefinitions / outputs.image_detail; the paths written.
+
+    Written once every image is published (after the deploy when there is
+    one): the containers an ECS target updated are named, else each image's
+    own name. Byte-identical on a re-run with the same images.
+    """
+    outputs = plan.config.outputs
+    if outputs.imagedefinitions is None and outputs.image_detail is None:
+        return []
+    images = [i for i in published.images if i.digest and not i.error]
+    if not images or len(images) != len(published.images):
+        return []
+    containers: dict[str, list[str]] = {}
+    for deployment in deployed.deployments if deployed else ():
+        if deployment.type == "ecs" and deployment.containers:
+            containers.setdefault(deployment.image, []).extend(deployment.containers)
+    entries: list[codepipeline.ImageDefinition] = []
+    ecs_image: str | None = None
+    for image in images:
+        pinned = _pinned_names(image, containers)
+        names = pinned[1] or [image.name]
+        if pinned[1] and ecs_image is None:
+            ecs_image = pinned[0]
+        entries.extend(codepipeline.ImageDefinition(name, image.ref) for name in names)
+    written: list[Path] = []
+    if outputs.imagedefinitions is not None:
+        path = plan.root / outputs.imagedefinitions
+        codepipeline.write_imagedefinitions(path, dict.fromkeys(entries))
+        written.append(path)
+    if outputs.image_detail is not None:
+        path = plan.root / outputs.image_detail
+        codepipeline.write_image_detail(path, ecs_image or images[0].ref)
+        written.append(path)
+    return written
+
+
+def _pinned_names(image: ImagePublished, containers: dict[str, list[str]]) -> tuple[str, list[str]]:
+    """The containers of ECS targets that now run `image` (ECS reports `name@digest`)."""
+    for pinned, names in containers.items():
+        if pinned.endswith(f"@{image.digest}"):
+            return image.ref, list(dict.fromkeys(names))
+    return image.ref, []

@@ -1,0 +1,284 @@
+"""The deploy stage against fakes of its ports: when it calls nothing, parallelism, the guard."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from pydantic import TypeAdapter
+
+from pipeline.config.schema import DeployTarget, Outputs
+from pipeline.deployment import DeployError, Deployment
+from pipeline.ecs.deploy import EcsPorts
+from pipeline.guard import REVISION
+from pipeline.kube.ports import Cluster, KubeApi, KubeObject
+from pipeline.plan import Plan
+from pipeline.scan.gate import GateResult
+from pipeline.stages import deploy
+from pipeline.stages.results import Deployed, ImagePublished, Published
+
+DIGEST = "sha256:" + "a" * 64
+NEW, OLD = "1" * 40, "0" * 40
+IMAGE = "reg.example/team/app"
+TARGETS = [
+    {"type": "ecs", "image": "app", "cluster": "c", "service": "s"},
+    {"type": "eks", "image": "app", "context": "k", "deployment": "web"},
+    {"type": "manifest", "image": "app", "files": ["deploy/web.yaml"]},
+]
+
+
+def plan(tmp_path: Path, targets: list[dict[str, Any]], **outputs: str) -> Plan:
+    parsed = tuple(TypeAdapter(DeployTarget).validate_python(t) for t in targets)
+    config = SimpleNamespace(deploy=parsed, outputs=Outputs(**outputs))
+    registry = SimpleNamespace(canonical_host="reg.example", host="reg.example")
+    return cast(Plan, SimpleNamespace(config=config, registry=registry, root=tmp_path))
+
+
+def published(**changes: Any) -> Published:
+    fields: dict[str, Any] = {
+        "name": "app",
+        "image": IMAGE,
+        "repository": "team/app",
+        "digest": DIGEST,
+        "tags": ("sha-1111111",),
+        "pushed": True,
+        "revision": NEW,
+        **changes,
+    }
+    return Published((ImagePublished(**fields),))
+
+
+class Unreachable:
+    """Every port: records the call, waits for the others (when asked to), then fails."""
+
+    def __init__(self, barrier: threading.Barrier | None = None) -> None:
+        self.calls: list[str] = []
+        self.barrier = barrier
+
+    def _call(self, what: str) -> None:
+        self.calls.append(what)
+        if self.barrier is not None:
+            self.barrier.wait(timeout=5)  # BrokenBarrierError unless all are in flight at once
+        raise DeployError(f"{what}: unreachable")
+
+    def ecs(self, region: str | None) -> EcsPorts:
+        self._call("ecs")
+        raise AssertionError("unreachable")
+
+    def connect(self, cluster: Cluster) -> KubeApi:
+        self._call("kube")
+        raise AssertionError("unreachable")
+
+    def open(self, repo: str, branch: str | None, push: bool) -> Any:
+        self._call("manifest")
+
+    def labels(self, image: str) -> Mapping[str, str] | None:
+        self.calls.append(f"labels {image}")
+        return {REVISION: NEW} if image.endswith(":new") else None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool | None:
+        return (ancestor, descendant) == (OLD, NEW)
+
+
+def ports(fake: Unreachable) -> deploy.DeployPorts:
+    return deploy.DeployPorts(
+        ecs=fake.ecs,
+        kube=fake,
+        repositories=fake,
+        labels=fake,
+        ancestry=fake,
+        say=lambda _line: None,
+    )
+
+
+def run(
+    p: Plan,
+    pub: Published,
+    fake: Unreachable,
+    *,
+    gated: GateResult | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> Deployed:
+    return deploy.run(
+        p,
+        pub,
+        gated,
+        ports(fake),
+        force=force,
+        dry_run=dry_run,
+        clock=lambda: 0.0,
+        sleep=lambda _s: None,
+    )
+
+
+def test_no_targets_no_deployments(tmp_path: Path) -> None:
+    fake = Unreachable()
+    assert run(plan(tmp_path, []), published(), fake) == Deployed()
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    ("pub", "gated", "why"),
+    [
+        (published(), GateResult("block", ()), "the gate blocked this run"),
+        (published(error="push failed", digest=None), None, "the push of app did not succeed"),
+        (published(digest=None), None, "the push of app did not succeed"),
+    ],
+    ids=["gate blocked", "push failed", "no digest"],
+)
+def test_a_blocked_gate_or_a_failed_push_makes_no_deploy_call(
+    tmp_path: Path, pub: Published, gated: GateResult | None, why: str
+) -> None:
+    fake = Unreachable()
+    result = run(plan(tmp_path, TARGETS), pub, fake, gated=gated)
+    assert fake.calls == []
+    assert [d.status for d in result.deployments] == ["skipped"] * 3
+    assert all(why in d.message for d in result.deployments)
+    assert [d.type for d in result.deployments] == ["ecs", "eks", "manifest"]
+
+
+def test_a_dry_run_before_the_first_push_says_the_digest_is_unknown(tmp_path: Path) -> None:
+    fake = Unreachable()
+    result = run(plan(tmp_path, TARGETS), published(digest=None), fake, dry_run=True)
+    assert fake.calls == []
+    assert all("not pushed yet" in d.message for d in result.deployments)
+    assert result.deployments[0].image == f"{IMAGE}:sha-1111111"
+
+
+def test_ecs_eks_and_manifest_targets_deploy_at_the_same_time(tmp_path: Path) -> None:
+    fake = Unreachable(threading.Barrier(3))
+    result = run(plan(tmp_path, TARGETS), published(), fake)
+    assert sorted(fake.calls) == ["ecs", "kube", "manifest"]
+    # each reached the barrier while the other two were in flight, then failed on its own
+    assert [d.status for d in result.deployments] == ["failed"] * 3
+    assert [d.message for d in result.deployments] == [
+        "ecs: unreachable",
+        "kube: unreachable",
+        "manifest: unreachable",
+    ]
+
+
+def test_a_target_whose_image_is_not_in_the_run_is_skipped(tmp_path: Path) -> None:
+    fake = Unreachable()
+    targets = [{"type": "ecs", "image": "other", "cluster": "c", "service": "s"}]
+    (only,) = run(plan(tmp_path, targets), published(), fake).deployments
+    assert (only.status, only.message) == ("skipped", "image other is not in this run")
+    assert fake.calls == []
+
+
+class Cluster1:
+    """A Kubernetes API with one Deployment running `running`."""
+
+    def __init__(self, running: str, annotation: str | None = None) -> None:
+        self.running = running
+        self.annotations = {"pipeline.revision": annotation} if annotation else {}
+        self.patches: list[KubeObject] = []
+
+    def connect(self, cluster: Cluster) -> KubeApi:
+        return cast(KubeApi, self)
+
+    def get_deployment(self, namespace: str, name: str) -> KubeObject:
+        return {
+            "metadata": {"generation": 1, "annotations": self.annotations},
+            "spec": {
+                "replicas": 1,
+                "template": {"spec": {"containers": [{"name": "app", "image": self.running}]}},
+            },
+            "status": {
+                "observedGeneration": 1,
+                "replicas": 1,
+                "updatedReplicas": 1,
+                "availableReplicas": 1,
+            },
+        }
+
+    def patch_deployment(self, namespace: str, name: str, patch: KubeObject) -> KubeObject:
+        self.patches.append(patch)
+        return self.get_deployment(namespace, name)
+
+    def close(self) -> None:
+        pass
+
+
+def test_eks_refuses_an_older_commit_than_the_running_image_unless_forced(tmp_path: Path) -> None:
+    kube = Cluster1(f"{IMAGE}:new")  # its revision label is NEW
+    fake = Unreachable()
+    p = plan(tmp_path, [TARGETS[1]])
+    ports_ = deploy.DeployPorts(
+        ecs=fake.ecs,
+        kube=kube,
+        repositories=fake,
+        labels=fake,
+        ancestry=fake,
+        say=lambda _l: None,
+    )
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    (refused,) = deploy.run(
+        p, published(revision=OLD), None, ports_, force=False, **args
+    ).deployments
+    assert refused.status == "failed"
+    assert f"commit {OLD} is an ancestor of {NEW}" in refused.message
+    assert "--force" in refused.message
+    assert kube.patches == []
+
+    (forced,) = deploy.run(p, published(revision=OLD), None, ports_, force=True, **args).deployments
+    assert forced.status == "completed", forced.message
+    assert len(kube.patches) == 1
+
+
+def test_codepipeline_files_name_the_ecs_containers_and_are_stable(tmp_path: Path) -> None:
+    p = plan(tmp_path, TARGETS, imagedefinitions="out/i.json", image_detail="out/d.json")
+    pub = published()
+    ecs = Deployment(
+        "ecs", "c/s", f"{IMAGE}@{DIGEST}", None, "completed", containers=("web", "log")
+    )
+    written = deploy.codepipeline_files(p, pub, Deployed((ecs,)))
+    assert written == [tmp_path / "out/i.json", tmp_path / "out/d.json"]
+    ref = f"{IMAGE}@{DIGEST}"
+    first = (tmp_path / "out/i.json").read_bytes()
+    assert json.loads(first) == [{"name": "web", "imageUri": ref}, {"name": "log", "imageUri": ref}]
+    assert json.loads((tmp_path / "out/d.json").read_text()) == {"ImageURI": ref}
+    deploy.codepipeline_files(p, pub, Deployed((ecs,)))
+    assert (tmp_path / "out/i.json").read_bytes() == first
+
+
+def test_without_an_ecs_target_the_image_name_is_the_container(tmp_path: Path) -> None:
+    p = plan(tmp_path, [], imagedefinitions="i.json")
+    deploy.codepipeline_files(p, published(), None)
+    assert json.loads((tmp_path / "i.json").read_text()) == [
+        {"name": "app", "imageUri": f"{IMAGE}@{DIGEST}"}
+    ]
+
+
+def test_no_codepipeline_file_while_an_image_is_not_published(tmp_path: Path) -> None:
+    p = plan(tmp_path, [], imagedefinitions="i.json")
+    assert deploy.codepipeline_files(p, published(digest=None), None) == []
+    assert not (tmp_path / "i.json").exists()
+
+
+def test_eks_without_a_readable_label_goes_by_the_commit_the_pipeline_deployed(
+    tmp_path: Path,
+) -> None:
+    kube = Cluster1("elsewhere.example/app:1", annotation=NEW)
+    fake = Unreachable()
+    p = plan(tmp_path, [TARGETS[1]])
+    ports_ = deploy.DeployPorts(
+        ecs=fake.ecs, kube=kube, repositories=fake, labels=fake, ancestry=fake
+    )
+    targets = [{**TARGETS[1], "containers": ["app"]}]
+    p = plan(tmp_path, targets)
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    (refused,) = deploy.run(
+        p, published(revision=OLD), None, ports_, force=False, **args
+    ).deployments
+    assert refused.status == "failed"
+    assert (
+        f"commit {OLD} is an ancestor of {NEW}, which the pipeline last deployed" in refused.message
+    )
+    assert kube.patches == []
