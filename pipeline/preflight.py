@@ -29,12 +29,6 @@ def _deploy_key(key: str) -> Callable[[Config], bool]:
 
 #: (key, whether the config sets it, the version that implements it)
 PLANNED: tuple[tuple[str, Callable[[Config], bool], str], ...] = (
-    ("registry.pull_from", lambda c: bool(c.registry.pull_from), NEXT_VERSION),
-    (
-        "cache",
-        lambda c: c.cache is not None or any(i.cache is not None for i in c.images),
-        NEXT_VERSION,
-    ),
     ("deploy[].context", _deploy_key("context"), NEXT_VERSION),
     ("deploy[].codedeploy", _deploy_key("codedeploy"), NEXT_VERSION),
     ("outputs.imagedefinitions", lambda c: c.outputs.imagedefinitions is not None, NEXT_VERSION),

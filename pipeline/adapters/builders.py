@@ -28,6 +28,7 @@ from pathlib import Path
 from pipeline import log
 from pipeline.adapters.docker_engine import Engine
 from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, LineSink
+from pipeline.credhelper import config_dir
 from pipeline.errors import BuildError, UsageError
 
 KINDS = ("buildx", "buildkit", "classic")
@@ -187,10 +188,32 @@ class CliBuilder:
             argv += ["--target", request.target]
         if request.platforms:
             argv += ["--platform", ",".join(request.platforms)]
+        argv += self.cache_args(request)
         for secret in request.secrets:  # a path or a variable *name*: the value never hits argv
             source = f"src={secret.src}" if secret.src else f"env={secret.env}"
             argv += ["--secret", f"id={secret.id},{source}"]
         argv.append(str(request.context_dir))
+        return argv
+
+    def cache_args(self, request: BuildRequest) -> list[str]:
+        """Where the cache comes from and goes to.
+
+        The BuildKit client of docker < 23 exports only inline cache (the
+        final stage's layers, in the image itself); buildx also exports a
+        registry cache of every stage, in the manifest form ECR accepts.
+        """
+        buildx = self.name == "buildx"
+        argv: list[str] = []
+        for ref in request.cache_from:
+            argv += ["--cache-from", f"type=registry,ref={ref}" if buildx else ref]
+        if request.cache_to == "registry" and buildx and request.cache_ref:
+            argv += [
+                "--cache-to",
+                f"type=registry,ref={request.cache_ref},mode=max,image-manifest=true,"
+                "oci-mediatypes=true",
+            ]
+        elif request.cache_to in ("inline", "registry"):
+            argv += ["--build-arg", "BUILDKIT_INLINE_CACHE=1"]
         return argv
 
     def env_for(self, request: BuildRequest) -> dict[str, str]:
@@ -201,7 +224,13 @@ class CliBuilder:
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
         if len(request.platforms) > 1 and self.name != "buildx":
             raise BuildError(f"{request.name}: several platforms need docker buildx")
-        with tempfile.TemporaryDirectory(prefix="pipeline-build-") as tmp:
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pipeline-build-"))
+            extra = (
+                stack.enter_context(config_dir.build_env(self.env, request.registry_hosts))
+                if request.registry_hosts
+                else {}
+            )
             iidfile = Path(tmp) / "iid"
             tail: deque[str] = deque(maxlen=25)
             with self._lock:
@@ -217,7 +246,7 @@ class CliBuilder:
                         stdin=subprocess.DEVNULL,
                         text=True,
                         errors="replace",
-                        env=self.env_for(request),
+                        env={**self.env_for(request), **extra},
                     )
                 except OSError as err:
                     raise BuildError(f"{request.name}: cannot run {self.cli}: {err}") from None
