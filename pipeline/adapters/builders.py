@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -21,15 +22,17 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import log
+from pipeline import dockerfile, log
 from pipeline.adapters.docker_engine import Engine
-from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, LineSink
+from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, Credentials, LineSink
 from pipeline.credhelper import config_dir
-from pipeline.errors import BuildError, UsageError
+from pipeline.credhelper.hosts import Served, served
+from pipeline.credhelper.main import ecr_fetch
+from pipeline.errors import BuildError, PipelineError, UsageError
 
 KINDS = ("buildx", "buildkit", "classic")
 
@@ -300,8 +303,15 @@ class ClassicBuilder:
     description = "classic (docker SDK)"
     stoppable = False  # see cancel(): so the run never builds before it knows it must
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        env: Mapping[str, str] | None = None,
+        fetch: Callable[[Served], Credentials] | None = None,
+    ) -> None:
         self.engine = engine
+        self.env = dict(env or {})
+        self._fetch = fetch
 
     def cancel(self) -> None:
         """Nothing to stop: docker-py keeps the build's response inside its generator.
@@ -315,11 +325,37 @@ class ClassicBuilder:
     def discard(self, request: BuildRequest) -> None:
         """Never asked for (not stoppable): nothing is built early."""
 
+    def pull_cache(self, request: BuildRequest, on_line: LineSink) -> tuple[str, ...]:
+        """The classic builder reuses only local images: pull the candidates first.
+
+        Credentials for the hosts our helper serves come from the same place the
+        helper gets them (a fresh ECR token), in the Engine API's auth header; a
+        candidate that cannot be pulled is skipped.
+        """
+        pulled: list[str] = []
+        for ref in request.cache_from:
+            host = dockerfile.registry_host(ref)
+            target = served(host, self.env) if host in request.registry_hosts else None
+            try:
+                auth = None
+                if target is not None:
+                    creds = (self._fetch or ecr_fetch)(target)
+                    auth = {"username": creds.username, "password": creds.password}
+                self.engine.pull(ref, auth)
+            except PipelineError as err:
+                log.LOG.debug("cache image %s: %s; building without it", ref, err)
+                continue
+            on_line(f"pulled cache image {ref}")
+            pulled.append(ref)
+        return tuple(pulled)
+
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
+        if request.cache_from:
+            request = dataclasses.replace(request, cache_from=self.pull_cache(request, on_line))
         return self.engine.classic_build(request, on_line)
 
 
 def make(found: Found, engine: Engine, env: Mapping[str, str]) -> Builder:
     if found.kind == "classic":
-        return ClassicBuilder(engine)
+        return ClassicBuilder(engine, env)
     return CliBuilder(found, env)

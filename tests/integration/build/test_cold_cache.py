@@ -91,3 +91,26 @@ def test_cache_false_builds_without_cache_metadata(
     config = registry.config(repo, f"sha-{project.head[:7]}")
     assert "moby.buildkit.cache.v0" not in config
     assert "layer cache from" not in result.output
+
+
+def test_the_classic_builder_pulls_its_cache_candidates(
+    make_project: Callable[[str], Project],
+    env: dict[str, str],
+    prefix: str,
+    registry: Registry,
+    docker_client: Any,
+) -> None:
+    repo = f"{prefix}/app"
+    project = _project(make_project, repo, uuid.uuid4().hex)
+    classic = {**env, "PIPELINE_BUILDER": "classic"}
+    first = run_cli(project, classic, "run", "--only", "build,push", merged=True, timeout=300)
+    assert first.code == 0, first.output
+    remove_images(docker_client, f"/{prefix}/")  # the classic builder's cache is its images
+
+    project.write("app.txt", "v2\n")
+    sha = project.commit("change the app only")
+    second = run_cli(project, classic, "run", "--only", "build,push", merged=True, timeout=300)
+    assert second.code == 0, second.output
+    assert "pulled cache image" in second.output, second.output
+    assert "Using cache" in second.output, second.output
+    assert registry.files(repo, f"sha-{sha[:7]}")["/app.txt"] == b"v2\n"

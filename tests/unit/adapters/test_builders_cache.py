@@ -74,3 +74,48 @@ def test_the_parent_is_read_from_the_commit_object_header() -> None:
     text = f"tree {'e' * 40}\nparent {parent}\nparent {'f' * 40}\nauthor a\n\nparent {'0' * 40}\n"
     assert parse_parent(text) == parent
     assert parse_parent(f"tree {'e' * 40}\nauthor a\n\nparent {parent}\n") is None
+
+
+class PullingEngine:
+    def __init__(self, missing: set[str]) -> None:
+        self.missing = missing
+        self.pulls: list[tuple[str, dict[str, str] | None]] = []
+        self.built: list[BuildRequest] = []
+
+    def pull(self, ref: str, auth: dict[str, str] | None) -> None:
+        from pipeline.errors import RegistryError
+
+        self.pulls.append((ref, auth))
+        if ref in self.missing:
+            raise RegistryError(f"pull {ref}: manifest unknown")
+
+    def classic_build(self, request: BuildRequest, on_line: object) -> object:
+        self.built.append(request)
+        return builders.BuildResult("sha256:1")
+
+
+def test_classic_builds_pull_the_candidates_and_pass_those_that_came_as_cache_from() -> None:
+    from pipeline.adapters.ports import Credentials
+    from pipeline.credhelper.hosts import Served
+
+    ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+    engine = PullingEngine({f"{ecr}/app:gone"})
+    asked: list[Served] = []
+
+    def fetch(target: Served) -> Credentials:
+        asked.append(target)
+        return Credentials("AWS", "pw-0123456789", target.host)
+
+    builder = builders.ClassicBuilder(engine, {}, fetch)  # type: ignore[arg-type]
+    request = req(
+        cache_from=(f"{ecr}/app:sha-1", f"{ecr}/app:gone", "docker.io/library/x:1"),
+        registry_hosts=(ecr,),
+    )
+    lines: list[str] = []
+    builder.build(request, lines.append)
+    assert engine.built[0].cache_from == (f"{ecr}/app:sha-1", "docker.io/library/x:1")
+    auths = dict(engine.pulls)
+    assert auths[f"{ecr}/app:sha-1"] == {"username": "AWS", "password": "pw-0123456789"}
+    assert auths["docker.io/library/x:1"] is None  # not ours: the engine's own login
+    assert [t.region for t in asked] == ["eu-west-1", "eu-west-1"]
+    assert not any("pw-0123456789" in line for line in lines)
