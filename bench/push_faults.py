@@ -15,8 +15,7 @@ layers, logged in once) meets the same faults, 4 at a time, each given 60 s.
     bench/push_faults.py            # both
     bench/push_faults.py --no-raw   # the pipeline side only
 
-The fault hook is imported from `pipeline.sandbox.faults`, where it lives
-today (it is moving to the tests; the import moves with it).
+The fault hook is the test suite's (`tests/faults.py`): it is not part of the package.
 """
 
 from __future__ import annotations
@@ -249,9 +248,8 @@ def raw(work: Path, box: support.Box, proxy: str, faults: Any) -> dict[str, Any]
 
 
 def main(argv: list[str]) -> int:
-    from pipeline.sandbox.faults import KINDS, Faults
-
     from pipeline.sandbox.proxy import ReverseProxy
+    from tests.faults import KINDS, Faults
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-raw", action="store_true", help="skip the raw docker push side")

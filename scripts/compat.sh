@@ -13,5 +13,5 @@ venv=.venv-py310
 if [ ! -x "$venv/bin/python" ]; then
   PYENV_VERSION=3.10 "$py" -m venv "$venv" 2>/dev/null || "$py" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -e '.[sandbox]' pytest hypothesis zizmor check-jsonschema
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -e '.[sandbox,eks]' pytest hypothesis zizmor check-jsonschema
 "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit

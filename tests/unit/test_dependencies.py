@@ -55,9 +55,30 @@ def with_their_requirements(names: Iterable[str]) -> set[str]:
     return out
 
 
+def top_level_modules() -> dict[str, list[str]]:
+    """Importable top-level name -> the distributions that install it.
+
+    `packages_distributions()` reads only top_level.txt on Python 3.10, which
+    wheels built by flit (click's, for one) do not have; the files each
+    distribution installed tell the same on every version.
+    """
+    out: dict[str, list[str]] = {}
+    for dist in metadata.distributions():
+        name = normal(dist.metadata["Name"] or "")
+        tops = set()
+        for file in dist.files or ():
+            first = file.parts[0] if file.parts else ""
+            if first.endswith((".dist-info", ".egg-info", ".data")) or first in ("..", ""):
+                continue
+            tops.add(first[:-3] if first.endswith(".py") else first)
+        for top in tops | set((dist.read_text("top_level.txt") or "").split()):
+            out.setdefault(top, []).append(name)
+    return out
+
+
 def imports(files: Iterable[Path]) -> dict[str, set[str]]:
     """Third-party distribution -> the files that import it."""
-    providers = {k: [normal(d) for d in v] for k, v in metadata.packages_distributions().items()}
+    providers = top_level_modules()
     found: dict[str, set[str]] = {}
     for path in files:
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -14,8 +14,7 @@ that this share of faults is survived, not just a registry that fails now and
 then. The 100-push measurement, and what the raw `docker push` makes of the
 same faults, are in bench/push_faults.py.
 
-The fault hook is imported from pipeline.sandbox.faults, where it lives on this
-branch (it is moving to the tests).
+The fault hook is tests/faults.py: test-only, outside the package.
 """
 
 from __future__ import annotations
