@@ -133,7 +133,7 @@ def _prepare(
         }
         builder = builder_job.result() if builder_job is not None else None
         if builder is not None:
-            requests = cache_stage.prepare(plan, requests, env, builder.name)
+            requests = cache_stage.prepare(plan, requests, env, builder.name, warnings)
         # the layer cache's candidates are looked up in the registry before a build starts
         lookup = builder is not None and cache_stage.wants_lookup(plan)
         gates: dict[str, build_stage.Gate] = {}

@@ -48,16 +48,29 @@ def registry_hosts(plan: Plan, image: ImagePlan, env: Mapping[str, str]) -> tupl
 
 
 def prepare(
-    plan: Plan, requests: Mapping[str, BuildRequest], env: Mapping[str, str], builder: str
+    plan: Plan,
+    requests: Mapping[str, BuildRequest],
+    env: Mapping[str, str],
+    builder: str,
+    warnings: list[str] | None = None,
 ) -> dict[str, BuildRequest]:
-    """Requests with their cache export and registry logins (`builder`: its kind)."""
+    """Requests with their cache export and registry logins (`builder`: its kind).
+
+    A `to: registry` that this builder cannot honour becomes inline cache, with a
+    warning appended to `warnings` (printed by the run once credentials are masked).
+    """
     out: dict[str, BuildRequest] = {}
     for image in plan.images:
         request = requests[image.name]
         cfg = settings(plan, image)
         to = cfg.to if cfg.enabled else "none"
         if to == "registry" and builder != "buildx":
-            log.LOG.debug("%s: registry cache needs buildx; leaving inline cache", image.name)
+            note = (
+                f"image {image.name}: cache.to registry needs docker buildx ({builder} builds"
+                " here); leaving inline cache, which describes only the final stage"
+            )
+            if warnings is not None and note not in warnings:
+                warnings.append(note)
             to = "inline"
         ref = f"{image.image}:{REGISTRY_CACHE_TAG}" if to == "registry" else None
         out[image.name] = dataclasses.replace(

@@ -132,6 +132,17 @@ def test_prepare_says_where_the_cache_goes(
     assert (out.cache_to, out.cache_ref) == (want_to, want_ref)
 
 
+def test_registry_cache_without_buildx_warns_and_leaves_inline_cache(tmp_path: Path) -> None:
+    plan = make(tmp_path, cache={"to": "registry"})
+    warnings: list[str] = []
+    out = cache_stage.prepare(plan, request(plan), {}, "buildkit", warnings)["app"]
+    assert out.cache_to == "inline"
+    assert warnings == [
+        "image app: cache.to registry needs docker buildx (buildkit builds here); leaving"
+        " inline cache, which describes only the final stage"
+    ]
+
+
 def test_registry_cache_is_the_first_candidate_with_buildx(tmp_path: Path) -> None:
     plan = make(tmp_path, cache={"to": "registry"})
     prepared = cache_stage.prepare(plan, request(plan), {}, "buildx")
