@@ -226,6 +226,9 @@ def _register_extras() -> None:
     cli.add_command(run)
     cli.add_command(sandbox)
     _register_frontends()
+    from pipeline.credhelper.cli import credential_helper
+
+    cli.add_command(credential_helper)
 
 
 def _register_frontends() -> None:

@@ -23,15 +23,10 @@ AVAILABLE_STAGES: tuple[str, ...] = ("build", "push", "deploy")
 NEXT_VERSION = "0.2.0"
 
 
-#: (key, whether the config sets it, the version that implements it)
-PLANNED: tuple[tuple[str, Callable[[Config], bool], str], ...] = (
-    ("registry.pull_from", lambda c: bool(c.registry.pull_from), NEXT_VERSION),
-    (
-        "cache",
-        lambda c: c.cache is not None or any(i.cache is not None for i in c.images),
-        NEXT_VERSION,
-    ),
-)
+#: (key, whether the config sets it, the version that implements it): a key the
+#: schema accepts before its behaviour lands is named here, so it warns, never
+#: silently does nothing. Every key of this version is implemented.
+PLANNED: tuple[tuple[str, Callable[[Config], bool], str], ...] = ()
 
 
 def not_yet_implemented(config: Config) -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import log, parallel, preflight
+from pipeline.adapters import git
 from pipeline.adapters.ports import (
     Builder,
     BuildRequest,
@@ -25,6 +26,7 @@ from pipeline.adapters.ports import (
 from pipeline.plan import Plan
 from pipeline.report.run_report import ImageReport, RunReport
 from pipeline.stages import build as build_stage
+from pipeline.stages import cache as cache_stage
 from pipeline.stages import publish, reuse
 from pipeline.stages.push import Pusher
 
@@ -74,7 +76,9 @@ def run(
         )
     early_pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-build")
     try:
-        ready = _prepare(plan, services, secrets, jobs, dry_run, report, warnings or [], early_pool)
+        ready = _prepare(
+            plan, services, secrets, jobs, dry_run, report, warnings or [], early_pool, env
+        )
         if not _build(plan, services, ready, jobs, dry_run, report):
             log.LOG.error("build failed; nothing was pushed")
             return report
@@ -111,6 +115,7 @@ def _prepare(
     report: RunReport,
     warnings: list[str],
     early_pool: cf.ThreadPoolExecutor,
+    env: Mapping[str, str],
 ) -> _Ready:
     # Hashing the build contexts and finding the builder come first, at once:
     # a build can start as soon as both are known. Credentials (boto3, the
@@ -131,9 +136,13 @@ def _prepare(
             for i in plan.images
         }
         builder = builder_job.result() if builder_job is not None else None
+        if builder is not None:
+            requests = cache_stage.prepare(plan, requests, env, builder.name, warnings)
+        # the layer cache's candidates are looked up in the registry before a build starts
+        lookup = builder is not None and cache_stage.wants_lookup(plan)
         gates: dict[str, build_stage.Gate] = {}
         early = None
-        if builder and builder.stoppable and "push" in plan.stages and not dry_run:
+        if builder and builder.stoppable and "push" in plan.stages and not dry_run and not lookup:
             # Build while the registry is asked whether that is needed at all;
             # output is held until the answer, and unneeded builds are stopped.
             gates = {i.name: build_stage.Gate() for i in plan.images}
@@ -165,6 +174,10 @@ def _prepare(
             created = repos_job.result() if repos_job is not None else set()
             if pusher is not None:
                 found = publish.published(plan, pusher, digests, created)
+            if lookup and not dry_run:
+                parent = git.parent_of(plan.root, plan.context.sha) or git.parent_of(plan.root)
+                registry = pusher.registry if pusher is not None else None
+                requests = cache_stage.attach(plan, requests, registry, parent)
         finally:
             if builder is not None and gates:
                 # on failure, nothing was decided: every early build stops

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -21,14 +22,17 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import log
+from pipeline import dockerfile, log
 from pipeline.adapters.docker_engine import Engine
-from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, LineSink
-from pipeline.errors import BuildError, UsageError
+from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, Credentials, LineSink
+from pipeline.credhelper import config_dir
+from pipeline.credhelper.hosts import Served, served
+from pipeline.credhelper.main import ecr_fetch
+from pipeline.errors import BuildError, PipelineError, UsageError
 
 KINDS = ("buildx", "buildkit", "classic")
 
@@ -187,10 +191,32 @@ class CliBuilder:
             argv += ["--target", request.target]
         if request.platforms:
             argv += ["--platform", ",".join(request.platforms)]
+        argv += self.cache_args(request)
         for secret in request.secrets:  # a path or a variable *name*: the value never hits argv
             source = f"src={secret.src}" if secret.src else f"env={secret.env}"
             argv += ["--secret", f"id={secret.id},{source}"]
         argv.append(str(request.context_dir))
+        return argv
+
+    def cache_args(self, request: BuildRequest) -> list[str]:
+        """Where the cache comes from and goes to.
+
+        The BuildKit client of docker < 23 exports only inline cache (the
+        final stage's layers, in the image itself); buildx also exports a
+        registry cache of every stage, in the manifest form ECR accepts.
+        """
+        buildx = self.name == "buildx"
+        argv: list[str] = []
+        for ref in request.cache_from:
+            argv += ["--cache-from", f"type=registry,ref={ref}" if buildx else ref]
+        if request.cache_to == "registry" and buildx and request.cache_ref:
+            argv += [
+                "--cache-to",
+                f"type=registry,ref={request.cache_ref},mode=max,image-manifest=true,"
+                "oci-mediatypes=true",
+            ]
+        elif request.cache_to in ("inline", "registry"):
+            argv += ["--build-arg", "BUILDKIT_INLINE_CACHE=1"]
         return argv
 
     def env_for(self, request: BuildRequest) -> dict[str, str]:
@@ -201,7 +227,13 @@ class CliBuilder:
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
         if len(request.platforms) > 1 and self.name != "buildx":
             raise BuildError(f"{request.name}: several platforms need docker buildx")
-        with tempfile.TemporaryDirectory(prefix="pipeline-build-") as tmp:
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pipeline-build-"))
+            extra = (
+                stack.enter_context(config_dir.build_env(self.env, request.registry_hosts))
+                if request.registry_hosts
+                else {}
+            )
             iidfile = Path(tmp) / "iid"
             tail: deque[str] = deque(maxlen=25)
             with self._lock:
@@ -217,7 +249,7 @@ class CliBuilder:
                         stdin=subprocess.DEVNULL,
                         text=True,
                         errors="replace",
-                        env=self.env_for(request),
+                        env={**self.env_for(request), **extra},
                     )
                 except OSError as err:
                     raise BuildError(f"{request.name}: cannot run {self.cli}: {err}") from None
@@ -271,8 +303,15 @@ class ClassicBuilder:
     description = "classic (docker SDK)"
     stoppable = False  # see cancel(): so the run never builds before it knows it must
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        env: Mapping[str, str] | None = None,
+        fetch: Callable[[Served], Credentials] | None = None,
+    ) -> None:
         self.engine = engine
+        self.env = dict(env or {})
+        self._fetch = fetch
 
     def cancel(self) -> None:
         """Nothing to stop: docker-py keeps the build's response inside its generator.
@@ -286,11 +325,37 @@ class ClassicBuilder:
     def discard(self, request: BuildRequest) -> None:
         """Never asked for (not stoppable): nothing is built early."""
 
+    def pull_cache(self, request: BuildRequest, on_line: LineSink) -> tuple[str, ...]:
+        """The classic builder reuses only local images: pull the candidates first.
+
+        Credentials for the hosts our helper serves come from the same place the
+        helper gets them (a fresh ECR token), in the Engine API's auth header; a
+        candidate that cannot be pulled is skipped.
+        """
+        pulled: list[str] = []
+        for ref in request.cache_from:
+            host = dockerfile.registry_host(ref)
+            target = served(host, self.env) if host in request.registry_hosts else None
+            try:
+                auth = None
+                if target is not None:
+                    creds = (self._fetch or ecr_fetch)(target)
+                    auth = {"username": creds.username, "password": creds.password}
+                self.engine.pull(ref, auth)
+            except PipelineError as err:
+                log.LOG.debug("cache image %s: %s; building without it", ref, err)
+                continue
+            on_line(f"pulled cache image {ref}")
+            pulled.append(ref)
+        return tuple(pulled)
+
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
+        if request.cache_from:
+            request = dataclasses.replace(request, cache_from=self.pull_cache(request, on_line))
         return self.engine.classic_build(request, on_line)
 
 
 def make(found: Found, engine: Engine, env: Mapping[str, str]) -> Builder:
     if found.kind == "classic":
-        return ClassicBuilder(engine)
+        return ClassicBuilder(engine, env)
     return CliBuilder(found, env)

@@ -17,7 +17,7 @@ from typing import Any
 from pipeline import retry
 from pipeline.adapters.ports import BuildRequest, BuildResult, Credentials, LineSink
 from pipeline.adapters.push_stream import PushStream
-from pipeline.errors import BuildError, StageError
+from pipeline.errors import BuildError, RegistryError, StageError
 from pipeline.retry import Kind, RegistryFailure
 
 _QUIET_STATUS = {"Pushing", "Preparing", "Waiting", "Downloading", "Extracting"}
@@ -124,6 +124,23 @@ class Engine:
             raise RegistryFailure("interrupted", Kind.FATAL)
         return self.client
 
+    def pull(self, ref: str, auth: dict[str, str] | None) -> None:
+        """Pull one image (a layer-cache candidate); auth travels in the Engine API header."""
+        from docker.errors import APIError
+
+        repository, tag = _split_ref(ref)
+        try:
+            for chunk in self.client.api.pull(
+                repository, tag, auth_config=auth, stream=True, decode=True
+            ):
+                if "error" in chunk or "errorDetail" in chunk:
+                    detail = chunk.get("errorDetail") or {}
+                    raise RegistryError(f"pull {ref}: {detail.get('message') or chunk['error']}")
+        except APIError as err:
+            raise RegistryError(f"pull {ref}: {err.explanation or err}") from None
+        except _engine_errors() as err:
+            raise RegistryError(f"pull {ref}: {type(err).__name__}: {err}") from None
+
     def classic_build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
         """The legacy builder, the only one the SDK speaks (no secrets, one platform)."""
         from docker.errors import APIError
@@ -145,6 +162,7 @@ class Engine:
                 buildargs=dict(request.build_args),
                 target=request.target,
                 labels=dict(request.labels),
+                cache_from=list(request.cache_from) or None,
                 platform=request.platforms[0] if request.platforms else None,
                 rm=True,
                 forcerm=True,
@@ -227,3 +245,14 @@ def _read_chunk(chunk: dict[str, Any], on_line: LineSink) -> str | None:
         layer = chunk.get("id")
         on_line(f"{layer}: {status}" if layer else str(status))
     return None
+
+
+def _split_ref(ref: str) -> tuple[str, str]:
+    """`host/repo:tag` or `host/repo@sha256:...` -> (repository, tag or digest)."""
+    if "@" in ref:
+        repository, _, digest = ref.partition("@")
+        return repository, digest
+    repository, sep, tag = ref.rpartition(":")
+    if not sep or "/" in tag:
+        return ref, "latest"
+    return repository, tag

@@ -228,3 +228,38 @@ def read(repo: Repo) -> GitFacts:
         else None,
         has_origin=origin_url is not None,
     )
+
+
+def parent_of(root: Path, rev: str = "HEAD") -> str | None:
+    """The first parent of a commit, from its object (`git cat-file -p`).
+
+    A depth-1 clone lacks the parent commit but its HEAD object still names
+    it, which is all the layer cache needs (the parent's `sha-` image).
+    """
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "cat-file", "-p", rev],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    return parse_parent(out.stdout)
+
+
+def parse_parent(commit_object: str) -> str | None:
+    """The first `parent <sha>` line of a commit object's header, if any."""
+    for line in commit_object.splitlines():
+        if not line:
+            break  # the header ends at the first blank line
+        key, _, value = line.partition(" ")
+        if key == "parent" and is_commit_id(value.strip()):
+            return value.strip()
+    return None

@@ -51,6 +51,14 @@ class BuildRequest:
     labels: Mapping[str, str] = field(default_factory=dict)
     secrets: tuple[SecretSource, ...] = ()
     platforms: tuple[str, ...] = ()
+    #: images whose layers the build may reuse (looked up in the registry beforehand)
+    cache_from: tuple[str, ...] = ()
+    #: where the build leaves its cache: inline (in the image) | registry | none
+    cache_to: str = "none"
+    #: the registry cache's reference (cache_to registry, with buildx)
+    cache_ref: str | None = None
+    #: registry hosts docker logs in to through docker-credential-pipeline
+    registry_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

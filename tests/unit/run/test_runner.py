@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import registry as registries
 from pipeline import retry, runner
 from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink, Manifest
+from pipeline.config.schema import Config
 from pipeline.context import Context
 from pipeline.errors import AuthError, BuildError, PipelineError, RegistryError, StageError
 from pipeline.plan import ImagePlan, Plan
@@ -68,7 +70,16 @@ class FakeBuilder:
         self.hold.set()
 
 
-def make_plan(tmp_path: Path, *names: str) -> Plan:
+def make_plan(tmp_path: Path, *names: str, cache: bool = False) -> Plan:
+    """`cache`: the layer cache (its lookup comes before any build, so no early build)."""
+    config = Config.model_validate(
+        {
+            "version": 1,
+            "registry": {"type": "generic", "url": HOST},
+            "cache": cache,
+            "images": [{"name": n, "repository": f"team/{n}"} for n in names],
+        }
+    )
     images = []
     for name in names:
         context = tmp_path / name
@@ -92,7 +103,8 @@ def make_plan(tmp_path: Path, *names: str) -> Plan:
             )
         )
     ctx = Context(provider="local", event="push", sha="a" * 40, origins=(("sha", "git"),))
-    return Plan(None, tmp_path, ctx, None, tuple(images), ("build", "push"))  # type: ignore[arg-type]
+    target = registries.resolve(config.registry, {})
+    return Plan(config, tmp_path, ctx, target, tuple(images), ("build", "push"))
 
 
 def services(builder: FakeBuilder, registry: FakeRegistry, creds: object = None) -> runner.Services:
