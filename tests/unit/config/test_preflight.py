@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cli, preflight
+from pipeline import cli
 from tests.unit.gitrepo import ISOLATION, GitRepo, leaked_git_vars
 
 GENERIC = "registry: {type: generic, url: registry.example.com/acme}\n"
