@@ -28,8 +28,6 @@ from pipeline.stages import build as build_stage
 from pipeline.stages import publish, reuse
 from pipeline.stages.push import Pusher
 
-_VERSION_LABEL = "org.opencontainers.image.version"
-
 
 @dataclass
 class Services:
@@ -94,7 +92,7 @@ class _Ready:
     requests: dict[str, BuildRequest]
     builder: Builder | None
     pusher: Pusher | None
-    found: dict[str, reuse.Found]
+    found: dict[str, reuse.Reusable]
     early: cf.Future[dict[str, parallel.Outcome[BuildResult | None]]] | None
 
 
@@ -143,7 +141,7 @@ def _prepare(
                 on_interrupt=services.on_interrupt,
                 gates=gates,
             )
-        found: dict[str, reuse.Found] = {}
+        found: dict[str, reuse.Reusable] = {}
         try:
             # Nothing is printed before the credentials are in: their ::add-mask::
             # (GitHub Actions) precedes every other line, as amazon-ecr-login's
@@ -213,7 +211,7 @@ def _decide(
 def _record_builds(
     report: RunReport,
     outcomes: dict[str, parallel.Outcome[BuildResult | None]],
-    found: dict[str, reuse.Found],
+    found: dict[str, reuse.Reusable],
     dry_run: bool,
 ) -> bool:
     """Put build results in the report; False when a wanted build failed."""

@@ -46,8 +46,8 @@ def ensure_repositories(plan: Plan, make_admin: Callable[[], RepositoryAdmin | N
 
 def published(
     plan: Plan, pusher: Pusher, digests: dict[str, str | None], created: set[str]
-) -> dict[str, reuse.Found]:
-    found: dict[str, reuse.Found] = {}
+) -> dict[str, reuse.Reusable]:
+    found: dict[str, reuse.Reusable] = {}
     for image in plan.images:
         digest = digests[image.name]
         fresh = image.repository in created  # created just now: empty
@@ -57,10 +57,10 @@ def published(
     return found
 
 
-def _lookup(pusher: Pusher, image: ImagePlan, digest: str) -> reuse.Found | None:
+def _lookup(pusher: Pusher, image: ImagePlan, digest: str) -> reuse.Reusable | None:
     """Registry reads, retried like pushes; a failure is the run's, named after the image."""
 
-    def read() -> reuse.Found | None:
+    def read() -> reuse.Reusable | None:
         return reuse.lookup(image, path(image), digest, pusher.registry)
 
     what = f"look up {image.image}"
@@ -73,7 +73,7 @@ def _lookup(pusher: Pusher, image: ImagePlan, digest: str) -> reuse.Found | None
 def push_all(
     plan: Plan,
     pusher: Pusher,
-    found: dict[str, reuse.Found],
+    found: dict[str, reuse.Reusable],
     report: RunReport,
     jobs: int,
     on_interrupt: Callable[[], None],

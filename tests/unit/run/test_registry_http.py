@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from pipeline import log, retry
+from pipeline import image_config, log, retry
 from pipeline.adapters import registry_http
 from pipeline.adapters.credentials import Static
 from pipeline.adapters.ports import Credentials
@@ -242,7 +242,7 @@ def test_a_config_of_the_wrong_shape_reads_as_no_labels(serve) -> None:  # type:
     manifest = client.manifest("a", "v1")
     assert manifest is not None
     assert client.config("a", manifest) == {}
-    assert registry_http.labels_of({"config": {"Labels": "x"}}) == {}
+    assert image_config.labels_of({"config": {"Labels": "x"}}) == {}
 
 
 def test_a_stalled_registry_is_cut_off_at_the_tries_deadline(serve) -> None:  # type: ignore[no-untyped-def]
