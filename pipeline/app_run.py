@@ -36,20 +36,32 @@ def preload() -> None:
     threading.Thread(target=load, name="preload", daemon=True).start()
 
 
-def _credentials(plan: Plan, env: Mapping[str, str]) -> CredentialSource:
+def _credentials(plan: Plan, env: Mapping[str, str], aws: ecr.Connect) -> CredentialSource:
     """ECR tokens are fetched when first needed; static credentials are read now, so a
     missing variable or a broken docker config is refused before anything runs."""
     reg, cfg = plan.registry, plan.config.registry
     if reg.type == "ecr":
         assert reg.region
-        return ecr.TokenCredentials(ecr.private_token(reg.region, reg.host))
+        return ecr.TokenCredentials(ecr.private_token(reg.region, reg.host, connect=aws))
     if reg.type == "ecr-public":
-        return ecr.TokenCredentials(ecr.public_token(reg.host))
+        return ecr.TokenCredentials(ecr.public_token(reg.host, connect=aws))
     if cfg.username_env and cfg.password_env:
         return credentials.Static(
             credentials.from_env(reg.host, cfg.username_env, cfg.password_env, env)
         )
     return credentials.Static(credentials.from_docker_config(reg.host, env))
+
+
+def repository_rules(plan: Plan) -> ecr.RepositoryRules:
+    """The adapter's settings, from the config schema (which adapters never see)."""
+    repo = plan.config.registry.repository
+    return ecr.RepositoryRules(
+        scan_on_push=repo.scan_on_push,
+        tag_mutability=repo.tag_mutability,
+        mutable_tags=tuple(repo.mutable_tags),
+        encryption=repo.encryption.type,
+        kms_key=repo.encryption.kms_key,
+    )
 
 
 def _lifecycle(plan: Plan) -> str | None:
@@ -66,7 +78,9 @@ def services(
     dry_run: bool,
     creds: CredentialSource | None = None,
     lifecycle: str | None = None,
+    aws: ecr.Clients | None = None,
 ) -> tuple[runner.Services, Engine]:
+    aws = aws if aws is not None else ecr.Clients()
     engine = Engine()
     made: list[Builder] = []
     pause = retry.Pause()  # Ctrl-C: retry pauses end at once, and nothing is retried
@@ -84,12 +98,14 @@ def services(
         return made[-1]
 
     def make_pusher() -> Pusher:
-        source = creds if creds is not None else _credentials(plan, env)
+        source = creds if creds is not None else _credentials(plan, env, aws)
         registry = RegistryClient(plan.registry.host, source, scheme=settings.registry_scheme)
         retagger: Retagger = registry
         if plan.registry.type == "ecr":
             assert plan.registry.region
-            retagger = ecr.PutImageRetagger(plan.registry.region, plan.registry.account)
+            retagger = ecr.PutImageRetagger(
+                plan.registry.region, plan.registry.account, connect=aws
+            )
         return Pusher(engine, registry, retagger, source, policy, waits, dry_run=dry_run)
 
     def make_repositories() -> RepositoryAdmin | None:
@@ -97,9 +113,14 @@ def services(
         if reg.type != "ecr":
             return None
         assert reg.region
-        settings_ = plan.config.registry.repository
         return ecr.Repositories(
-            reg.region, reg.account, settings_, lifecycle, dry_run=dry_run, retrying=retrying
+            reg.region,
+            reg.account,
+            repository_rules(plan),
+            lifecycle,
+            dry_run=dry_run,
+            retrying=retrying,
+            connect=aws,
         )
 
     def interrupt() -> None:
@@ -145,16 +166,17 @@ def run(
     runner.check_supported(plan)
     for image in plan.images:
         build_stage.secrets_for(image, plan.root, env)  # masks their values, too
-    creds = _credentials(plan, env) if "push" in plan.stages else None
+    aws = ecr.Clients()  # one boto3 client per service and region for this run
+    creds = _credentials(plan, env, aws) if "push" in plan.stages else None
     lifecycle = _lifecycle(plan)
     warnings = [
         *build_stage.secret_build_args(plan.images, env),
         *reuse.report_warnings(plan, report_paths),
     ]
-    report = RunReport(stages=list(plan.stages), dry_run=dry_run)
+    progress = runner.Progress()
     try:
         svc, engine = services(
-            plan, env, settings, dry_run=dry_run, creds=creds, lifecycle=lifecycle
+            plan, env, settings, dry_run=dry_run, creds=creds, lifecycle=lifecycle, aws=aws
         )
         try:
             runner.run(
@@ -163,22 +185,24 @@ def run(
                 env=env,
                 jobs=settings.jobs,
                 dry_run=dry_run,
-                report=report,
                 warnings=warnings,
+                progress=progress,
             )
-            report.finished = True
         finally:
             engine.close()
     except (KeyboardInterrupt, Interrupted):
-        report.interrupted = True
+        progress.record(interrupted=True, finished=False)
         raise
     except PipelineError as err:
-        report.error = log.redact(str(err))
+        progress.record(error=log.redact(str(err)), finished=False)
         raise
     except Exception as err:
-        report.error = log.redact(f"internal error: {type(err).__name__}: {err}")
+        progress.record(
+            error=log.redact(f"internal error: {type(err).__name__}: {err}"), finished=False
+        )
         raise
     finally:
+        report = run_report.compose(plan, progress.result, dry_run=dry_run)
         _write_reports(report, report_paths)
     return report
 

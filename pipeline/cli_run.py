@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import _common, _planned, _selection_options, _source_options
+from pipeline.cli_options import common, planned, selection_options, source_options
 
 
 @click.command()
-@_common
-@_source_options
-@_selection_options
+@common
+@source_options
+@selection_options
 @click.option("--dry-run", is_flag=True, help="No mutating call anywhere; say what would happen.")
 @click.option(
     "--report", "report_file", type=click.Path(dir_okay=False), help="Write the JSON report here."
@@ -51,7 +51,7 @@ def run(
         checked.append(RunSettings.from_env(os.environ).with_jobs(jobs))
         app_run.preload()
 
-    plan = _planned(ctx, file_, verbose, quiet, ref, sha, images, only, skip, before=before)
+    plan = planned(ctx, file_, verbose, quiet, ref, sha, images, only, skip, before=before)
     settings = checked[0]
     paths = [Path(report_file)] if report_file else []
     if plan.config.outputs.report:

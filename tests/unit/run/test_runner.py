@@ -13,6 +13,7 @@ from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink, Manifes
 from pipeline.context import Context
 from pipeline.errors import AuthError, BuildError, PipelineError, RegistryError, StageError
 from pipeline.plan import ImagePlan, Plan
+from pipeline.report import run_report
 from pipeline.report.run_report import RunReport
 from pipeline.retry import RegistryFailure
 from pipeline.stages import build as build_stage
@@ -108,8 +109,8 @@ def services(builder: FakeBuilder, registry: FakeRegistry, creds: object = None)
 
 
 def go(plan: Plan, svc: runner.Services) -> RunReport:
-    report = RunReport(stages=list(plan.stages))
-    return runner.run(plan, svc, env={}, jobs=2, dry_run=False, report=report)
+    result = runner.run(plan, svc, env={}, jobs=2, dry_run=False)
+    return run_report.compose(plan, result, dry_run=False)
 
 
 @pytest.fixture
@@ -210,35 +211,3 @@ def test_a_failed_build_pushes_nothing(tmp_path: Path, logged: pytest.LogCapture
     assert report.status == "failed"
     assert registry.tags == {}
     assert "nothing was pushed" in logged.text
-
-
-def test_gate_holds_lines_until_opened(logged: pytest.LogCaptureFixture) -> None:
-    gate = build_stage.Gate()
-    gate.say("one")
-    assert "one" not in logged.text
-    gate.open()
-    gate.say("two")
-    assert logged.messages == ["one", "two"]
-    assert gate.wanted() is True
-
-
-def test_closed_gate_drops_lines(logged: pytest.LogCaptureFixture) -> None:
-    gate = build_stage.Gate()
-    gate.say("one")
-    gate.close()
-    gate.open()  # the first decision stands
-    gate.say("two")
-    assert gate.wanted() is False
-    assert logged.messages == []
-
-
-def test_wanted_waits_for_the_decision() -> None:
-    gate = build_stage.Gate()
-    answers: list[bool] = []
-    waiter = threading.Thread(target=lambda: answers.append(gate.wanted()))
-    waiter.start()
-    waiter.join(0.05)
-    assert answers == []
-    gate.open()
-    waiter.join(1)
-    assert answers == [True]
