@@ -1,4 +1,4 @@
-"""`pipeline run`: parsing only; the work happens in app_run and runner."""
+"""`pipeline run`: parsing only; the work happens in app (the composition root) and runner."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def run(
     """Build -> push (scan, gate, promote and deploy follow as they land)."""
     import os
 
-    from pipeline import app_run
+    from pipeline import app
     from pipeline.errors import ExitCode
     from pipeline.report import text
     from pipeline.settings import RunSettings
@@ -49,7 +49,7 @@ def run(
     def before() -> None:
         # The environment's settings are checked before the config is read or anything runs.
         checked.append(RunSettings.from_env(os.environ).with_jobs(jobs))
-        app_run.preload()
+        app.preload()
 
     plan = planned(ctx, file_, verbose, quiet, ref, sha, images, only, skip, before=before)
     settings = checked[0]
@@ -57,7 +57,7 @@ def run(
     if plan.config.outputs.report:
         paths.append(plan.root / plan.config.outputs.report)
     plan = plan.writing(paths)  # what the run writes never counts as a build input
-    report = app_run.run(plan, settings=settings, dry_run=dry_run, report_paths=paths)
+    report = app.run(plan, settings=settings, dry_run=dry_run, report_paths=paths)
     click.echo(text.run_summary(report))
     if report.status != "ok":
         ctx.exit(int(ExitCode.STAGE_FAILED))

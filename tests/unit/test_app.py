@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import app, app_run, runner
+from pipeline import app, runner
 from pipeline.cli import main
 from pipeline.errors import Interrupted, UsageError
 from pipeline.retry import Kind, RegistryFailure
@@ -45,7 +45,7 @@ def plan_of(project: Path, env: dict[str, str]) -> object:
 
 
 def run(project: Path, env: dict[str, str], report: Path) -> object:
-    return app_run.run(
+    return app.run(
         plan_of(project, env),  # type: ignore[arg-type]
         settings=RunSettings(),
         dry_run=False,
