@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.ecs.labels import RegistryLabels
 from pipeline.retry import Kind, RegistryFailure
-from tests.unit.run.fakes import FakeRegistry, manifest_for
+from tests.unit.fakes import FakeRegistry, manifest_for
 
 HOST = "127.0.0.1:5262"
 CANONICAL = "123456789012.dkr.ecr.us-east-1.amazonaws.com"

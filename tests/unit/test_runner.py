@@ -20,7 +20,7 @@ from pipeline.stages import build as build_stage
 from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
 from pipeline.tags import Tag, TagSet
-from tests.unit.run.fakes import FakeCredentials, FakeEngine, FakeRegistry, manifest_for
+from tests.unit.fakes import FakeCredentials, FakeEngine, FakeRegistry, manifest_for
 
 HOST = "reg.example"
 
