@@ -144,7 +144,8 @@ def test_published_image_stops_its_early_build_and_is_reused(
     registry.store(
         "team/app",
         "sha-abc1234",
-        manifest_for("sha256:old", {build_stage.INPUT_LABEL: str(digest)}),
+        manifest_for("sha256:old"),
+        labels={build_stage.INPUT_LABEL: str(digest)},
     )
     builder = FakeBuilder(FakeEngine(registry))
     builder.hold.clear()  # the early builds are still running when the registry answers

@@ -12,8 +12,8 @@ CANONICAL = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 def registry() -> tuple[FakeRegistry, str]:
     reg = FakeRegistry()
-    manifest = manifest_for("sha256:" + "c" * 64, {"org.opencontainers.image.revision": "abc"})
-    reg.store("shop/web", "sha-abc", manifest)
+    manifest = manifest_for("sha256:" + "c" * 64)
+    reg.store("shop/web", "sha-abc", manifest, labels={"org.opencontainers.image.revision": "abc"})
     return reg, manifest.digest
 
 
