@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import _thread
 import logging
 import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -212,3 +215,146 @@ def test_a_failed_build_pushes_nothing(tmp_path: Path, logged: pytest.LogCapture
     assert report.status == "failed"
     assert registry.tags == {}
     assert "nothing was pushed" in logged.text
+
+
+# ---------------------------------------------------------------- the run order, as tables
+
+
+def _local(builder: FakeBuilder, plan: Plan) -> None:
+    """Images already built on this machine (what `--only push` pushes)."""
+    for image in plan.images:
+        for ref in image.refs:
+            builder.engine.local[ref] = f"sha256:cfg-{image.name}"
+
+
+@pytest.mark.parametrize(
+    ("stages", "built", "pushed"),
+    [
+        (("build", "push"), True, True),
+        (("build",), True, False),
+        (("push",), False, True),
+    ],
+    ids=["build+push", "only build", "only push (images built before)"],
+)
+def test_each_selected_stage_runs_on_what_the_earlier_ones_produced(
+    tmp_path: Path, stages: tuple[str, ...], built: bool, pushed: bool
+) -> None:
+    plan = replace(make_plan(tmp_path, "app"), stages=stages)
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry))
+    if not built:
+        _local(builder, plan)
+    result = runner.run(plan, services(builder, registry), env={}, jobs=2, dry_run=False)
+    assert result.finished and result.error is None
+    assert result.built is not None  # input digests are known either way
+    assert result.built.image("app").built is built
+    assert builder.started == (["app"] if built else [])
+    assert (result.published is not None) is pushed
+    assert (("team/app", "sha-abc1234") in registry.tags) is pushed
+    if pushed:
+        assert result.published is not None
+        image = result.published.image("app")
+        assert image.digest == registry.tags[("team/app", "sha-abc1234")].digest
+        assert (image.tags, image.pending_tags) == (("sha-abc1234",), ("latest",))
+    report = run_report.compose(plan, result, dry_run=False)
+    assert report.status == "ok"
+
+
+class _Refused(FakeCredentials):
+    def get(self):  # type: ignore[no-untyped-def]
+        raise AuthError("ECR GetAuthorizationToken failed: AccessDenied")
+
+
+@pytest.mark.parametrize(
+    ("failing", "raises", "built", "published"),
+    [
+        ("credentials", AuthError, None, None),
+        ("repositories", StageError, None, None),
+        ("build", None, "failed", None),
+        ("push", None, "ok", "failed"),
+    ],
+)
+def test_a_failing_stage_stops_the_run_and_the_result_says_where(
+    tmp_path: Path,
+    failing: str,
+    raises: type[Exception] | None,
+    built: str | None,
+    published: str | None,
+) -> None:
+    plan = make_plan(tmp_path, "app")
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry), fail="app" if failing == "build" else None)
+    svc = services(builder, registry, _Refused() if failing == "credentials" else None)
+    if failing == "repositories":
+
+        def missing() -> None:
+            raise StageError("ECR repositories missing: team/app")
+
+        svc.repositories = missing  # type: ignore[assignment]
+    if failing == "push":
+        builder.engine.failures = [RegistryFailure("denied: not allowed", retry.Kind.FATAL)]
+    progress = runner.Progress()
+    if raises is not None:
+        with pytest.raises(raises):
+            runner.run(plan, svc, env={}, jobs=2, dry_run=False, progress=progress)
+    else:
+        runner.run(plan, svc, env={}, jobs=2, dry_run=False, progress=progress)
+    result = progress.result
+    assert not result.finished
+    state = {True: "ok", False: "failed"}
+    assert (state[result.built.ok] if result.built else None) == built
+    assert (state[not result.published.failed] if result.published else None) == published
+    if failing != "push":
+        assert registry.tags == {}  # nothing half-done in the registry
+    assert run_report.compose(plan, result, dry_run=False).status == "failed"
+
+
+@pytest.mark.parametrize("where", ["prepare", "build", "push"])
+def test_ctrl_c_at_each_point_stops_the_workers_and_finishes_nothing(
+    tmp_path: Path, where: str
+) -> None:
+    plan = make_plan(tmp_path, "app")
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry))
+    builder.hold.clear()  # the early build runs until it is released or stopped
+    interrupted: list[str] = []
+
+    class CtrlCInPrepare(FakeCredentials):
+        def get(self):  # type: ignore[no-untyped-def]
+            if where == "prepare":
+                _thread.interrupt_main()  # as SIGINT would, in the main thread
+            return super().get()
+
+    class CtrlCInPush(FakeEngine):
+        def push(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            _thread.interrupt_main()
+            return super().push(*args, **kwargs)
+
+    if where == "push":
+        builder.engine = CtrlCInPush(registry)
+        builder.hold.set()
+    if where == "build":
+        original = builder.build
+
+        def build(request: BuildRequest, on_line: LineSink) -> BuildResult:
+            _thread.interrupt_main()
+            return original(request, on_line)
+
+        builder.build = build  # type: ignore[method-assign]
+    svc = services(builder, registry, CtrlCInPrepare())
+    stop = svc.on_interrupt
+
+    def on_interrupt() -> None:
+        interrupted.append(where)
+        stop()
+
+    svc.on_interrupt = on_interrupt
+    progress = runner.Progress()
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(plan, svc, env={}, jobs=2, dry_run=False, progress=progress)
+        time.sleep(1)  # the interrupt lands at the next bytecode: never reached
+    assert interrupted  # the workers were told to stop
+    assert not progress.result.finished
+    assert progress.result.published is None
+    if where != "push":
+        assert registry.tags == {}
