@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import _thread
 import logging
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -307,54 +305,3 @@ def test_a_failing_stage_stops_the_run_and_the_result_says_where(
     if failing != "push":
         assert registry.tags == {}  # nothing half-done in the registry
     assert run_report.compose(plan, result, dry_run=False).status == "failed"
-
-
-@pytest.mark.parametrize("where", ["prepare", "build", "push"])
-def test_ctrl_c_at_each_point_stops_the_workers_and_finishes_nothing(
-    tmp_path: Path, where: str
-) -> None:
-    plan = make_plan(tmp_path, "app")
-    registry = FakeRegistry()
-    builder = FakeBuilder(FakeEngine(registry))
-    builder.hold.clear()  # the early build runs until it is released or stopped
-    interrupted: list[str] = []
-
-    class CtrlCInPrepare(FakeCredentials):
-        def get(self):  # type: ignore[no-untyped-def]
-            if where == "prepare":
-                _thread.interrupt_main()  # as SIGINT would, in the main thread
-            return super().get()
-
-    class CtrlCInPush(FakeEngine):
-        def push(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            _thread.interrupt_main()
-            return super().push(*args, **kwargs)
-
-    if where == "push":
-        builder.engine = CtrlCInPush(registry)
-        builder.hold.set()
-    if where == "build":
-        original = builder.build
-
-        def build(request: BuildRequest, on_line: LineSink) -> BuildResult:
-            _thread.interrupt_main()
-            return original(request, on_line)
-
-        builder.build = build  # type: ignore[method-assign]
-    svc = services(builder, registry, CtrlCInPrepare())
-    stop = svc.on_interrupt
-
-    def on_interrupt() -> None:
-        interrupted.append(where)
-        stop()
-
-    svc.on_interrupt = on_interrupt
-    progress = runner.Progress()
-    with pytest.raises(KeyboardInterrupt):
-        runner.run(plan, svc, env={}, jobs=2, dry_run=False, progress=progress)
-        time.sleep(1)  # the interrupt lands at the next bytecode: never reached
-    assert interrupted  # the workers were told to stop
-    assert not progress.result.finished
-    assert progress.result.published is None
-    if where != "push":
-        assert registry.tags == {}
