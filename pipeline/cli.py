@@ -12,61 +12,19 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from pipeline import __version__
+from pipeline.cli_options import State as _State
+from pipeline.cli_options import common as _common
+from pipeline.cli_options import planned as _planned
+from pipeline.cli_options import selection_options as _selection_options
+from pipeline.cli_options import setup as _setup
+from pipeline.cli_options import source_options as _source_options
 from pipeline.errors import ConfigError, ExitCode, Interrupted, PipelineError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _State:
-    def __init__(self) -> None:
-        self.file: str | None = None
-        self.verbosity = 0
-
-
-def _common(func: F) -> F:
-    """-f/-v/-q accepted before or after the command name."""
-    func = click.option("-q", "--quiet", count=True, help="Less output.")(func)
-    func = click.option("-v", "--verbose", count=True, help="More output.")(func)
-    return click.option(
-        "-f",
-        "--file",
-        "file_",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Config file (default: pipeline.yaml).",
-    )(func)
-
-
-def _source_options(func: F) -> F:
-    func = click.option("--sha", help="Commit to tag (overrides CI and git).")(func)
-    return click.option("--ref", help="Ref being built, e.g. refs/tags/v1.2.3.")(func)
-
-
-def _selection_options(func: F) -> F:
-    """Which images and which stages (plan and run)."""
-    func = click.option("--skip", help="Comma-separated stages to leave out.")(func)
-    func = click.option(
-        "--only", help="Comma-separated stages to run (build,push,scan,gate,promote,deploy)."
-    )(func)
-    return click.option("--image", "images", multiple=True, help="Only this image (repeatable).")(
-        func
-    )
-
-
-def _setup(ctx: click.Context, file_: str | None, verbose: int, quiet: int) -> Any:
-    from pipeline import app, log
-
-    state: _State = ctx.ensure_object(_State)
-    state.verbosity += verbose - quiet
-    log.setup(state.verbosity)
-    return app, Path(file_ or state.file or "pipeline.yaml")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -85,7 +43,9 @@ def cli(ctx: click.Context, file_: str | None, verbose: int, quiet: int) -> None
 @click.pass_context
 def validate(ctx: click.Context, file_: str | None, verbose: int, quiet: int) -> None:
     """Load and validate the config; no side effects."""
-    app, path = _setup(ctx, file_, verbose, quiet)
+    from pipeline import app
+
+    path = _setup(ctx, file_, verbose, quiet)
     config = app.load_config(app.Source(path))
     names = ", ".join(i.name for i in config.images)
     click.echo(f"{path}: valid ({len(config.images)} image(s): {names})")
@@ -125,10 +85,10 @@ def tags(
     format_: str | None,
 ) -> None:
     """Compute tags and labels from git and the CI environment."""
-    from pipeline import log
+    from pipeline import app, log
     from pipeline.report import text
 
-    app, path = _setup(ctx, file_, verbose, quiet)
+    path = _setup(ctx, file_, verbose, quiet)
     plan = app.make_plan(
         app.Source(path, ref, sha),
         images=images,
@@ -191,31 +151,6 @@ def plan(
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         click.echo(text.plan(result))
-
-
-def _csv(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def _planned(
-    ctx: click.Context,
-    file_: str | None,
-    verbose: int,
-    quiet: int,
-    ref: str | None,
-    sha: str | None,
-    images: Sequence[str],
-    only: str | None,
-    skip: str | None,
-    before: Callable[[], None] = lambda: None,
-) -> Any:
-    """The plan for the selected images and stages; `before` runs once set up."""
-    from pipeline import plan as planning
-
-    app, path = _setup(ctx, file_, verbose, quiet)
-    stages = planning.select_stages(_csv(only), _csv(skip))
-    before()
-    return app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
 
 
 def _register_extras() -> None:

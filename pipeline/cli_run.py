@@ -1,4 +1,4 @@
-"""`pipeline run`: parsing only; the work happens in app_run and runner."""
+"""`pipeline run`: parsing only; the work happens in app (the composition root) and runner."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import _common, _planned, _selection_options, _source_options
+from pipeline.cli_options import common, planned, selection_options, source_options
 
 
 @click.command()
-@_common
-@_source_options
-@_selection_options
+@common
+@source_options
+@selection_options
 @click.option("--dry-run", is_flag=True, help="No mutating call anywhere; say what would happen.")
 @click.option(
     "--report", "report_file", type=click.Path(dir_okay=False), help="Write the JSON report here."
@@ -45,7 +45,7 @@ def run(
     """Build -> push -> deploy (scan, gate and promote follow as they land)."""
     import os
 
-    from pipeline import app_run
+    from pipeline import app
     from pipeline.errors import ExitCode
     from pipeline.report import text
     from pipeline.settings import RunSettings
@@ -55,15 +55,15 @@ def run(
     def before() -> None:
         # The environment's settings are checked before the config is read or anything runs.
         checked.append(RunSettings.from_env(os.environ).with_jobs(jobs))
-        app_run.preload()
+        app.preload()
 
-    plan = _planned(ctx, file_, verbose, quiet, ref, sha, images, only, skip, before=before)
+    plan = planned(ctx, file_, verbose, quiet, ref, sha, images, only, skip, before=before)
     settings = checked[0]
     paths = [Path(report_file)] if report_file else []
     if plan.config.outputs.report:
         paths.append(plan.root / plan.config.outputs.report)
     plan = plan.writing(paths)  # what the run writes never counts as a build input
-    report = app_run.run(plan, settings=settings, dry_run=dry_run, report_paths=paths, force=force)
+    report = app.run(plan, settings=settings, dry_run=dry_run, report_paths=paths, force=force)
     click.echo(text.run_summary(report))
     if report.status != "ok":
         ctx.exit(int(ExitCode.STAGE_FAILED))

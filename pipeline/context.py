@@ -47,10 +47,6 @@ class Context:
         return self.pr is not None
 
     @property
-    def is_tag_ref(self) -> bool:
-        return bool(self.ref and self.ref.startswith("refs/tags/"))
-
-    @property
     def short_sha(self) -> str:
         return self.sha[:7]
 

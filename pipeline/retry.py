@@ -120,6 +120,8 @@ RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
                 r"connection refused",
                 r"connection aborted",
                 r"broken pipe",
+                # Go's words when the connection it was writing to was closed under it
+                r"use of closed network connection",
                 r"\bEOF\b",
                 r"RemoteDisconnected",
                 r"Remote end closed connection",

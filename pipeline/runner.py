@@ -1,8 +1,16 @@
-"""`pipeline run`: the stages in order, each handing values to the next.
+"""`pipeline run`: the stages in order, each handing its value to the next.
 
-build -> push for now; scan, gate, promote and deploy join as they are
-implemented, and until then a run that asks for them is refused up front
-(exit 2) rather than pretending.
+    prepare    input digests, builder, layer cache, credentials, repositories,
+               what is published
+    build      -> Built       (maybe started early: stages/early.py)
+    push       -> Published
+    (scan, gate and promote join here as they land; until then a run that asks
+    for them is refused up front, exit 2, rather than pretending)
+    deploy     -> Deployed    (stages/deploy.py; then the CodePipeline files)
+
+No stage writes the report: the runner records each value in a `Progress`,
+and the composition root turns the `RunResult` into the report, also when a
+stage raised.
 """
 
 from __future__ import annotations
@@ -10,27 +18,21 @@ from __future__ import annotations
 import concurrent.futures as cf
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from pipeline import log, parallel, preflight
-from pipeline.adapters import git
-from pipeline.adapters.ports import (
-    Builder,
-    BuildRequest,
-    BuildResult,
-    RepositoryAdmin,
-    SecretSource,
-)
+from pipeline import log, preflight
+from pipeline.adapters.ports import Builder, BuildRequest, RepositoryAdmin, SecretSource
 from pipeline.plan import Plan
-from pipeline.report.run_report import ImageReport, RunReport
 from pipeline.stages import build as build_stage
 from pipeline.stages import cache as cache_stage
 from pipeline.stages import publish, reuse
+from pipeline.stages.early import EarlyBuild, Outcomes
 from pipeline.stages.push import Pusher
+from pipeline.stages.results import Built, Deployed, Published, RunResult
 
-_VERSION_LABEL = "org.opencontainers.image.version"
+if TYPE_CHECKING:
+    from pipeline.scan.gate import GateResult
 
 
 @dataclass
@@ -43,8 +45,21 @@ class Services:
     on_interrupt: Callable[[], None]
     #: get the push side ready (engine connection) in the background
     warm_up_push: Callable[[], None] = lambda: None
-    #: after the push: the deploy stage and the CodePipeline files (see after_push)
-    after_push: Callable[[RunReport], None] | None = None
+    #: the commit whose images a build takes its layer cache from first (HEAD's parent)
+    parent_commit: Callable[[], str | None] = lambda: None
+    #: after the push: the deploy stage (when selected) and the CodePipeline files
+    deploy: Callable[[Published, GateResult | None], Deployed | None] | None = None
+
+
+class Progress:
+    """The run's result so far: what the caller reports when a stage raises."""
+
+    def __init__(self) -> None:
+        self.result = RunResult()
+
+    def record(self, **values: object) -> RunResult:
+        self.result = replace(self.result, **values)  # type: ignore[arg-type]
+        return self.result
 
 
 def check_supported(plan: Plan) -> None:
@@ -56,54 +71,57 @@ def run(
     plan: Plan,
     services: Services,
     *,
-    env: dict[str, str],
+    env: Mapping[str, str],
     jobs: int,
     dry_run: bool,
-    report: RunReport,
     warnings: list[str] | None = None,
-) -> RunReport:
+    progress: Progress | None = None,
+) -> RunResult:
+    """Every selected stage, in order; a failing stage stops the run."""
     check_supported(plan)
+    progress = progress if progress is not None else Progress()
     # A missing secret is a usage error: found before anything is created.
     secrets = {i.name: build_stage.secrets_for(i, plan.root, env) for i in plan.images}
-    for image in plan.images:
-        report.images.append(
-            ImageReport(
-                image.name,
-                image.image,
-                list(image.tags.immutable),
-                pending_tags=list(image.tags.mutable),
-            )
-        )
     early_pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-build")
     try:
-        ready = _prepare(
-            plan, services, secrets, jobs, dry_run, report, warnings or [], early_pool, env
-        )
-        if not _build(plan, services, ready, jobs, dry_run, report):
+        ready = _prepare(plan, services, secrets, jobs, dry_run, warnings or [], early_pool, env)
+
+        built = _build(plan, services, ready, jobs, dry_run)
+        progress.record(built=built)
+        if not built.ok:
             log.LOG.error("build failed; nothing was pushed")
-            return report
+            return progress.result
+
         if ready.pusher is not None:
-            publish.push_all(plan, ready.pusher, ready.found, report, jobs, services.on_interrupt)
-            if services.after_push is not None:
-                services.after_push(report)  # deploy: until the stage seam's runner lands
-        return report
+            published = _push(plan, services, ready, jobs)
+            progress.record(published=published)
+            # scan, gate and promote join here, in that order.
+            if services.deploy is not None:
+                # Also after a failed push: the stage then calls nothing, and says for
+                # each target why it was skipped.
+                progress.record(deployed=services.deploy(published, None))
+            if published.failed:
+                return progress.result
+
+        return progress.record(finished=True)
     except KeyboardInterrupt:
         services.on_interrupt()  # builds and pushes run in worker threads: stop them
         raise
     finally:
-        # A stopped early build still tidies up (its local tags) before we go.
+        # A called-off early build still tidies up (its local tags) before we go.
         early_pool.shutdown(wait=True)
 
 
 @dataclass
 class _Ready:
-    """What the run knows once it has prepared, and the build it may have started."""
+    """What the run knows once prepared, and the build it may have started early."""
 
+    digests: dict[str, str | None]
     requests: dict[str, BuildRequest]
     builder: Builder | None
     pusher: Pusher | None
-    found: dict[str, reuse.Found]
-    early: cf.Future[dict[str, parallel.Outcome[BuildResult | None]]] | None
+    reusable: dict[str, reuse.Reusable]
+    early: EarlyBuild | None
 
 
 def _prepare(
@@ -112,7 +130,6 @@ def _prepare(
     secrets: dict[str, tuple[SecretSource, ...]],
     jobs: int,
     dry_run: bool,
-    report: RunReport,
     warnings: list[str],
     early_pool: cf.ThreadPoolExecutor,
     env: Mapping[str, str],
@@ -123,14 +140,11 @@ def _prepare(
     # run costs hardly more than the raw commands on a machine with few cores.
     with cf.ThreadPoolExecutor(max_workers=3, thread_name_prefix="prepare") as prepare:
         digests_job = prepare.submit(reuse.input_digests, plan)
-        building = "build" in plan.stages
-        builder_job = prepare.submit(services.builder) if building else None
+        builder_job = prepare.submit(services.builder) if "build" in plan.stages else None
         digests = digests_job.result()
         pusher_job = (
             prepare.submit(publish.signed_in, services.pusher) if "push" in plan.stages else None
         )
-        for image in plan.images:
-            report.image(image.name).input_digest = digests[image.name]
         requests = {
             i.name: build_stage.request_for(i, digests[i.name], secrets[i.name])
             for i in plan.images
@@ -138,25 +152,22 @@ def _prepare(
         builder = builder_job.result() if builder_job is not None else None
         if builder is not None:
             requests = cache_stage.prepare(plan, requests, env, builder.name, warnings)
-        # the layer cache's candidates are looked up in the registry before a build starts
+        # The layer cache's candidates are looked up in the registry before a build
+        # starts: a build that takes them cannot start early.
         lookup = builder is not None and cache_stage.wants_lookup(plan)
-        gates: dict[str, build_stage.Gate] = {}
         early = None
         if builder and builder.stoppable and "push" in plan.stages and not dry_run and not lookup:
-            # Build while the registry is asked whether that is needed at all;
-            # output is held until the answer, and unneeded builds are stopped.
-            gates = {i.name: build_stage.Gate() for i in plan.images}
             services.warm_up_push()  # while the builder works in its own process
-            early = early_pool.submit(
-                build_stage.run,
+            early = EarlyBuild(
+                early_pool,
+                build_stage.build_all,
                 plan.images,
                 requests,
                 builder,
-                workers=jobs,
+                jobs=jobs,
                 on_interrupt=services.on_interrupt,
-                gates=gates,
             )
-        found: dict[str, reuse.Found] = {}
+        reusable: dict[str, reuse.Reusable] = {}
         try:
             # Nothing is printed before the credentials are in: their ::add-mask::
             # (GitHub Actions) precedes every other line, as amazon-ecr-login's
@@ -173,81 +184,40 @@ def _prepare(
                 log.LOG.warning("%s", warning)
             created = repos_job.result() if repos_job is not None else set()
             if pusher is not None:
-                found = publish.published(plan, pusher, digests, created)
+                reusable = publish.published(plan, pusher, digests, created)
             if lookup and not dry_run:
-                parent = git.parent_of(plan.root, plan.context.sha) or git.parent_of(plan.root)
                 registry = pusher.registry if pusher is not None else None
-                requests = cache_stage.attach(plan, requests, registry, parent)
+                requests = cache_stage.attach(plan, requests, registry, services.parent_commit())
         finally:
-            if builder is not None and gates:
-                # on failure, nothing was decided: every early build stops
-                _decide(builder, gates, found, sys.exc_info()[0])
-    return _Ready(requests, builder, pusher, found, early)
+            if early is not None:
+                # on failure, nothing was decided: every early build is called off
+                early.decide(reusable, failed=sys.exc_info()[0] is not None)
+    return _Ready(digests, requests, builder, pusher, reusable, early)
 
 
-def _build(
-    plan: Plan, services: Services, ready: _Ready, jobs: int, dry_run: bool, report: RunReport
-) -> bool:
-    """The build stage; False when a wanted build failed."""
+def _build(plan: Plan, services: Services, ready: _Ready, jobs: int, dry_run: bool) -> Built:
+    outcomes: Outcomes = {}
+    to_build = [i for i in plan.images if i.name not in ready.reusable]
     if ready.early is not None:
-        # Also when every image was reused: its stopped builds end here, not after us.
-        return _record_builds(report, ready.early.result(), ready.found, dry_run)
-    to_build = [i for i in plan.images if i.name not in ready.found]
-    if "build" not in plan.stages or not to_build or ready.builder is None:
-        return True
-    if ready.pusher is not None:
-        services.warm_up_push()  # while the builder works in its own process
-    log.LOG.info("builder: %s", ready.builder.description)
-    outcomes = build_stage.run(
-        to_build,
-        ready.requests,
-        ready.builder,
-        workers=jobs,
-        dry_run=dry_run,
-        on_interrupt=services.on_interrupt,
+        # Also when every image was reused: its called-off builds end here, not after us.
+        outcomes = ready.early.outcomes()
+    elif "build" in plan.stages and to_build and ready.builder is not None:
+        if ready.pusher is not None:
+            services.warm_up_push()  # while the builder works in its own process
+        log.LOG.info("builder: %s", ready.builder.description)
+        outcomes = build_stage.build_all(
+            to_build,
+            ready.requests,
+            ready.builder,
+            workers=jobs,
+            dry_run=dry_run,
+            on_interrupt=services.on_interrupt,
+        )
+    return build_stage.built(plan.images, outcomes, ready.digests, ready.reusable, dry_run=dry_run)
+
+
+def _push(plan: Plan, services: Services, ready: _Ready, jobs: int) -> Published:
+    assert ready.pusher is not None
+    return publish.push_all(
+        plan, ready.pusher, ready.reusable, jobs=jobs, on_interrupt=services.on_interrupt
     )
-    return _record_builds(report, outcomes, ready.found, dry_run)
-
-
-def _decide(
-    builder: Builder,
-    gates: dict[str, build_stage.Gate],
-    found: Mapping[str, Any],
-    failure: type[BaseException] | None,
-) -> None:
-    """Let the wanted early builds go on; stop the others (published, or the run failed)."""
-    wanted = [] if failure is not None else [name for name in gates if name not in found]
-    if wanted:
-        log.LOG.info("builder: %s", builder.description)
-    for name, gate in gates.items():
-        if name in wanted:
-            gate.open()
-        else:
-            gate.close()
-            builder.stop(name)
-
-
-def _record_builds(
-    report: RunReport,
-    outcomes: dict[str, parallel.Outcome[BuildResult | None]],
-    found: dict[str, reuse.Found],
-    dry_run: bool,
-) -> bool:
-    """Put build results in the report; False when a wanted build failed."""
-    for name, outcome in outcomes.items():
-        if name in found:
-            continue  # reused: its early build, if any, was stopped
-        entry = report.image(name)
-        if outcome.ok and outcome.value is not None:
-            entry.built = not dry_run
-            entry.image_id = outcome.value.image_id or None
-        else:
-            entry.fail(outcome.error, outcome.blocked_by)
-    return not any(i.error for i in report.images)
-
-
-def write_reports(report: RunReport, paths: list[Path]) -> None:
-    from pipeline.report.run_report import write
-
-    for path in paths:
-        write(path, report)

@@ -13,7 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from pipeline.sandbox.proxy import Request, Reset, Response, Stall, Verdict, error_answer
+from pipeline.sandbox.verdicts import Request, Reset, Response, Stall, Verdict, error_answer
 
 RESET = "reset"  # RST before the request body is read
 RESET_AFTER_BODY = "reset-after-body"  # the upload happened, the answer never comes

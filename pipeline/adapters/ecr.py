@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import functools
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pipeline import lifecycle, log, retry
 from pipeline.adapters.ports import Credentials, Manifest
-from pipeline.config.schema import RepositorySettings
 from pipeline.errors import AuthError, UsageError
 from pipeline.retry import Kind, RegistryFailure
 
@@ -39,10 +38,10 @@ BOTO_CONFIG = {
 }
 
 
-@functools.cache
 def client(service: str, region: str) -> Any:
-    """One boto3 client per service and region for the whole run (they are thread-safe
-    and slow to make); AWS_ENDPOINT_URL (the sandbox) is honoured by boto3 itself."""
+    """A new boto3 client; AWS_ENDPOINT_URL (the sandbox) is honoured by boto3 itself.
+
+    A run shares them through `Clients`, made by the composition root."""
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
@@ -51,6 +50,46 @@ def client(service: str, region: str) -> Any:
         return boto3.client(service, region_name=region, config=Config(**BOTO_CONFIG))
     except BotoCoreError as err:  # a broken AWS profile or config file, say
         raise AuthError(f"cannot set up the AWS {service} client in {region}: {err}") from None
+
+
+#: (service, region) -> a boto3 client
+Connect = Callable[[str, str], Any]
+
+
+class Clients:
+    """One boto3 client per service and region for one run, made on first use.
+
+    They are thread-safe and slow to make (a few tenths of a second each), so
+    a run shares them; a new run (or a test) gets new ones.
+    """
+
+    def __init__(self, make: Connect | None = None) -> None:
+        self._make = make
+        self._made: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str, region: str) -> Any:
+        with self._lock:
+            key = (service, region)
+            if key not in self._made:
+                self._made[key] = (self._make or client)(service, region)
+            return self._made[key]
+
+
+@dataclass(frozen=True)
+class RepositoryRules:
+    """How new repositories are created (from the config's registry.repository)."""
+
+    scan_on_push: bool = True
+    tag_mutability: str = "MUTABLE"
+    #: IMMUTABLE only: tags (with * wildcards) that may still move
+    mutable_tags: tuple[str, ...] = ()
+    encryption: str = "AES256"
+    kms_key: str | None = None
+
+
+def _connect(connect: Connect | None, service: str, region: str) -> Any:
+    return (connect or client)(service, region)
 
 
 def _code(err: Exception) -> str:
@@ -193,12 +232,14 @@ def _auth_failure(err: RegistryFailure, what: str) -> Exception:
     return AuthError(f"{err}; check the AWS credentials and ecr:GetAuthorizationToken")
 
 
-def private_token(region: str, host: str, clock: Clock = _utcnow) -> Callable[[], Credentials]:
+def private_token(
+    region: str, host: str, clock: Clock = _utcnow, *, connect: Connect | None = None
+) -> Callable[[], Credentials]:
     what = f"ECR GetAuthorizationToken in {region}"
 
     def fetch() -> Credentials:
         try:
-            answer = _aws(what, lambda: client("ecr", region).get_authorization_token())
+            answer = _aws(what, lambda: _connect(connect, "ecr", region).get_authorization_token())
         except RegistryFailure as err:
             raise _auth_failure(err, what) from None
         data = answer.get("authorizationData")
@@ -209,12 +250,17 @@ def private_token(region: str, host: str, clock: Clock = _utcnow) -> Callable[[]
     return fetch
 
 
-def public_token(host: str, clock: Clock = _utcnow) -> Callable[[], Credentials]:
+def public_token(
+    host: str, clock: Clock = _utcnow, *, connect: Connect | None = None
+) -> Callable[[], Credentials]:
     what = "ECR Public GetAuthorizationToken"
 
     def fetch() -> Credentials:
         try:  # ECR Public's API exists only in us-east-1, whatever AWS_REGION says
-            answer = _aws(what, lambda: client("ecr-public", "us-east-1").get_authorization_token())
+            answer = _aws(
+                what,
+                lambda: _connect(connect, "ecr-public", "us-east-1").get_authorization_token(),
+            )
         except RegistryFailure as err:
             raise _auth_failure(err, what) from None
         return _credentials_from(answer.get("authorizationData"), what, host, clock)
@@ -233,15 +279,16 @@ class Repositories:
         self,
         region: str,
         account: str | None,
-        settings: RepositorySettings,
+        rules: RepositoryRules,
         lifecycle_text: str | None,
         *,
         dry_run: bool = False,
         retrying: Retrying = lambda _what, operation: operation(),
+        connect: Connect | None = None,
     ) -> None:
-        self._ecr = client("ecr", region)
+        self._ecr = _connect(connect, "ecr", region)
         self._account = account
-        self._settings = settings
+        self._rules = rules
         self._lifecycle = lifecycle_text
         self.dry_run = dry_run
         self._retrying = retrying
@@ -270,12 +317,12 @@ class Repositories:
         return out
 
     def create(self, name: str) -> None:
-        s = self._settings
+        s = self._rules
         args: dict[str, Any] = {
             "repositoryName": name,
             "imageScanningConfiguration": {"scanOnPush": s.scan_on_push},
             "imageTagMutability": s.tag_mutability,
-            "encryptionConfiguration": {"encryptionType": s.encryption.type},
+            "encryptionConfiguration": {"encryptionType": s.encryption},
             **self._ids(),
         }
         if s.tag_mutability == "IMMUTABLE" and s.mutable_tags:
@@ -283,8 +330,8 @@ class Repositories:
             args["imageTagMutabilityExclusionFilters"] = [
                 {"filterType": "WILDCARD", "filter": f} for f in s.mutable_tags
             ]
-        if s.encryption.type == "KMS" and s.encryption.kms_key:
-            args["encryptionConfiguration"]["kmsKey"] = s.encryption.kms_key
+        if s.encryption == "KMS" and s.kms_key:
+            args["encryptionConfiguration"]["kmsKey"] = s.kms_key
         if self.dry_run:
             log.LOG.info(
                 "dry-run: would create ECR repository %s (%s)", name, args["imageTagMutability"]
@@ -308,8 +355,8 @@ class Repositories:
 class PutImageRetagger:
     """Adds a tag to an existing manifest with ECR PutImage (no layer moves)."""
 
-    def __init__(self, region: str, account: str | None) -> None:
-        self._ecr = client("ecr", region)
+    def __init__(self, region: str, account: str | None, *, connect: Connect | None = None) -> None:
+        self._ecr = _connect(connect, "ecr", region)
         self._account = account
 
     def tag(self, repository: str, tag: str, manifest: Manifest) -> None:

@@ -348,11 +348,3 @@ def _read(resp: Any, limit: int, what: str) -> bytes:
         if limit_at is not None and limit_at.remaining() <= 0:
             raise RegistryFailure(f"{what}: the answer did not arrive in time (timeout)")
     return b"".join(chunks)
-
-
-def labels_of(config: dict[str, Any]) -> dict[str, str]:
-    inner = config.get("config")
-    labels = inner.get("Labels") if isinstance(inner, dict) else None
-    if not isinstance(labels, dict):
-        return {}
-    return {str(k): str(v) for k, v in labels.items()}

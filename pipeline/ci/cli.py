@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import _common, _setup
+from pipeline.cli_options import common, setup
 
 
 def _note(text: str) -> None:
@@ -16,7 +16,7 @@ def _note(text: str) -> None:
 
 
 @click.command()
-@_common
+@common
 @click.option(
     "--format",
     "fmt",
@@ -35,10 +35,11 @@ def matrix(
     ctx: click.Context, file_: str | None, verbose: int, quiet: int, fmt: str, level: int | None
 ) -> None:
     """One entry per image, for fanning out across CI runners; no side effects."""
+    from pipeline import app
     from pipeline.ci import matrix as fanout
     from pipeline.ci import outputs
 
-    app, path = _setup(ctx, file_, verbose, quiet)
+    path = setup(ctx, file_, verbose, quiet)
     config = app.load_config(app.Source(path))
     selected = fanout.entries(config, level)
     count = fanout.wave_count(config)
@@ -57,7 +58,7 @@ def matrix(
 
 
 @click.command("iam-policy")
-@_common
+@common
 @click.option(
     "--role",
     "roles",
@@ -70,9 +71,10 @@ def iam_policy(
     ctx: click.Context, file_: str | None, verbose: int, quiet: int, roles: Sequence[str]
 ) -> None:
     """Print the least-privilege IAM policy the config needs; no side effects."""
+    from pipeline import app
     from pipeline.ci import iam
 
-    app, path = _setup(ctx, file_, verbose, quiet)
+    path = setup(ctx, file_, verbose, quiet)
     iam.check_roles(roles)
     config = app.load_config(app.Source(path))
     result = iam.policy(iam.needs(config, os.environ), roles)

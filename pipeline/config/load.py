@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 from pipeline import readfile
 from pipeline.config import checks
 from pipeline.config.schema import Config
-from pipeline.config.suggest import closest, did_you_mean
+from pipeline.config.suggest import did_you_mean
 from pipeline.config.yamltree import Path, Tree, YamlSyntaxError, parse
 from pipeline.errors import ConfigError, ConfigProblem, UsageError
 
@@ -406,7 +406,3 @@ def _tags_at(loc: tuple[int | str, ...]) -> list[str]:
         if field is not None:
             tags.extend(str(t) for t in get_args(_unwrap(field.annotation)))
     return tags
-
-
-def suggest_key(word: str, loc: tuple[int | str, ...]) -> str | None:
-    return closest(word, _fields_at(loc))

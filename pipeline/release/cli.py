@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from pipeline.cli import _common, _setup
+from pipeline.cli_options import common, setup
 from pipeline.release.version import BUMPS
 
 REMOTE = "origin"
@@ -47,7 +47,7 @@ def _run_takes_force() -> bool:
 
 
 @click.command()
-@_common
+@common
 @click.option("--bump", type=click.Choice(BUMPS), required=True, help="Which part to raise.")
 @click.option(
     "--image",
@@ -83,11 +83,12 @@ def release(
     report_file: str | None,
 ) -> None:
     """Create the next annotated semver tag; with --push, push it and run the pipeline for it."""
+    from pipeline import app
     from pipeline.adapters.git_release import ReleaseRepo
     from pipeline.errors import UsageError
     from pipeline.release.prepare import prepare
 
-    app, path = _setup(ctx, file_, verbose, quiet)
+    path = setup(ctx, file_, verbose, quiet)
     runs = push and not no_run
     if no_run and not push:
         raise UsageError("--no-run only makes sense with --push (without it nothing runs)")

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pipeline.deployment import Deployment
+    from pipeline.plan import Plan
+    from pipeline.stages.results import RunResult
 
 
 @dataclass
@@ -33,26 +35,6 @@ class ImageReport:
     #: mutable tags this run did not move (they move in the promote stage)
     pending_tags: list[str] = field(default_factory=list)
     error: str | None = None
-
-    def fail(self, error: BaseException | None, blocked_by: str | None = None) -> None:
-        """Record why this image failed, and say it on stderr in the builder's own words.
-
-        The summary on stdout repeats it, but stdout is often parsed or hidden:
-        the reason must reach the log a CI user reads.
-        """
-        from pipeline import log
-        from pipeline.errors import PipelineError
-
-        if blocked_by is not None:
-            self.error = f"not built: {blocked_by} failed"
-        elif isinstance(error, PipelineError):
-            self.error = log.redact(str(error))
-        else:
-            self.error = log.redact(f"{type(error).__name__}: {error}")
-        named = (
-            self.error if self.error.startswith(f"{self.name}:") else f"{self.name}: {self.error}"
-        )
-        log.LOG.error("%s", named)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -133,6 +115,42 @@ class RunReport:
             "images": [i.to_json() for i in self.images],
             "deployments": [d.to_json() for d in self.deployments],
         }
+
+
+def compose(plan: Plan, result: RunResult, *, dry_run: bool) -> RunReport:
+    """The report of a run: the plan's images, filled in from each stage's value."""
+    report = RunReport(
+        stages=list(plan.stages),
+        dry_run=dry_run,
+        interrupted=result.interrupted,
+        error=result.error,
+        finished=result.finished,
+    )
+    for image in plan.images:
+        entry = ImageReport(
+            image.name,
+            image.image,
+            list(image.tags.immutable),
+            pending_tags=list(image.tags.mutable),
+        )
+        if result.built is not None:
+            built = result.built.image(image.name)
+            entry.input_digest = built.input_digest
+            entry.image_id = built.image_id
+            entry.built = built.built
+            entry.reused = built.reused
+            entry.error = built.error
+        if result.published is not None:
+            published = result.published.image(image.name)
+            entry.digest = published.digest
+            entry.tags = list(published.tags)
+            entry.pushed = published.pushed
+            entry.reused = entry.reused or published.reused
+            entry.error = entry.error or published.error
+        report.images.append(entry)
+    if result.deployed is not None:
+        report.deployments.extend(result.deployed.deployments)
+    return report
 
 
 def write(path: Path, report: RunReport) -> None:

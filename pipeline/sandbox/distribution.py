@@ -122,7 +122,7 @@ def spawn(binary: str, config: Path, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-class RegistryClient:
+class DistributionClient:
     """Direct calls to the registry (not through the proxy), as the sandbox itself."""
 
     def __init__(self, address: str, password: str, storage: Path, timeout: float = 30.0):

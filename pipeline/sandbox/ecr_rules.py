@@ -28,8 +28,8 @@ import logging
 import re
 
 from pipeline.sandbox.distribution import DIGEST, USER
-from pipeline.sandbox.proxy import Answer, Request, Response, Verdict, error_answer
 from pipeline.sandbox.sync import Bridge, immutable_message, no_repository_message
+from pipeline.sandbox.verdicts import Answer, Request, Response, Verdict, error_answer
 
 LOG = logging.getLogger("pipeline.sandbox.ecr_rules")
 _REPOSITORY = re.compile(r"^/v2/(?P<name>.+)/(?:manifests/[^/]+|blobs/.+|tags/list)$")

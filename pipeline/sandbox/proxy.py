@@ -16,31 +16,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from pipeline.sandbox.relay import Handler, Server
-from pipeline.sandbox.serving import POLL, ServerThread
-from pipeline.sandbox.verdicts import (
-    Answer,
-    Hook,
-    Request,
-    Reset,
-    Response,
-    Stall,
-    Verdict,
-    error_answer,
-)
-
-__all__ = [
-    "POLL",
-    "Answer",
-    "Hook",
-    "Request",
-    "Reset",
-    "Response",
-    "ReverseProxy",
-    "Stall",
-    "Verdict",
-    "error_answer",
-]
+from pipeline.sandbox.relay import Server, handler_for
+from pipeline.sandbox.serving import ServerThread
+from pipeline.sandbox.verdicts import Hook
 
 
 class ReverseProxy:
@@ -60,9 +38,8 @@ class ReverseProxy:
         self.hooks = tuple(hooks)
         self.sleep = sleep
         self.timeout = timeout
-        handler = type("Handler", (Handler,), {"proxy": self, "timeout": timeout})
         # Binds now, so a taken port fails here and not in a background thread.
-        self._server = Server((host, port), handler)
+        self._server = Server((host, port), handler_for(self, timeout))
         self._serving = ServerThread(self._server)
 
     @property

@@ -13,16 +13,21 @@ import logging
 import socket
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from pipeline.sandbox import wire
-from pipeline.sandbox.verdicts import Answer, Request, Reset, Response, Stall, error_answer
-
-if TYPE_CHECKING:
-    from pipeline.sandbox.proxy import ReverseProxy
+from pipeline.sandbox.verdicts import (
+    Answer,
+    Hook,
+    Request,
+    Reset,
+    Response,
+    Stall,
+    error_answer,
+)
 
 LOG = logging.getLogger("pipeline.sandbox.proxy")
 CHUNK = 1 << 20
@@ -42,6 +47,21 @@ _HOP = frozenset(
         "expect",
     )
 )
+
+
+class Relayed(Protocol):
+    """What a connection's handler needs of the proxy it serves (proxy.ReverseProxy)."""
+
+    @property
+    def upstream(self) -> str: ...
+    @property
+    def hooks(self) -> Sequence[Hook]: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def timeout(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
 
 
 class Server(ThreadingHTTPServer):
@@ -67,7 +87,7 @@ class _ClientGone(Exception):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    proxy: ReverseProxy
+    proxy: Relayed
     server: Server
     _upstream: http.client.HTTPConnection | None = None
     _buffer: memoryview | None = None  # one per connection, reused for every answer
@@ -252,3 +272,14 @@ class Handler(BaseHTTPRequestHandler):
 
 def _line(request: Request) -> tuple[str, str]:
     return request.method, request.target
+
+
+def handler_for(proxy: Relayed, timeout: float) -> type[Handler]:
+    """A handler class bound to `proxy` (http.server builds one handler per connection)."""
+
+    class BoundHandler(Handler):
+        pass
+
+    BoundHandler.proxy = proxy
+    BoundHandler.timeout = timeout
+    return BoundHandler

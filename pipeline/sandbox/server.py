@@ -96,7 +96,7 @@ def _start(
     from pipeline.sandbox.aws_ecs import patch_ecs
     from pipeline.sandbox.aws_scans import conform, patch_scans
     from pipeline.sandbox.channel import Channel, write_token
-    from pipeline.sandbox.distribution import RegistryClient
+    from pipeline.sandbox.distribution import DistributionClient
     from pipeline.sandbox.ecr import EcrState
     from pipeline.sandbox.ecr_rules import EcrRules
     from pipeline.sandbox.proxy import ReverseProxy
@@ -126,7 +126,7 @@ def _start(
     registry = distribution.spawn(binary, config, state_dir / "registry.log")
     services.append(_Child(registry))
     upstream = f"{HOST}:{ports.upstream}"
-    client = RegistryClient(upstream, password, distribution.storage_root(state_dir))
+    client = DistributionClient(upstream, password, distribution.storage_root(state_dir))
     bridge = Bridge(EcrState(ACCOUNT, region), client)
     patch_ecr(bridge, password)
     scanner = Scanner(bridge.ecr, bridge.lock, conform=conform)
@@ -190,7 +190,7 @@ def _listen(name: str, port: int, start: Callable[[], S]) -> S:
 
 
 def _wait_for_registry(
-    client: distribution.RegistryClient, process: subprocess.Popen[bytes], log: Path
+    client: distribution.DistributionClient, process: subprocess.Popen[bytes], log: Path
 ) -> None:
     deadline = time.monotonic() + _READY_TIMEOUT
     while time.monotonic() < deadline:

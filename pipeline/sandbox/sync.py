@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pipeline.sandbox.distribution import RegistryClient, RegistryRefused
+from pipeline.sandbox.distribution import DistributionClient, RegistryRefused
 from pipeline.sandbox.ecr import EcrState
 
 LOG = logging.getLogger("pipeline.sandbox.sync")
@@ -43,7 +43,7 @@ def digest_of(data: bytes) -> str:
 
 
 class Bridge:
-    def __init__(self, ecr: EcrState, registry: RegistryClient) -> None:
+    def __init__(self, ecr: EcrState, registry: DistributionClient) -> None:
         self.ecr = ecr
         self.registry = registry
         self.lock = threading.RLock()

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 import stat
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from pipeline import log, parallel
 from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, SecretSource
 from pipeline.errors import BuildError, UsageError
 from pipeline.plan import ImagePlan
+from pipeline.stages import failures
+from pipeline.stages.early import HeldOutput, Outcomes
+from pipeline.stages.results import Built, ImageBuilt
 
 INPUT_LABEL = "pipeline.input-digest"
 
@@ -137,54 +139,7 @@ def request_for(
     )
 
 
-class Gate:
-    """Whether a build started early is wanted, and its output held until then.
-
-    A run starts building as soon as it knows the inputs, while it still asks
-    the registry whether that image is already published. The answer comes a
-    moment later: `open()` lets the held lines out and the build go on;
-    `close()` drops them (the caller stops the build).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._decided = threading.Event()
-        self._wanted = False
-        self._held: list[str] = []
-
-    def say(self, text: str) -> None:
-        with self._lock:
-            if not self._decided.is_set():
-                self._held.append(text)
-            elif self._wanted:
-                log.LOG.info("%s", text)
-
-    def open(self) -> None:
-        self._decide(True)
-
-    def close(self) -> None:
-        self._decide(False)
-
-    def _decide(self, wanted: bool) -> None:
-        with self._lock:
-            if self._decided.is_set():
-                return
-            self._wanted = wanted
-            for text in self._held if wanted else ():
-                log.LOG.info("%s", text)
-            self._held.clear()
-            self._decided.set()
-
-    @property
-    def decided(self) -> bool:
-        return self._decided.is_set()
-
-    def wanted(self) -> bool:
-        self._decided.wait()
-        return self._wanted
-
-
-def run(
+def build_all(
     images: Sequence[ImagePlan],
     requests: Mapping[str, BuildRequest],
     builder: Builder,
@@ -192,9 +147,9 @@ def run(
     workers: int,
     dry_run: bool = False,
     on_interrupt: Callable[[], None] = lambda: None,
-    gates: Mapping[str, Gate] | None = None,
-) -> dict[str, parallel.Outcome[BuildResult | None]]:
-    """Build every image; with `gates`, an image whose gate closes yields None."""
+    holds: Mapping[str, HeldOutput] | None = None,
+) -> Outcomes:
+    """Build every image; with `holds` (an early build), one called off yields None."""
 
     def job(name: str) -> BuildResult | None:
         request = requests[name]
@@ -203,7 +158,7 @@ def run(
                 "dry-run: would build %s with %s as %s", name, builder.name, request.refs[0]
             )
             return BuildResult(image_id="")
-        gate = (gates or {}).get(name)
+        gate = (holds or {}).get(name)
         say = gate.say if gate else lambda text: log.LOG.info("%s", text)
         if gate is not None and gate.decided and not gate.wanted():
             return None
@@ -228,3 +183,40 @@ def run(
     names = [i.name for i in images]
     deps = {i.name: list(i.depends_on) for i in images}
     return parallel.run(names, deps, job, workers=workers, on_interrupt=on_interrupt)
+
+
+def built(
+    images: Sequence[ImagePlan],
+    outcomes: Mapping[str, parallel.Outcome[BuildResult | None]],
+    input_digests: Mapping[str, str | None],
+    reusable: Collection[str],
+    *,
+    dry_run: bool,
+) -> Built:
+    """The stage's value: per image, built, reused (its build called off) or failed.
+
+    An image the run did not build (build not selected) still carries its input
+    digest, which the report shows either way.
+    """
+    out = []
+    for image in images:
+        name = image.name
+        digest = input_digests.get(name)
+        outcome = outcomes.get(name)
+        if name in reusable:
+            out.append(ImageBuilt(name, reused=True, input_digest=digest))
+        elif outcome is None:
+            out.append(ImageBuilt(name, input_digest=digest))
+        elif outcome.ok and outcome.value is not None:
+            out.append(
+                ImageBuilt(
+                    name,
+                    image_id=outcome.value.image_id or None,
+                    built=not dry_run,
+                    input_digest=digest,
+                )
+            )
+        else:
+            error = failures.describe(name, outcome.error, outcome.blocked_by)
+            out.append(ImageBuilt(name, input_digest=digest, error=error))
+    return Built(tuple(out))

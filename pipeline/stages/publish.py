@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from pipeline import parallel
 from pipeline.adapters.ports import RepositoryAdmin
 from pipeline.errors import RegistryError, StageError
 from pipeline.plan import ImagePlan, Plan
-from pipeline.report.run_report import RunReport
 from pipeline.retry import RegistryFailure
-from pipeline.stages import reuse
-from pipeline.stages.push import Pusher
+from pipeline.stages import failures, reuse
+from pipeline.stages.push import Pushed, Pusher
+from pipeline.stages.results import ImagePublished, Published
 
 
 def path(image: ImagePlan) -> str:
@@ -46,8 +47,8 @@ def ensure_repositories(plan: Plan, make_admin: Callable[[], RepositoryAdmin | N
 
 def published(
     plan: Plan, pusher: Pusher, digests: dict[str, str | None], created: set[str]
-) -> dict[str, reuse.Found]:
-    found: dict[str, reuse.Found] = {}
+) -> dict[str, reuse.Reusable]:
+    found: dict[str, reuse.Reusable] = {}
     for image in plan.images:
         digest = digests[image.name]
         fresh = image.repository in created  # created just now: empty
@@ -57,10 +58,10 @@ def published(
     return found
 
 
-def _lookup(pusher: Pusher, image: ImagePlan, digest: str) -> reuse.Found | None:
+def _lookup(pusher: Pusher, image: ImagePlan, digest: str) -> reuse.Reusable | None:
     """Registry reads, retried like pushes; a failure is the run's, named after the image."""
 
-    def read() -> reuse.Found | None:
+    def read() -> reuse.Reusable | None:
         return reuse.lookup(image, path(image), digest, pusher.registry)
 
     what = f"look up {image.image}"
@@ -73,28 +74,48 @@ def _lookup(pusher: Pusher, image: ImagePlan, digest: str) -> reuse.Found | None
 def push_all(
     plan: Plan,
     pusher: Pusher,
-    found: dict[str, reuse.Found],
-    report: RunReport,
+    reusable: Mapping[str, reuse.Reusable],
+    *,
     jobs: int,
     on_interrupt: Callable[[], None],
-) -> None:
-    def job(name: str) -> None:
+) -> Published:
+    """The push stage's value: each image uploaded once, or completed when reusable."""
+
+    def job(name: str) -> Pushed:
         image = plan.image(name)
-        entry = report.image(name)
         where = path(image)
-        if name in found:
-            hit = found[name]
-            published = pusher.complete(image, where, hit.manifest, hit.held)
-            entry.reused = True
-        else:
-            published = pusher.publish(image, where)
-            entry.pushed = not pusher.dry_run
-        entry.digest = published.digest or None
-        entry.tags = list(published.tags)
+        if name in reusable:
+            hit = reusable[name]
+            return pusher.complete(image, where, hit.manifest, hit.held)
+        return pusher.publish(image, where)
 
     outcomes = parallel.run(
         [i.name for i in plan.images], {}, job, workers=jobs, on_interrupt=on_interrupt
     )
-    for name, outcome in outcomes.items():
-        if not outcome.ok:
-            report.image(name).fail(outcome.error, outcome.blocked_by)
+    out = []
+    for image in plan.images:
+        outcome = outcomes[image.name]
+        entry = ImagePublished(
+            image.name,
+            image.image,
+            path(image),
+            tags=tuple(image.tags.immutable),
+            pending_tags=tuple(image.tags.mutable),
+            revision=plan.context.sha,
+            version=image.tags.version,
+        )
+        if outcome.ok and outcome.value is not None:
+            done = outcome.value
+            entry = replace(
+                entry,
+                digest=done.digest or None,
+                tags=done.tags,
+                pushed=image.name not in reusable and not pusher.dry_run,
+                reused=image.name in reusable,
+            )
+        else:
+            entry = replace(
+                entry, error=failures.describe(image.name, outcome.error, outcome.blocked_by)
+            )
+        out.append(entry)
+    return Published(tuple(out))

@@ -22,7 +22,9 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Published:
+class Pushed:
+    """What one image's push left in the registry (the stage's value is results.Published)."""
+
     digest: str
     tags: tuple[str, ...]
 
@@ -132,21 +134,19 @@ class Pusher:
 
     # ------------------------------------------------------------------ images
 
-    def publish(self, image: ImagePlan, path: str) -> Published:
+    def publish(self, image: ImagePlan, path: str) -> Pushed:
         tags = image.tags.immutable
         if self.dry_run:
             for tag in tags:
                 log.LOG.info("dry-run: would push %s:%s", image.image, tag)
-            return Published("", tuple(tags))
+            return Pushed("", tuple(tags))
         manifest = self.upload(image, tags[0], path)
         for tag in tags[1:]:
             self.add_tag(image, path, tag, manifest)
         log.LOG.info("pushed %s@%s as %s", image.image, manifest.digest, ", ".join(tags))
-        return Published(manifest.digest, tuple(tags))
+        return Pushed(manifest.digest, tuple(tags))
 
-    def complete(
-        self, image: ImagePlan, path: str, manifest: Manifest, held: set[str]
-    ) -> Published:
+    def complete(self, image: ImagePlan, path: str, manifest: Manifest, held: set[str]) -> Pushed:
         """A published image with the same inputs: add only the tags it lacks."""
         tags = image.tags.immutable
         for tag in tags:
@@ -160,7 +160,7 @@ class Pusher:
             manifest.digest,
             f", added {', '.join(added)}" if added else "",
         )
-        return Published(manifest.digest, tuple(tags))
+        return Pushed(manifest.digest, tuple(tags))
 
 
 def _config_digest(manifest: Manifest) -> str | None:

@@ -77,7 +77,13 @@ class Published:
 
     @property
     def ok(self) -> bool:
+        """Every image is in the registry under a known digest (never so in a dry run)."""
         return all(i.error is None and i.digest for i in self.images)
+
+    @property
+    def failed(self) -> bool:
+        """An image could not be published (a dry run, which has no digests, did not fail)."""
+        return any(i.error is not None for i in self.images)
 
     def image(self, name: str) -> ImagePublished:
         return next(i for i in self.images if i.name == name)

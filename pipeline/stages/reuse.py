@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline import inputs, log
 from pipeline.adapters.ports import Manifest, Registry
-from pipeline.adapters.registry_http import labels_of
+from pipeline.image_config import labels_of
 from pipeline.plan import ImagePlan, Plan
 from pipeline.stages.build import INPUT_LABEL
 
@@ -23,13 +23,15 @@ _VERSION_LABEL = "org.opencontainers.image.version"
 
 
 @dataclass(frozen=True)
-class Found:
+class Reusable:
+    """A published image with the same inputs: the push stage only adds the tags it lacks."""
+
     manifest: Manifest
     #: immutable tags of the plan that already name this manifest
     held: set[str] = field(default_factory=set)
 
 
-def lookup(image: ImagePlan, path: str, input_digest: str, registry: Registry) -> Found | None:
+def lookup(image: ImagePlan, path: str, input_digest: str, registry: Registry) -> Reusable | None:
     match: Manifest | None = None
     held: set[str] = set()
     for tag in image.tags.immutable:
@@ -51,7 +53,7 @@ def lookup(image: ImagePlan, path: str, input_digest: str, registry: Registry) -
                 labels.get(INPUT_LABEL, "no input digest"),
             )
             return None
-    return Found(match, held) if match is not None else None
+    return Reusable(match, held) if match is not None else None
 
 
 def input_digests(plan: Plan) -> dict[str, str | None]:

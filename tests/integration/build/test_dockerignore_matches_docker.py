@@ -19,7 +19,7 @@ import pytest
 
 from pipeline import dockerignore
 from pipeline.dockerignore import IgnoreFileError
-from tests.unit.build.contexts import ACCEPTED, CASES, DOCKERFILE, REJECTED, Case, make_context
+from tests.unit.dockerignore_cases import ACCEPTED, CASES, DOCKERFILE, REJECTED, Case, make_context
 
 BASE_IMAGE = "local/busybox:1"
 LISTING = f"""FROM {BASE_IMAGE}

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.sandbox.proxy import Request, ReverseProxy
+from pipeline.sandbox.proxy import ReverseProxy
+from pipeline.sandbox.verdicts import Request
 from tests.faults import STALL, Faults
 from tests.integration.run.support import (
     Project,

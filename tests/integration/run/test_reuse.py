@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pipeline import app, app_run, log
+from pipeline import app, log
 from pipeline.settings import RunSettings
 from tests.integration.run.support import (
     Project,
@@ -130,7 +130,7 @@ def test_immutable_tag_already_on_the_same_image_is_a_success(
     plan = app.make_plan(
         app.Source(project.root / "pipeline.yaml"), stages=("build", "push"), env=env
     )
-    services, engine = app_run.services(plan, env, RunSettings(), dry_run=False)
+    services, engine = app.services(plan, env, RunSettings(), dry_run=False)
     image = plan.images[0]
     said = _Lines()
     log.LOG.addHandler(said)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.ecs.labels import RegistryLabels
 from pipeline.retry import Kind, RegistryFailure
-from tests.unit.run.fakes import FakeRegistry, manifest_for
+from tests.unit.fakes import FakeRegistry, manifest_for
 
 HOST = "127.0.0.1:5262"
 CANONICAL = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -12,8 +12,8 @@ CANONICAL = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
 def registry() -> tuple[FakeRegistry, str]:
     reg = FakeRegistry()
-    manifest = manifest_for("sha256:" + "c" * 64, {"org.opencontainers.image.revision": "abc"})
-    reg.store("shop/web", "sha-abc", manifest)
+    manifest = manifest_for("sha256:" + "c" * 64)
+    reg.store("shop/web", "sha-abc", manifest, labels={"org.opencontainers.image.revision": "abc"})
     return reg, manifest.digest
 
 

@@ -9,8 +9,8 @@ from email.message import Message
 import pytest
 
 from pipeline.sandbox.ecr_rules import EcrRules
-from pipeline.sandbox.proxy import Answer, Request, Response
 from pipeline.sandbox.sync import Bridge
+from pipeline.sandbox.verdicts import Answer, Request, Response
 from tests.unit.sandbox.fakes import FakeRegistry, ecr_state, manifest
 
 PASSWORD = "s3cret-token"

@@ -8,7 +8,7 @@ from email.message import Message
 
 import pytest
 
-from pipeline.sandbox.proxy import Answer, Request, Reset, Stall
+from pipeline.sandbox.verdicts import Answer, Request, Reset, Stall
 from tests.faults import KINDS, STALL, THROTTLED, UNAVAILABLE, Faults
 
 

@@ -12,15 +12,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.sandbox.proxy import (
-    Answer,
-    Request,
-    Reset,
-    Response,
-    ReverseProxy,
-    Stall,
-    Verdict,
-)
+from pipeline.sandbox.proxy import ReverseProxy
+from pipeline.sandbox.verdicts import Answer, Request, Reset, Response, Stall, Verdict
 from pipeline.sandbox.wire import read_chunked, read_exactly
 
 MIB = 1024 * 1024

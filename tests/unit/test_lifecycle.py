@@ -67,5 +67,5 @@ def test_parse_reports_bad_json() -> None:
 def test_example_policy_is_valid() -> None:
     from pathlib import Path
 
-    text = (Path(__file__).parents[3] / "examples" / "ecr-lifecycle.json").read_text()
+    text = (Path(__file__).parents[2] / "examples" / "ecr-lifecycle.json").read_text()
     assert lifecycle.parse(text)[1] == []

@@ -12,7 +12,7 @@ from pipeline.plan import ImagePlan
 from pipeline.retry import Kind, RegistryFailure
 from pipeline.stages.push import Pusher
 from pipeline.tags import Tag, TagSet
-from tests.unit.run.fakes import FakeCredentials, FakeEngine, FakeRegistry, manifest_for
+from tests.unit.fakes import FakeCredentials, FakeEngine, FakeRegistry, manifest_for
 
 IMAGE = "reg.example/team/app"
 PATH = "team/app"

@@ -24,6 +24,7 @@ CLASSIFICATION = [
     ('Get "http://10.0.0.1:5000/v2/": dial tcp 10.0.0.1:5000: connect: connection refused', T),
     ('Put "http://127.0.0.1:5000/v2/a/b/manifests/x": EOF', T),
     ("write tcp 127.0.0.1:1->127.0.0.1:2: write: broken pipe", T),
+    ('Patch "http://h/v2/a/blobs/uploads/x": write tcp 1->2: use of closed network connection', T),
     ("net/http: TLS handshake timeout", T),
     ("Get https://r.example/v2/: net/http: request canceled (Client.Timeout exceeded)", T),
     ("context deadline exceeded", T),

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline import dockerignore
 from pipeline.dockerignore import IgnoreFileError, Matcher
-from tests.unit.build.contexts import (
+from tests.unit.dockerignore_cases import (
     ACCEPTED,
     CASES,
     DOCKERFILE,

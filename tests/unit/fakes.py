@@ -11,18 +11,23 @@ from pipeline.retry import Kind, RegistryFailure
 MEDIA = "application/vnd.docker.distribution.manifest.v2+json"
 
 
-def manifest_for(config_digest: str, labels: dict[str, str] | None = None) -> Manifest:
+def manifest_for(config_digest: str) -> Manifest:
+    """A single-image manifest naming its config blob (labels live in that blob, as in
+    any registry: see `FakeRegistry.store`)."""
     body = json.dumps(
         {
             "schemaVersion": 2,
             "mediaType": MEDIA,
             "config": {"digest": config_digest},
             "layers": [],
-            "labels_for_fake": labels or {},
         },
         sort_keys=True,
     ).encode()
     return Manifest("sha256:" + hashlib.sha256(body).hexdigest(), MEDIA, body)
+
+
+def _config_digest(manifest: Manifest) -> str:
+    return str(json.loads(manifest.body)["config"]["digest"])
 
 
 class FakeRegistry:
@@ -31,11 +36,17 @@ class FakeRegistry:
     def __init__(self, *, immutable: bool = False) -> None:
         self.tags: dict[tuple[str, str], Manifest] = {}
         self.by_digest: dict[str, Manifest] = {}
+        #: config blobs by digest: the image's labels are there, not in the manifest
+        self.configs: dict[str, dict[str, object]] = {}
         self.immutable = immutable
         self.reads = 0
         self.credentials_ok = True
 
-    def store(self, repository: str, tag: str, manifest: Manifest) -> None:
+    def store(
+        self, repository: str, tag: str, manifest: Manifest, labels: dict[str, str] | None = None
+    ) -> None:
+        """An image already in the registry: its manifest under `tag`, and its config blob."""
+        self.configs.setdefault(_config_digest(manifest), {"config": {"Labels": labels or {}}})
         self.tags[(repository, tag)] = manifest
         self.by_digest[manifest.digest] = manifest
 
@@ -46,8 +57,12 @@ class FakeRegistry:
         return self.tags.get((repository, reference))
 
     def config(self, repository: str, manifest: Manifest) -> dict[str, object]:
-        labels = json.loads(manifest.body).get("labels_for_fake", {})
-        return {"config": {"Labels": labels}}
+        digest = _config_digest(manifest)
+        if digest not in self.configs:
+            raise RegistryFailure(
+                f"reading {repository}@{digest}: HTTP 404 BLOB_UNKNOWN", Kind.FATAL
+            )
+        return self.configs[digest]
 
     def put_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
         held = self.tags.get((repository, tag))
@@ -57,7 +72,8 @@ class FakeRegistry:
                 " repository and cannot be overwritten because the repository is immutable.",
                 Kind.IMMUTABLE,
             )
-        self.store(repository, tag, manifest)
+        self.tags[(repository, tag)] = manifest
+        self.by_digest[manifest.digest] = manifest
         return manifest.digest
 
     def tag(self, repository: str, tag: str, manifest: Manifest) -> None:
@@ -90,6 +106,7 @@ class FakeEngine:
             raise RegistryFailure(f"An image does not exist locally with the tag: {repository}")
         path = repository.split("/", 1)[1]
         manifest = manifest_for(config)
+        self.registry.configs.setdefault(config, {"config": {"Labels": {}}})  # its config blob
         self.registry.put_manifest(path, tag, manifest)
         on_line(f"{tag}: digest: {manifest.digest}")
         return manifest.digest

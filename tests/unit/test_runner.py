@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,14 @@ from pipeline.config.schema import Config
 from pipeline.context import Context
 from pipeline.errors import AuthError, BuildError, PipelineError, RegistryError, StageError
 from pipeline.plan import ImagePlan, Plan
+from pipeline.report import run_report
 from pipeline.report.run_report import RunReport
 from pipeline.retry import RegistryFailure
 from pipeline.stages import build as build_stage
 from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
 from pipeline.tags import Tag, TagSet
-from tests.unit.run.fakes import FakeCredentials, FakeEngine, FakeRegistry, manifest_for
+from tests.unit.fakes import FakeCredentials, FakeEngine, FakeRegistry, manifest_for
 
 HOST = "reg.example"
 
@@ -120,8 +122,8 @@ def services(builder: FakeBuilder, registry: FakeRegistry, creds: object = None)
 
 
 def go(plan: Plan, svc: runner.Services) -> RunReport:
-    report = RunReport(stages=list(plan.stages))
-    return runner.run(plan, svc, env={}, jobs=2, dry_run=False, report=report)
+    result = runner.run(plan, svc, env={}, jobs=2, dry_run=False)
+    return run_report.compose(plan, result, dry_run=False)
 
 
 @pytest.fixture
@@ -155,7 +157,8 @@ def test_published_image_stops_its_early_build_and_is_reused(
     registry.store(
         "team/app",
         "sha-abc1234",
-        manifest_for("sha256:old", {build_stage.INPUT_LABEL: str(digest)}),
+        manifest_for("sha256:old"),
+        labels={build_stage.INPUT_LABEL: str(digest)},
     )
     builder = FakeBuilder(FakeEngine(registry))
     builder.hold.clear()  # the early builds are still running when the registry answers
@@ -224,33 +227,93 @@ def test_a_failed_build_pushes_nothing(tmp_path: Path, logged: pytest.LogCapture
     assert "nothing was pushed" in logged.text
 
 
-def test_gate_holds_lines_until_opened(logged: pytest.LogCaptureFixture) -> None:
-    gate = build_stage.Gate()
-    gate.say("one")
-    assert "one" not in logged.text
-    gate.open()
-    gate.say("two")
-    assert logged.messages == ["one", "two"]
-    assert gate.wanted() is True
+# ---------------------------------------------------------------- the run order, as tables
 
 
-def test_closed_gate_drops_lines(logged: pytest.LogCaptureFixture) -> None:
-    gate = build_stage.Gate()
-    gate.say("one")
-    gate.close()
-    gate.open()  # the first decision stands
-    gate.say("two")
-    assert gate.wanted() is False
-    assert logged.messages == []
+def _local(builder: FakeBuilder, plan: Plan) -> None:
+    """Images already built on this machine (what `--only push` pushes)."""
+    for image in plan.images:
+        for ref in image.refs:
+            builder.engine.local[ref] = f"sha256:cfg-{image.name}"
 
 
-def test_wanted_waits_for_the_decision() -> None:
-    gate = build_stage.Gate()
-    answers: list[bool] = []
-    waiter = threading.Thread(target=lambda: answers.append(gate.wanted()))
-    waiter.start()
-    waiter.join(0.05)
-    assert answers == []
-    gate.open()
-    waiter.join(1)
-    assert answers == [True]
+@pytest.mark.parametrize(
+    ("stages", "built", "pushed"),
+    [
+        (("build", "push"), True, True),
+        (("build",), True, False),
+        (("push",), False, True),
+    ],
+    ids=["build+push", "only build", "only push (images built before)"],
+)
+def test_each_selected_stage_runs_on_what_the_earlier_ones_produced(
+    tmp_path: Path, stages: tuple[str, ...], built: bool, pushed: bool
+) -> None:
+    plan = replace(make_plan(tmp_path, "app"), stages=stages)
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry))
+    if not built:
+        _local(builder, plan)
+    result = runner.run(plan, services(builder, registry), env={}, jobs=2, dry_run=False)
+    assert result.finished and result.error is None
+    assert result.built is not None  # input digests are known either way
+    assert result.built.image("app").built is built
+    assert builder.started == (["app"] if built else [])
+    assert (result.published is not None) is pushed
+    assert (("team/app", "sha-abc1234") in registry.tags) is pushed
+    if pushed:
+        assert result.published is not None
+        image = result.published.image("app")
+        assert image.digest == registry.tags[("team/app", "sha-abc1234")].digest
+        assert (image.tags, image.pending_tags) == (("sha-abc1234",), ("latest",))
+    report = run_report.compose(plan, result, dry_run=False)
+    assert report.status == "ok"
+
+
+class _Refused(FakeCredentials):
+    def get(self):  # type: ignore[no-untyped-def]
+        raise AuthError("ECR GetAuthorizationToken failed: AccessDenied")
+
+
+@pytest.mark.parametrize(
+    ("failing", "raises", "built", "published"),
+    [
+        ("credentials", AuthError, None, None),
+        ("repositories", StageError, None, None),
+        ("build", None, "failed", None),
+        ("push", None, "ok", "failed"),
+    ],
+)
+def test_a_failing_stage_stops_the_run_and_the_result_says_where(
+    tmp_path: Path,
+    failing: str,
+    raises: type[Exception] | None,
+    built: str | None,
+    published: str | None,
+) -> None:
+    plan = make_plan(tmp_path, "app")
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry), fail="app" if failing == "build" else None)
+    svc = services(builder, registry, _Refused() if failing == "credentials" else None)
+    if failing == "repositories":
+
+        def missing() -> None:
+            raise StageError("ECR repositories missing: team/app")
+
+        svc.repositories = missing  # type: ignore[assignment]
+    if failing == "push":
+        builder.engine.failures = [RegistryFailure("denied: not allowed", retry.Kind.FATAL)]
+    progress = runner.Progress()
+    if raises is not None:
+        with pytest.raises(raises):
+            runner.run(plan, svc, env={}, jobs=2, dry_run=False, progress=progress)
+    else:
+        runner.run(plan, svc, env={}, jobs=2, dry_run=False, progress=progress)
+    result = progress.result
+    assert not result.finished
+    state = {True: "ok", False: "failed"}
+    assert (state[result.built.ok] if result.built else None) == built
+    assert (state[not result.published.failed] if result.published else None) == published
+    if failing != "push":
+        assert registry.tags == {}  # nothing half-done in the registry
+    assert run_report.compose(plan, result, dry_run=False).status == "failed"

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import app, app_run, runner
+from pipeline import app, runner
 from pipeline.cli import main
 from pipeline.errors import Interrupted, UsageError
 from pipeline.retry import Kind, RegistryFailure
 from pipeline.settings import RunSettings
+from pipeline.stages.results import RunResult
 from tests.unit.gitrepo import GitRepo
 
 CONFIG = """\
@@ -44,7 +45,7 @@ def plan_of(project: Path, env: dict[str, str]) -> object:
 
 
 def run(project: Path, env: dict[str, str], report: Path) -> object:
-    return app_run.run(
+    return app.run(
         plan_of(project, env),  # type: ignore[arg-type]
         settings=RunSettings(),
         dry_run=False,
@@ -88,7 +89,7 @@ def test_the_report_is_written_and_failed_whatever_ends_the_run(
     error: BaseException,
     says: str | None,
 ) -> None:
-    def crash(*_args: object, report: object, **_kwargs: object) -> None:
+    def crash(*_args: object, **_kwargs: object) -> None:
         raise error
 
     monkeypatch.setattr(runner, "run", crash)
@@ -104,8 +105,8 @@ def test_the_report_is_written_and_failed_whatever_ends_the_run(
 def test_a_run_that_returns_without_doing_its_stages_is_not_ok(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def nothing(plan: object, svc: object, *, report: object, **_kwargs: object) -> object:
-        return report
+    def nothing(plan: object, svc: object, **_kwargs: object) -> None:
+        return None
 
     monkeypatch.setattr(runner, "run", nothing)
     path = tmp_path / "report.json"
@@ -119,9 +120,8 @@ def test_secret_build_args_are_warned_about_with_the_run_warnings(
 ) -> None:
     seen: list[list[str]] = []
 
-    def capture(*_args: object, warnings: list[str], report: object, **_kw: object) -> object:
+    def capture(*_args: object, warnings: list[str], **_kw: object) -> None:
         seen.append(warnings)
-        return report
 
     monkeypatch.setattr(runner, "run", capture)
     run(project, ENV, tmp_path / "report.json")
@@ -133,7 +133,10 @@ def test_an_unwritable_report_fails_a_run_that_would_have_passed(
 ) -> None:
     from pipeline.errors import StageError
 
-    monkeypatch.setattr(runner, "run", lambda *a, report, **k: report)
+    def passing(*_args: object, progress: runner.Progress, **_kw: object) -> RunResult:
+        return progress.record(finished=True)
+
+    monkeypatch.setattr(runner, "run", passing)
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(StageError, match="cannot write the report"):

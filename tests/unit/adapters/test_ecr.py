@@ -13,7 +13,6 @@ from botocore.stub import Stubber
 from pipeline import log
 from pipeline.adapters import ecr
 from pipeline.adapters.ports import Credentials, Manifest
-from pipeline.config.schema import RepositorySettings
 from pipeline.errors import AuthError
 from pipeline.retry import Kind, RegistryFailure
 
@@ -171,12 +170,18 @@ def test_every_form_of_the_token_is_masked(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_boto3_makes_a_single_attempt_inside_our_policy() -> None:
-    ecr.client.cache_clear()
-    try:
-        made = ecr.client("ecr", "us-east-1")
-        assert made.meta.config.retries["total_max_attempts"] == 1
-    finally:
-        ecr.client.cache_clear()
+    made = ecr.client("ecr", "us-east-1")
+    assert made.meta.config.retries["total_max_attempts"] == 1
+
+
+def test_a_run_shares_one_client_per_service_and_region() -> None:
+    made: list[tuple[str, str]] = []
+    clients = ecr.Clients(lambda service, region: made.append((service, region)) or object())
+    first = clients("ecr", "us-east-1")
+    assert clients("ecr", "us-east-1") is first
+    assert clients("ecr", "eu-west-1") is not first
+    assert made == [("ecr", "us-east-1"), ("ecr", "eu-west-1")]
+    assert ecr.Clients(lambda *_: object())("ecr", "us-east-1") is not first  # a new run
 
 
 def _client_error(code: str, status: int = 400) -> Exception:
@@ -233,17 +238,18 @@ def test_repository_calls_run_under_the_given_retry_policy(
         return retry.call(operation, what=what, policy=retry.Policy(), waits=waits)
 
     with stub:
-        repos = ecr.Repositories("us-east-1", None, RepositorySettings(), None, retrying=retrying)
+        repos = ecr.Repositories("us-east-1", None, ecr.RepositoryRules(), None, retrying=retrying)
         assert repos.missing(["a/b"]) == []
     assert sleeps == [1.0]
 
 
 def test_create_immutable_repository_with_exclusions(monkeypatch: pytest.MonkeyPatch) -> None:
     stub, _ = stubbed(monkeypatch, "ecr")
-    settings = RepositorySettings(
+    settings = ecr.RepositoryRules(
         tag_mutability="IMMUTABLE",
         mutable_tags=("latest", "*.*"),
-        encryption={"type": "KMS", "kms_key": "alias/ecr"},
+        encryption="KMS",
+        kms_key="alias/ecr",
     )
     policy = ecr.lifecycle_text(
         {
@@ -292,7 +298,7 @@ def test_missing_repositories_are_found_one_by_one(monkeypatch: pytest.MonkeyPat
     stub.add_response("describe_repositories", {"repositories": []})
     stub.add_client_error("describe_repositories", "RepositoryNotFoundException", "missing")
     with stub:
-        repos = ecr.Repositories("us-east-1", None, RepositorySettings(), None)
+        repos = ecr.Repositories("us-east-1", None, ecr.RepositoryRules(), None)
         assert repos.missing(["a/b", "c/d"]) == ["c/d"]
 
 

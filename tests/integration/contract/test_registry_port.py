@@ -1,0 +1,165 @@
+"""The Registry port's contract: the fake the unit tests use and the real HTTP adapter
+(against the sandbox registry) answer the same cases the same way, so the fake cannot
+drift from what a registry does (labels live in the config blob, not the manifest)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from pipeline.adapters.credentials import Static
+from pipeline.adapters.ports import Credentials, Manifest, Registry
+from pipeline.adapters.registry_http import RegistryClient
+from pipeline.image_config import labels_of
+from tests.integration.run.support import Token
+from tests.integration.sandbox.support import RegistryHttp
+from tests.unit.fakes import FakeRegistry
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _image(labels: dict[str, str]) -> tuple[bytes, Manifest]:
+    """A layer-less image: its config blob (with the labels) and its manifest."""
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Labels": labels},
+            "rootfs": {"type": "layers", "diff_ids": []},
+        },
+        sort_keys=True,
+    ).encode()
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": _digest(config), "size": len(config)},
+            "layers": [],
+        },
+        sort_keys=True,
+    ).encode()
+    return config, Manifest(_digest(body), OCI_MANIFEST, body)
+
+
+@dataclass
+class World:
+    """One side of the contract: the port, and how an image gets into its registry."""
+
+    port: Registry
+    seed: Callable[[str, str, dict[str, str]], Manifest]
+
+
+def _fake() -> World:
+    registry = FakeRegistry()
+
+    def seed(repository: str, tag: str, labels: dict[str, str]) -> Manifest:
+        _config, manifest = _image(labels)
+        registry.store(repository, tag, manifest, labels=labels)
+        return manifest
+
+    return World(registry, seed)
+
+
+def _real(sandbox: dict[str, str], ecr: Any, token: Token) -> World:
+    host = sandbox["PIPELINE_REGISTRY_HOST"]
+    raw = RegistryHttp(host, token.username, token.password)
+
+    def seed(repository: str, tag: str, labels: dict[str, str]) -> Manifest:
+        config, manifest = _image(labels)
+        status, headers, body = raw.call("POST", f"/v2/{repository}/blobs/uploads/")
+        assert status == 202, (status, body)
+        location = headers["Location"]
+        path = location.split(host, 1)[-1]
+        joiner = "&" if "?" in path else "?"
+        status, _, body = raw.call(
+            "PUT",
+            f"{path}{joiner}digest={_digest(config)}",
+            config,
+            {"Content-Type": "application/octet-stream"},
+        )
+        assert status == 201, (status, body)
+        status, _, body = raw.call(
+            "PUT",
+            f"/v2/{repository}/manifests/{tag}",
+            manifest.body,
+            {"Content-Type": manifest.media_type},
+        )
+        assert status == 201, (status, body)
+        return manifest
+
+    creds = Static(Credentials(token.username, token.password, host))
+    return World(RegistryClient(host, creds), seed)
+
+
+@pytest.fixture(params=["fake", "real"])
+def world(
+    request: pytest.FixtureRequest, sandbox: dict[str, str], ecr: Any, token: Token
+) -> Iterator[World]:
+    yield _fake() if request.param == "fake" else _real(sandbox, ecr, token)
+
+
+@pytest.fixture
+def repository(ecr: Any) -> str:
+    name = f"contract/registry-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=name)
+    return name
+
+
+def test_a_tag_that_is_not_there_is_none(world: World, repository: str) -> None:
+    world.seed(repository, "other", {})
+    assert world.port.manifest(repository, "sha-0000000") is None
+
+
+def test_a_tag_and_its_digest_name_the_same_manifest(world: World, repository: str) -> None:
+    seeded = world.seed(repository, "sha-1111111", {"a": "1"})
+    by_tag = world.port.manifest(repository, "sha-1111111")
+    assert by_tag is not None and by_tag.digest == seeded.digest
+    by_digest = world.port.manifest(repository, seeded.digest)
+    assert by_digest is not None and by_digest.digest == seeded.digest
+    assert (
+        json.loads(by_tag.body)["config"]["digest"] == json.loads(seeded.body)["config"]["digest"]
+    )
+
+
+def test_labels_come_from_the_config_blob(world: World, repository: str) -> None:
+    labels = {"pipeline.input-digest": "sha256:" + "ab" * 32, "org.example": "x"}
+    seeded = world.seed(repository, "sha-2222222", labels)
+    manifest = world.port.manifest(repository, "sha-2222222")
+    assert manifest is not None
+    assert "pipeline.input-digest" not in manifest.body.decode()  # not in the manifest
+    assert labels_of(world.port.config(repository, manifest)) == labels
+    assert manifest.digest == seeded.digest
+
+
+def test_put_manifest_adds_a_tag_to_the_same_digest(world: World, repository: str) -> None:
+    seeded = world.seed(repository, "sha-3333333", {})
+    stored = world.port.manifest(repository, "sha-3333333")
+    assert stored is not None
+    assert world.port.put_manifest(repository, "1.2.3", stored) == seeded.digest
+    moved = world.port.manifest(repository, "1.2.3")
+    assert moved is not None and moved.digest == seeded.digest
+
+
+def test_a_tag_moves_to_another_manifest(world: World, repository: str) -> None:
+    first = world.seed(repository, "latest", {"n": "1"})
+    second = world.seed(repository, "sha-4444444", {"n": "2"})
+    stored = world.port.manifest(repository, "sha-4444444")
+    assert stored is not None
+    world.port.put_manifest(repository, "latest", stored)
+    now = world.port.manifest(repository, "latest")
+    assert now is not None and now.digest == second.digest != first.digest
+
+
+def test_our_credentials_are_accepted(world: World) -> None:
+    assert world.port.accepts_credentials() is True
