@@ -21,7 +21,13 @@ from pipeline import log, preflight, providers, retry, runner
 from pipeline import plan as planning
 from pipeline.adapters import builders, credentials, ecr
 from pipeline.adapters.docker_engine import Engine
-from pipeline.adapters.ports import Builder, CredentialSource, RepositoryAdmin, Retagger
+from pipeline.adapters.ports import (
+    Builder,
+    CredentialSource,
+    Registry,
+    RepositoryAdmin,
+    Retagger,
+)
 from pipeline.adapters.registry_http import RegistryClient
 from pipeline.config import load as config_load
 from pipeline.config.schema import Config
@@ -226,17 +232,15 @@ def services(
 
 
 def deploy_step(
-    plan: Plan,
-    env: Mapping[str, str],
-    creds: CredentialSource | None,
-    settings: RunSettings,
-    *,
-    force: bool,
-    dry_run: bool,
-) -> Callable[[Published, GateResult | None], Deployed | None]:
-    """After the push: the deploy stage (when selected), then the CodePipeline files."""
+    plan: Plan, env: Mapping[str, str], *, force: bool, dry_run: bool
+) -> Callable[[Published, GateResult | None, Registry], Deployed | None]:
+    """After the push: the deploy stage (when selected), then the CodePipeline files.
 
-    def step(published: Published, gated: GateResult | None) -> Deployed | None:
+    The registry is the push's own client: its credentials are already in, and
+    the running images' labels are read through it.
+    """
+
+    def step(published: Published, gated: GateResult | None, registry: Registry) -> Deployed | None:
         import time
 
         from pipeline.compose.deploy import deploy_ports
@@ -244,8 +248,6 @@ def deploy_step(
 
         deployed = None
         if "deploy" in plan.stages and plan.config.deploy:
-            source = creds if creds is not None else _credentials(plan, env, ecr.Clients())
-            registry = RegistryClient(plan.registry.host, source, scheme=settings.registry_scheme)
             ports = deploy_ports(plan, env, registry, dry_run=dry_run)
             deployed = deploy_stage.run(
                 plan,
@@ -298,7 +300,7 @@ def run(
         svc, engine = services(
             plan, env, settings, dry_run=dry_run, creds=creds, lifecycle=lifecycle, aws=aws
         )
-        svc.deploy = deploy_step(plan, env, creds, settings, force=force, dry_run=dry_run)
+        svc.deploy = deploy_step(plan, env, force=force, dry_run=dry_run)
         try:
             runner.run(
                 plan,

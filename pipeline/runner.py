@@ -22,7 +22,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pipeline import log, preflight
-from pipeline.adapters.ports import Builder, BuildRequest, RepositoryAdmin, SecretSource
+from pipeline.adapters.ports import (
+    Builder,
+    BuildRequest,
+    Registry,
+    RepositoryAdmin,
+    SecretSource,
+)
 from pipeline.plan import Plan
 from pipeline.stages import build as build_stage
 from pipeline.stages import cache as cache_stage
@@ -48,7 +54,7 @@ class Services:
     #: the commit whose images a build takes its layer cache from first (HEAD's parent)
     parent_commit: Callable[[], str | None] = lambda: None
     #: after the push: the deploy stage (when selected) and the CodePipeline files
-    deploy: Callable[[Published, GateResult | None], Deployed | None] | None = None
+    deploy: Callable[[Published, GateResult | None, Registry], Deployed | None] | None = None
 
 
 class Progress:
@@ -99,7 +105,8 @@ def run(
             if services.deploy is not None:
                 # Also after a failed push: the stage then calls nothing, and says for
                 # each target why it was skipped.
-                progress.record(deployed=services.deploy(published, None))
+                step = services.deploy(published, None, ready.pusher.registry)
+                progress.record(deployed=step)
             if published.failed:
                 return progress.result
 
