@@ -16,10 +16,12 @@ stage raised.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import sys
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pipeline import log, preflight
 from pipeline.adapters.ports import (
@@ -57,15 +59,60 @@ class Services:
     deploy: Callable[[Published, GateResult | None, Registry], Deployed | None] | None = None
 
 
+class StageObserver(Protocol):
+    """Told when each stage starts and ends: the terminal's live view, GitHub's
+    `::group::` folds and the summary's time per stage all hang off this."""
+
+    def stage_started(self, stage: str) -> None: ...
+
+    def stage_finished(self, stage: str, seconds: float, ok: bool) -> None: ...
+
+
+class _Quiet:
+    def stage_started(self, stage: str) -> None:
+        pass
+
+    def stage_finished(self, stage: str, seconds: float, ok: bool) -> None:
+        pass
+
+
 class Progress:
     """The run's result so far: what the caller reports when a stage raises."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        observer: StageObserver | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.result = RunResult()
+        self.observer: StageObserver = observer if observer is not None else _Quiet()
+        self._clock = clock
 
     def record(self, **values: object) -> RunResult:
         self.result = replace(self.result, **values)  # type: ignore[arg-type]
         return self.result
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[_Outcome]:
+        """Time one stage and tell the observer; the body marks `outcome.ok = False`
+        when its value says it failed (a raise counts as failed, too)."""
+        outcome = _Outcome()
+        self.observer.stage_started(name)
+        start = self._clock()
+        try:
+            yield outcome
+        except BaseException:
+            outcome.ok = False
+            raise
+        finally:
+            seconds = max(0.0, self._clock() - start)
+            self.record(timings=(*self.result.timings, (name, seconds)))
+            self.observer.stage_finished(name, seconds, outcome.ok)
+
+
+@dataclass
+class _Outcome:
+    ok: bool = True
 
 
 def check_supported(plan: Plan) -> None:
@@ -90,23 +137,32 @@ def run(
     secrets = {i.name: build_stage.secrets_for(i, plan.root, env) for i in plan.images}
     early_pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-build")
     try:
-        ready = _prepare(plan, services, secrets, jobs, dry_run, warnings or [], early_pool, env)
+        with progress.stage("prepare"):
+            ready = _prepare(
+                plan, services, secrets, jobs, dry_run, warnings or [], early_pool, env
+            )
 
-        built = _build(plan, services, ready, jobs, dry_run)
-        progress.record(built=built)
+        with progress.stage("build") as outcome:
+            built = _build(plan, services, ready, jobs, dry_run)
+            progress.record(built=built)
+            outcome.ok = built.ok
         if not built.ok:
             log.LOG.error("build failed; nothing was pushed")
             return progress.result
 
         if ready.pusher is not None:
-            published = _push(plan, services, ready, jobs)
-            progress.record(published=published)
+            with progress.stage("push") as outcome:
+                published = _push(plan, services, ready, jobs)
+                progress.record(published=published)
+                outcome.ok = not published.failed
             # scan, gate and promote join here, in that order.
             if services.deploy is not None:
-                # Also after a failed push: the stage then calls nothing, and says for
-                # each target why it was skipped.
-                step = services.deploy(published, None, ready.pusher.registry)
-                progress.record(deployed=step)
+                with progress.stage("deploy") as outcome:
+                    # Also after a failed push: the stage then calls nothing, and says for
+                    # each target why it was skipped.
+                    step = services.deploy(published, None, ready.pusher.registry)
+                    progress.record(deployed=step)
+                    outcome.ok = step is None or step.ok
             if published.failed:
                 return progress.result
 

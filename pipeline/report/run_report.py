@@ -85,6 +85,8 @@ class RunReport:
     finished: bool = False
     #: one entry per deploy target (completed, rolled_back, failed, skipped)
     deployments: list[Deployment] = field(default_factory=list)
+    #: seconds spent in each stage that ran, in order
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -114,6 +116,7 @@ class RunReport:
             "error": self.error,
             "images": [i.to_json() for i in self.images],
             "deployments": [d.to_json() for d in self.deployments],
+            "seconds": {stage: round(s, 3) for stage, s in self.timings.items()},
         }
 
 
@@ -125,6 +128,7 @@ def compose(plan: Plan, result: RunResult, *, dry_run: bool) -> RunReport:
         interrupted=result.interrupted,
         error=result.error,
         finished=result.finished,
+        timings=dict(result.timings),
     )
     for image in plan.images:
         entry = ImageReport(

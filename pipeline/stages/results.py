@@ -139,3 +139,5 @@ class RunResult:
     interrupted: bool = False
     #: the run reached its end (every selected stage ran)
     finished: bool = False
+    #: (stage, seconds) for each stage that ran, in order
+    timings: tuple[tuple[str, float], ...] = ()

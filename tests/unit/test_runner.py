@@ -317,3 +317,52 @@ def test_a_failing_stage_stops_the_run_and_the_result_says_where(
     if failing != "push":
         assert registry.tags == {}  # nothing half-done in the registry
     assert run_report.compose(plan, result, dry_run=False).status == "failed"
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, ...]] = []
+
+    def stage_started(self, stage: str) -> None:
+        self.events.append(("start", stage))
+
+    def stage_finished(self, stage: str, seconds: float, ok: bool) -> None:
+        self.events.append(("end", stage, f"{seconds:g}", str(ok)))
+
+
+def test_progress_stage_times_each_stage_with_the_injected_clock_and_tells_the_observer() -> None:
+    ticks = iter([10.0, 12.5, 20.0, 20.25])
+    recorder = _Recorder()
+    progress = runner.Progress(recorder, clock=lambda: next(ticks))
+    with progress.stage("build"):
+        pass
+    with pytest.raises(RuntimeError), progress.stage("push"):
+        raise RuntimeError("boom")
+    assert progress.result.timings == (("build", 2.5), ("push", 0.25))
+    assert recorder.events == [
+        ("start", "build"),
+        ("end", "build", "2.5", "True"),
+        ("start", "push"),
+        ("end", "push", "0.25", "False"),
+    ]
+
+
+def test_progress_stage_reports_a_failed_value_as_not_ok() -> None:
+    recorder = _Recorder()
+    progress = runner.Progress(recorder, clock=lambda: 0.0)
+    with progress.stage("build") as outcome:
+        outcome.ok = False
+    assert recorder.events[-1] == ("end", "build", "0", "False")
+
+
+def test_a_run_records_time_for_prepare_build_and_push(tmp_path: Path) -> None:
+    plan = make_plan(tmp_path, "app")
+    registry = FakeRegistry()
+    svc = services(FakeBuilder(FakeEngine(registry)), registry, None)
+    recorder = _Recorder()
+    progress = runner.Progress(recorder)
+    runner.run(plan, svc, env={}, jobs=2, dry_run=False, progress=progress)
+    assert [stage for stage, _ in progress.result.timings] == ["prepare", "build", "push"]
+    assert [e[1] for e in recorder.events if e[0] == "end"] == ["prepare", "build", "push"]
+    report = run_report.compose(plan, progress.result, dry_run=False).to_json()
+    assert list(report["seconds"]) == ["prepare", "build", "push"]
