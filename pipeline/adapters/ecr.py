@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pipeline import lifecycle, log, retry
+from pipeline.adapters import aws_errors
 from pipeline.adapters.ports import Credentials, Manifest
 from pipeline.errors import AuthError, UsageError
 from pipeline.retry import Kind, RegistryFailure
@@ -93,10 +94,7 @@ def _connect(connect: Connect | None, service: str, region: str) -> Any:
 
 
 def _code(err: Exception) -> str:
-    response = getattr(err, "response", None)
-    if isinstance(response, dict):
-        return str((response.get("Error") or {}).get("Code") or type(err).__name__)
-    return type(err).__name__
+    return aws_errors.error_code(err)
 
 
 _TRANSIENT_CODES = frozenset(
@@ -155,14 +153,15 @@ class AwsFailure(RegistryFailure):
         self.code = code
 
 
-def _aws(what: str, operation: Callable[[], T]) -> T:
+def _aws(what: str, operation: Callable[[], T], service: str = "ecr") -> T:
     """One AWS call under the current try's deadline; its errors as AwsFailure."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         return retry.bounded(operation, what)
     except ClientError as err:
-        raise AwsFailure(f"{what}: {_code(err)}", failure_kind(err), _code(err)) from None
+        said = aws_errors.refusal(err, service) or _code(err)
+        raise AwsFailure(f"{what}: {said}", failure_kind(err), _code(err)) from None
     except BotoCoreError as err:
         # botocore's messages name endpoints and files, never credentials
         raise AwsFailure(f"{what}: {err}", failure_kind(err), type(err).__name__) from None
@@ -229,6 +228,8 @@ def _auth_failure(err: RegistryFailure, what: str) -> Exception:
     """Transient failures are retried by the caller; others mean no credentials at all."""
     if err.kind is Kind.TRANSIENT:
         return err
+    if isinstance(err, AwsFailure) and err.code in aws_errors.REFUSED:
+        return AuthError(str(err))  # the message already names the action and the fix
     return AuthError(f"{err}; check the AWS credentials and ecr:GetAuthorizationToken")
 
 
@@ -260,6 +261,7 @@ def public_token(
             answer = _aws(
                 what,
                 lambda: _connect(connect, "ecr-public", "us-east-1").get_authorization_token(),
+                "ecr-public",
             )
         except RegistryFailure as err:
             raise _auth_failure(err, what) from None

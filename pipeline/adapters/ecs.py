@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pipeline import log
+from pipeline.adapters import aws_errors
 from pipeline.ecs.ports import (
     CodeDeployStatus,
     DeploymentSettings,
@@ -76,9 +77,12 @@ def _call(what: str, operation: Callable[[], T]) -> T:
         return operation()
     except ClientError as err:
         error = err.response.get("Error", {})
-        code = str(error.get("Code", "ClientError"))
+        code = aws_errors.error_code(err)
+        service = "codedeploy" if what.startswith("CodeDeploy") else "ecs"
+        refused = aws_errors.refusal(err, service)
         message = log.redact(str(error.get("Message", "")))
-        text = f"{what}: {code}" + (f": {message}" if message else "")
+        said = refused or (f"{code}: {message}" if message else code)
+        text = f"{what}: {said}"
         raise EcsApiError(text, code=code, retryable=code in RETRYABLE_CODES) from None
     except ParamValidationError as err:
         text = log.redact(_VALUE.sub("value: (hidden), type:", str(err)))

@@ -139,7 +139,11 @@ def test_token_failure_names_the_operation_not_the_secret(monkeypatch: pytest.Mo
     stub.add_client_error("get_authorization_token", "AccessDeniedException", "nope")
     with (
         stub,
-        pytest.raises(AuthError, match="GetAuthorizationToken in us-east-1: AccessDenied"),
+        pytest.raises(
+            AuthError,
+            match=r"GetAuthorizationToken in us-east-1: access denied \(AccessDeniedException\)"
+            r".* does not allow ecr:GetAuthorizationToken",
+        ),
     ):
         ecr.private_token("us-east-1", "h")()
 

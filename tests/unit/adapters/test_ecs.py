@@ -215,7 +215,7 @@ def test_stopped_tasks_of_one_revision_newest_first(ecs: Any) -> None:
     [
         ("ThrottlingException", True),
         ("ServerException", True),
-        ("AccessDeniedException", False),
+        ("InvalidParameterException", False),
         ("ClientException", False),
     ],
 )
@@ -229,6 +229,24 @@ def test_client_errors_name_the_operation_and_resource(
         BotoEcs(ecs).describe_service("prod", "web")
     assert str(err.value) == f"ECS DescribeServices prod/web: {code}: no luck"
     assert (err.value.code, err.value.retryable) == (code, retryable)
+
+
+def test_an_iam_refusal_names_the_denied_action_and_where_the_policy_comes_from(
+    ecs: Any,
+) -> None:
+    ecs.stub.add_client_error(
+        "describe_services",
+        service_error_code="AccessDeniedException",
+        service_message="User: arn:aws:iam::123456789012:user/u is not authorized",
+    )
+    with pytest.raises(EcsApiError) as err:
+        BotoEcs(ecs).describe_service("prod", "web")
+    assert str(err.value) == (
+        "ECS DescribeServices prod/web: access denied (AccessDeniedException): the AWS"
+        " credentials' policy does not allow ecs:DescribeServices; `pipeline iam-policy` prints"
+        " the policy this config needs"
+    )
+    assert (err.value.code, err.value.retryable) == ("AccessDeniedException", False)
 
 
 def test_parameter_values_and_registered_secrets_never_reach_a_message(ecs: Any) -> None:
