@@ -44,6 +44,7 @@ from pipeline.stages.results import Deployed, Published
 
 if TYPE_CHECKING:
     from pipeline.scan.gate import GateResult
+    from pipeline.stages.from_report import Reported
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def make_plan(
     require_tags: bool = True,
     env: Mapping[str, str] | None = None,
     check: bool = True,
+    from_reports: Sequence[str] = (),
 ) -> planning.Plan:
     """The plan of a run; with `check`, refused (UsageError) as `run` would refuse it.
 
@@ -96,6 +98,8 @@ def make_plan(
     plan = planning.make(
         config, ctx, env, root=source.root, images=images, stages=stages, require_tags=require_tags
     )
+    if from_reports:
+        plan = replace(plan, from_reports=tuple(from_reports))
     if not check:
         return plan
     preflight.check(plan, env)
@@ -286,10 +290,11 @@ def run(
     """
     env = dict(os.environ if env is None else env)
     runner.check_supported(plan)
-    for image in plan.images:
+    for image in () if plan.from_reports else plan.images:  # a final job builds nothing
         build_stage.secrets_for(image, plan.root, env)  # masks their values, too
     aws = ecr.Clients()  # one boto3 client per service and region for this run
-    creds = _credentials(plan, env, aws) if "push" in plan.stages else None
+    reported = _reported(plan)  # a report that cannot be used is refused up front (exit 2)
+    creds = _credentials(plan, env, aws) if "push" in plan.stages or reported else None
     lifecycle = _lifecycle(plan)
     warnings = [
         *build_stage.secret_build_args(plan.images, env),
@@ -310,6 +315,7 @@ def run(
                 dry_run=dry_run,
                 warnings=warnings,
                 progress=progress,
+                reported=reported,
             )
         finally:
             engine.close()
@@ -328,6 +334,19 @@ def run(
         report = run_report.compose(plan, progress.result, dry_run=dry_run)
         _write_reports(report, report_paths)
     return report
+
+
+def _reported(plan: Plan) -> Reported | None:
+    """`--from-report`: the runners' reports, checked against this plan."""
+    if not plan.from_reports:
+        return None
+    from pipeline.scan.config_check import applies
+    from pipeline.stages import from_report
+
+    expected = [from_report.Expected(i.name, i.image, i.repository) for i in plan.images]
+    return from_report.read(
+        plan.from_reports, expected, plan.context.sha, gated=applies(plan.config)
+    )
 
 
 def _write_reports(report: RunReport, paths: list[Path]) -> None:

@@ -82,6 +82,7 @@ def planned(
     only: str | None,
     skip: str | None,
     before: Callable[[], None] = lambda: None,
+    from_reports: Sequence[str] = (),
 ) -> Plan:
     """The plan for the selected images and stages; `before` runs once set up."""
     from pipeline import app
@@ -90,4 +91,6 @@ def planned(
     path = setup(ctx, file_, verbose, quiet)
     stages = planning.select_stages(_csv(only), _csv(skip))
     before()
-    return app.make_plan(app.Source(path, ref, sha), images=images, stages=stages)
+    return app.make_plan(
+        app.Source(path, ref, sha), images=images, stages=stages, from_reports=from_reports
+    )

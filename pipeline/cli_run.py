@@ -26,6 +26,15 @@ from pipeline.cli_options import common, planned, selection_options, source_opti
     is_flag=True,
     help="Deploy even a commit older than the one a target runs, or redeploy the same image.",
 )
+@click.option(
+    "--from-report",
+    "from_reports",
+    multiple=True,
+    metavar="FILE..",
+    help="Fan-out's final job: promote and deploy what these runners' reports published,"
+    " only if every one passed its gate (with --only promote,deploy or --only deploy).",
+)
+@click.argument("more_reports", nargs=-1, metavar="[REPORT]...")
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -41,6 +50,8 @@ def run(
     report_file: str | None,
     jobs: int | None,
     force: bool,
+    from_reports: Sequence[str],
+    more_reports: Sequence[str],
 ) -> None:
     """Build -> push -> deploy (scan, gate and promote follow as they land)."""
     import os
@@ -57,7 +68,20 @@ def run(
         checked.append(RunSettings.from_env(os.environ).with_jobs(jobs))
         app.preload()
 
-    plan = planned(ctx, file_, verbose, quiet, ref, sha, images, only, skip, before=before)
+    reports = _reports(from_reports, more_reports)
+    plan = planned(
+        ctx,
+        file_,
+        verbose,
+        quiet,
+        ref,
+        sha,
+        images,
+        only,
+        skip,
+        before=before,
+        from_reports=reports,
+    )
     settings = checked[0]
     paths = [Path(report_file)] if report_file else []
     if plan.config.outputs.report:
@@ -67,3 +91,14 @@ def run(
     click.echo(text.run_summary(report))
     if report.status != "ok":
         ctx.exit(int(ExitCode.STAGE_FAILED))
+
+
+def _reports(flagged: Sequence[str], more: Sequence[str]) -> list[str]:
+    """`--from-report a.json b.json`: the files after the flag (a shell glob) belong to it."""
+    from pipeline.errors import UsageError
+
+    if more and not flagged:
+        raise UsageError(
+            f"unexpected argument {more[0]!r}: `pipeline run` takes files only after --from-report"
+        )
+    return [*flagged, *more]

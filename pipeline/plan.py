@@ -79,6 +79,8 @@ class Plan:
     warnings: tuple[str, ...] = field(default=())
     #: files the run writes (report, SARIF, CodePipeline files): never build inputs
     written: tuple[Path, ...] = field(default=())
+    #: `run --from-report`: the runners' reports this final job promotes and deploys
+    from_reports: tuple[str, ...] = field(default=())
 
     def image(self, name: str) -> ImagePlan:
         return next(i for i in self.images if i.name == name)

@@ -43,6 +43,9 @@ def not_yet_implemented(config: Config) -> list[str]:
 
 def refuse(plan: Plan) -> None:
     """Refusals that need only the plan: stages this version lacks, tags that cannot be pushed."""
+    if plan.from_reports:
+        _refuse_from_reports(plan)
+        return
     missing = [s for s in plan.stages if s not in AVAILABLE_STAGES]
     if missing:
         available = ",".join(s for s in plan.stages if s in AVAILABLE_STAGES)
@@ -83,3 +86,16 @@ def check(plan: Plan, env: Mapping[str, str]) -> None:
 
         assert registry.username_env and registry.password_env
         credentials.from_env(plan.registry.host, registry.username_env, registry.password_env, env)
+
+
+def _refuse_from_reports(plan: Plan) -> None:
+    """A final job runs promote and/or deploy on what the runners' reports say, nothing else."""
+    from pipeline.stages.from_report import check_stages
+
+    check_stages(plan.stages)
+    missing = [s for s in plan.stages if s not in AVAILABLE_STAGES]
+    if missing:
+        raise UsageError(
+            f"stage(s) {', '.join(missing)} are not available in this version of pipeline"
+            f" (they arrive with {NEXT_VERSION}); run --from-report with --only deploy"
+        )

@@ -41,6 +41,7 @@ from pipeline.stages.results import Built, Deployed, Published, RunResult
 
 if TYPE_CHECKING:
     from pipeline.scan.gate import GateResult
+    from pipeline.stages.from_report import Reported
 
 
 @dataclass
@@ -129,10 +130,17 @@ def run(
     dry_run: bool,
     warnings: list[str] | None = None,
     progress: Progress | None = None,
+    reported: Reported | None = None,
 ) -> RunResult:
-    """Every selected stage, in order; a failing stage stops the run."""
+    """Every selected stage, in order; a failing stage stops the run.
+
+    `reported`: a fan-out's final job (`--from-report`), which takes the runners'
+    published images and gate decisions instead of building, pushing and scanning.
+    """
     check_supported(plan)
     progress = progress if progress is not None else Progress()
+    if reported is not None:
+        return _run_reported(plan, services, reported, progress)
     # A missing secret is a usage error: found before anything is created.
     secrets = {i.name: build_stage.secrets_for(i, plan.root, env) for i in plan.images}
     early_pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-build")
@@ -284,3 +292,39 @@ def _push(plan: Plan, services: Services, ready: _Ready, jobs: int) -> Published
     return publish.push_all(
         plan, ready.pusher, ready.reusable, jobs=jobs, on_interrupt=services.on_interrupt
     )
+
+
+def _run_reported(
+    plan: Plan, services: Services, reported: Reported, progress: Progress
+) -> RunResult:
+    """The final job of a fan-out: promote and deploy what the runners' reports say.
+
+    The gate's decision is one for the release: when any report's image was
+    blocked, no mutable tag of any image moves and every deploy target is
+    skipped, saying why.
+    """
+    published, gated = reported.published, reported.gated
+    progress.record(published=published, gated=gated)
+    try:
+        with progress.stage("prepare"):
+            # The registry's credentials: promote moves tags through this client,
+            # and deploy reads the running images' labels through it.
+            pusher = publish.signed_in(services.pusher)
+        if gated.blocked:
+            blocked = [i.name for i in gated.images if i.decision == "block"]
+            log.LOG.error(
+                "the gate blocked %s in the runners' reports: no mutable tag moved,"
+                " nothing deployed",
+                ", ".join(blocked),
+            )
+        if services.deploy is not None:
+            with progress.stage("deploy") as outcome:
+                step = services.deploy(published, gated, pusher.registry)
+                progress.record(deployed=step)
+                outcome.ok = step is None or step.ok
+        if gated.blocked:
+            return progress.result
+        return progress.record(finished=True)
+    except KeyboardInterrupt:
+        services.on_interrupt()
+        raise

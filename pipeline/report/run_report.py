@@ -25,6 +25,11 @@ class ImageReport:
     name: str
     image: str
     tags: list[str]
+    #: the repository path inside the registry, the commit built and its version:
+    #: what a fan-out's final job (`--from-report`) needs besides the digest
+    repository: str = ""
+    revision: str = ""
+    version: str | None = None
     input_digest: str | None = None
     image_id: str | None = None
     digest: str | None = None
@@ -40,6 +45,9 @@ class ImageReport:
         return {
             "name": self.name,
             "image": self.image,
+            "repository": self.repository,
+            "revision": self.revision,
+            "version": self.version,
             "digest": self.digest,
             "tags": self.tags,
             "built": self.built,
@@ -135,6 +143,9 @@ def compose(plan: Plan, result: RunResult, *, dry_run: bool) -> RunReport:
             image.name,
             image.image,
             list(image.tags.immutable),
+            repository=image.repository,
+            revision=plan.context.sha,
+            version=image.tags.version,
             pending_tags=list(image.tags.mutable),
         )
         if result.built is not None:
