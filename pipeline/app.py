@@ -336,19 +336,6 @@ def run(
     return report
 
 
-def _reported(plan: Plan) -> Reported | None:
-    """`--from-report`: the runners' reports, checked against this plan."""
-    if not plan.from_reports:
-        return None
-    from pipeline.scan.config_check import applies
-    from pipeline.stages import from_report
-
-    expected = [from_report.Expected(i.name, i.image, i.repository) for i in plan.images]
-    return from_report.read(
-        plan.from_reports, expected, plan.context.sha, gated=applies(plan.config)
-    )
-
-
 def _write_reports(report: RunReport, paths: list[Path]) -> None:
     """Every report that can be written is; a report that cannot is an error of its own,
     unless the run is already failing for another reason (that one is reported)."""
@@ -362,3 +349,16 @@ def _write_reports(report: RunReport, paths: list[Path]) -> None:
         log.LOG.error("%s", problem)
     if failed and sys.exc_info()[0] is None:
         raise StageError("; ".join(failed))
+
+
+def _reported(plan: Plan) -> Reported | None:
+    """`--from-report`: the runners' reports, checked against this plan."""
+    if not plan.from_reports:
+        return None
+    from pipeline.scan.config_check import applies
+    from pipeline.stages import from_report
+
+    expected = [from_report.Expected(i.name, i.image, i.repository) for i in plan.images]
+    return from_report.read(
+        plan.from_reports, expected, plan.context.sha, gated=applies(plan.config)
+    )
