@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.adapters import aws_errors
 from pipeline.scan import findings
 from pipeline.scan.ports import (
     FindingsPage,
@@ -79,11 +80,12 @@ def translate(err: Exception, operation: str, resource: str) -> ScanError:
     what = f"ECR {operation} {resource}"
     if isinstance(err, ClientError):
         error = err.response.get("Error", {})
-        code = str(error.get("Code", "Unknown"))
+        code = aws_errors.error_code(err)
         status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         message = str(error.get("Message") or "").strip()
-        text = f"{what}: {code}" + (f": {message}" if message else "")
-        kind = _ERRORS.get(code)
+        refused = aws_errors.refusal(err, "ecr")
+        text = f"{what}: " + (refused or code + (f": {message}" if message else ""))
+        kind = ScanAccessDenied if refused else _ERRORS.get(code)
         if kind is None:
             kind = Throttled if status == 429 or status >= 500 else ScanError
         return kind(text)
