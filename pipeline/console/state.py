@@ -21,6 +21,8 @@ TAIL = 30
 
 _BUILDKIT_STEP = re.compile(r"^#\d+ \[(?:[^\]]*?\s)?(\d+)/(\d+)\] (.+)$")
 _CLASSIC_STEP = re.compile(r"^Step (\d+)/(\d+) : (.+)$")
+#: BuildKit's plain progress names each step's digest on a line of its own: noise in a tail
+_DIGEST_LINE = re.compile(r"^#\d+ sha256:[0-9a-f]{64}$")
 _EXPORT = re.compile(r"^#\d+ (exporting to image|exporting layers|writing image|naming to)\b")
 #: layer states that mean the registry has the layer
 _LAYER_DONE = ("Pushed", "Layer already exists", "Mounted from")
@@ -134,7 +136,8 @@ class RunView:
             image = self.images.get(event.image)
             if image is None:
                 return
-            image.tail.append(event.line)
+            if not _DIGEST_LINE.match(event.line):
+                image.tail.append(event.line)
             image.step = build_step(event.line) or image.step
         elif isinstance(event, LayerProgress):
             name = self._by_ref.get(event.ref)

@@ -38,9 +38,7 @@ def printable(text: str) -> str:
     """`text` without terminal escapes or control characters (a tab becomes a space;
     of a line a progress bar rewrote with carriage returns, what was shown last)."""
     text = _ESCAPE.sub("", text)
-    lines = [
-        line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else line for line in text.split("\n")
-    ]
+    lines = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n")]
     return _CONTROL.sub("", "\n".join(lines).replace("\t", "    "))
 
 
