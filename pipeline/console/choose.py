@@ -77,6 +77,7 @@ def open_terminal(
         clock=time.monotonic,
         env=env,
         config_file=config_file,
+        stages=plan.stages,
     )
     terminal.install()
     return terminal

@@ -58,6 +58,8 @@ class LiveTerminal(Terminal):
         super().__init__(images, verbosity=verbosity, out=out, err=err, clock=clock, **kwargs)
         self.console = Console(file=err, highlight=False, soft_wrap=True)
         self.live: Live | None = None
+        #: one spinner per stage: a spinner's frame follows the time since it was made
+        self._spinners: dict[str, Spinner] = {}
         if verbosity >= 0:
             self.live = Live(
                 console=self.console,
@@ -99,7 +101,9 @@ class LiveTerminal(Terminal):
 
     def _stage_rows(self, grid: Table, stage: StageView) -> None:
         if stage.running:
-            symbol: RenderableType = Spinner("dots", style="cyan")
+            symbol: RenderableType = self._spinners.setdefault(
+                stage.name, Spinner("dots", style="cyan")
+            )
             seconds = max(0.0, self.clock() - stage.started)
         else:
             symbol = Text("✓", style="green") if stage.ok else Text("✗", style="bold red")
@@ -112,23 +116,26 @@ class LiveTerminal(Terminal):
         if not stage.running:
             return
         for image in list(self.view.images.values()):
-            if stage.name == "build" and image.step is not None:
+            # an early build (stages/early.py) shows its steps while the run still prepares
+            if stage.name in ("prepare", "build") and image.step is not None:
                 grid.add_row("", f"  {image.name}", "", _step(image))
             elif stage.name == "push" and image.layers:
                 self._push_rows(grid, image)
 
     def _push_rows(self, grid: Table, image: ImageView) -> None:
         done, layers, sent, total = image.push_totals()
-        bytes_ = f", {size(sent)} / {size(total)}" if total else ""
+        bytes_ = f", {size(sent)} / {size(total)}" if total >= sent > 0 else ""
         grid.add_row("", f"  {image.name}", "", Text(f"{done}/{layers} layers{bytes_}"))
         busy = [(k, v) for k, v in list(image.layers.items()) if not v.done]
         for layer_id, layer in busy[:MAX_LAYERS]:
-            if layer.total:
-                share = min(1.0, (layer.current or 0) / layer.total)
-                bar = "█" * round(share * 20) + "░" * (20 - round(share * 20))
-                detail = f"{bar} {size(layer.current or 0)} / {size(layer.total)}"
-            else:
-                detail = ""
+            current = layer.current or 0
+            if layer.total and current <= layer.total:
+                filled = round(current / layer.total * 20)
+                detail = (
+                    f"{'█' * filled}{'░' * (20 - filled)} {size(current)} / {size(layer.total)}"
+                )
+            else:  # dockerd counts a small layer's bytes past the size it announced
+                detail = size(current) if current else ""
             grid.add_row("", "", "", Text(f"{layer_id[:12]}  {layer.status}  {detail}".rstrip()))
         if len(busy) > MAX_LAYERS:
             grid.add_row("", "", "", Text(f"... {len(busy) - MAX_LAYERS} more layers"))

@@ -116,11 +116,20 @@ def _notes(report: RunReport) -> list[str]:
     return notes
 
 
+def shown(stage: str, asked: Sequence[str]) -> bool:
+    """A stage the run was asked for (and its preparation). The runner also times steps of
+    stages that were not asked for (the deploy step writes CodePipeline's files): their
+    time counts in the total, but they get no line of their own."""
+    return stage == "prepare" or stage in asked
+
+
 def summarize(report: RunReport, outcomes: Mapping[str, bool] | None = None) -> Summary:
     """`outcomes`: each stage's ok as the stage observer heard it (a failed stage is marked)."""
     outcomes = outcomes or {}
     stages: list[tuple[str, ...]] = []
     for stage, seconds in report.timings.items():
+        if not shown(stage, report.stages):
+            continue
         result = {True: "ok", False: "failed"}.get(outcomes.get(stage, True), "ok")
         stages.append((stage, duration(seconds), result))
     if report.timings:

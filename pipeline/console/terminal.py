@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -84,10 +84,13 @@ class Terminal:
         clock: Clock,
         env: Mapping[str, str] | None = None,
         config_file: Path | None = None,
+        stages: Sequence[str] | None = None,
     ) -> None:
         self.view = RunView(images)
         self.env: Mapping[str, str] = env if env is not None else {}
         self.config_file = config_file
+        #: the stages asked for; None: all
+        self.stages = stages
         self.verbosity = verbosity
         self.out = out
         self.err = err
@@ -122,11 +125,15 @@ class Terminal:
     # ------------------------------------------------------------ the observer
 
     def stage_started(self, stage: str) -> None:
+        if self.stages is not None and not summary.shown(stage, self.stages):
+            return
         with self.lock:
             self.view.stage_started(stage, self.clock())
             self.started(stage)
 
     def stage_finished(self, stage: str, seconds: float, ok: bool) -> None:
+        if self.stages is not None and not summary.shown(stage, self.stages):
+            return
         with self.lock:
             self.view.stage_finished(stage, seconds, ok)
             self.outcomes[stage] = ok
