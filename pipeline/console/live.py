@@ -56,7 +56,7 @@ class LiveTerminal(Terminal):
         **kwargs: Any,
     ) -> None:
         super().__init__(images, verbosity=verbosity, out=out, err=err, clock=clock, **kwargs)
-        self.console = Console(file=err, highlight=False, soft_wrap=True)
+        self.console = Console(file=err, highlight=False)
         self.live: Live | None = None
         #: one spinner per stage: a spinner's frame follows the time since it was made
         self._spinners: dict[str, Spinner] = {}
@@ -90,11 +90,13 @@ class LiveTerminal(Terminal):
     # ------------------------------------------------------------ drawing
 
     def render(self) -> RenderableType:
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(width=2)
-        grid.add_column(min_width=8)
-        grid.add_column(justify="right", min_width=6)
-        grid.add_column(overflow="ellipsis", no_wrap=True)
+        # The news column takes what is left and is cut to one line: a row that wrapped
+        # would leave its first lines behind when the live lines are redrawn.
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(width=2, no_wrap=True)
+        grid.add_column(min_width=8, no_wrap=True)
+        grid.add_column(justify="right", min_width=6, no_wrap=True)
+        grid.add_column(overflow="ellipsis", no_wrap=True, ratio=1)
         for stage in list(self.view.stages):
             self._stage_rows(grid, stage)
         return grid

@@ -10,15 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
-import shutil
-import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from tests.integration.run.support import (
     Project,
@@ -27,6 +21,9 @@ from tests.integration.run.support import (
     pipeline_argv,
     run_cli,
 )
+from tests.integration.run.terminal import Pane, pane
+
+__all__ = ["pane"]  # the fixture
 
 #: a step of its own (the nonce: never in BuildKit's cache) that lasts long enough to be seen
 SLOW = "FROM local/busybox:1\nRUN echo {name} {nonce} > /name && sleep 2\nRUN echo done > /done\n"
@@ -161,42 +158,6 @@ def test_github_mode_annotates_configuration_errors_at_their_place(
 # --------------------------------------------------------------------------- a real terminal
 
 
-class Pane:
-    """A tmux session of its own (own socket), 120 columns by 50 lines."""
-
-    def __init__(self, tmux: str, root: Path) -> None:
-        self.tmux = tmux
-        self.socket = f"pipeline-test-{uuid.uuid4().hex[:8]}"
-        self.root = root
-
-    def run(self, script: Path) -> None:
-        self._tmux("new-session", "-d", "-x", "120", "-y", "50", "-s", "run", f"bash {script}")
-
-    def capture(self) -> str:
-        return self._tmux("capture-pane", "-p", "-t", "run").stdout
-
-    def close(self) -> None:
-        subprocess.run([self.tmux, "-L", self.socket, "kill-server"], check=False)
-
-    def _tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.tmux, "-L", self.socket, *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        )
-
-
-@pytest.fixture
-def pane(tmp_path: Path) -> Iterator[Pane]:
-    tmux = shutil.which("tmux")
-    assert tmux, "tmux is not installed: `make services` (scripts/services.sh) installs it"
-    made = Pane(tmux, tmp_path)
-    yield made
-    made.close()
-
-
 def test_in_a_real_terminal_a_person_sees_live_steps_then_the_stages_and_the_table(
     make_project: Callable[[str], Project],
     env: dict[str, str],
@@ -206,30 +167,15 @@ def test_in_a_real_terminal_a_person_sees_live_steps_then_the_stages_and_the_tab
 ) -> None:
     project = _project(make_project, prefix, "app")
     report = tmp_path / "report.json"
-    done = tmp_path / "exit-code"
-    exports = "\n".join(f"export {k}={shlex.quote(v)}" for k, v in env.items())
-    argv = shlex.join(pipeline_argv("run", "--only", "build,push", "--report", str(report)))
-    script = tmp_path / "run.sh"
-    script.write_text(
-        f"{exports}\nexport TERM=xterm-256color\ncd {shlex.quote(str(project.root))}\n"
-        f"{argv}\necho $? > {shlex.quote(str(done))}\nsleep 600\n"
-    )
-    pane.run(script)
-    seen: list[str] = []
-    deadline = time.monotonic() + 180
-    while not done.exists() and time.monotonic() < deadline:
-        seen.append(pane.capture())
-        time.sleep(0.2)
-    assert done.exists(), seen[-1] if seen else "no screen"
-    time.sleep(0.3)
-    screen = pane.capture()
-    assert done.read_text().strip() == "0", screen
+    argv = pipeline_argv("run", "--only", "build,push", "--report", str(report))
+    seen, screen, code = pane.watch(argv, env, project.root)
+    assert code == 0, screen
 
     # while it ran: the build's current step of N, with a spinner's stage line
     assert any(re.search(r"^\s+app\s+step [23]/3 RUN ", s, re.M) for s in seen), seen[-3:]
     # at the end: every stage ticked off with its time, then the table
     for stage in ("prepare", "build", "push"):
-        assert re.search(rf"^✓\s+{stage}\s+\d+(\.\d)?s\s*$", screen, re.M), screen
+        assert re.search(rf"^✓\s+{stage}\s+(\d+m)?\d+(\.\d)?s\s*$", screen, re.M), screen
     assert "Run ok: build, push" in screen
     table = screen[screen.index("IMAGE") :]
     assert re.search(r"IMAGE\s+DIGEST\s+TAGS\s+FINDINGS\s+GATE\s+DEPLOY", table), screen
