@@ -147,11 +147,9 @@ class Terminal:
             if event is not None:
                 if isinstance(event, events.BuildOutput):  # the builder may print a secret
                     event = events.BuildOutput(event.image, log.redact(event.line))
-                self.view.apply(event)
+                self.view.apply(event)  # the live view redraws itself from it
                 if self.verbosity >= 1 and record.getMessage():
                     self.line(record.getMessage(), record.levelno)
-                else:
-                    self.progressed()
                 return
             if record.levelno >= threshold(self.verbosity):
                 self.view.message(record.getMessage())
@@ -188,9 +186,6 @@ class Terminal:
 
     def finished(self, stage: str, seconds: float, ok: bool) -> None:
         """A stage ended."""
-
-    def progressed(self) -> None:
-        """The view changed (a build step, a layer's bytes)."""
 
     def line(self, text: str, level: int = logging.INFO) -> None:
         """A line of the log (already masked)."""
