@@ -1,6 +1,6 @@
 # The two commands a new user types: `make demo` and `make test`.
 # Each installs what it needs by itself: a virtualenv, system packages
-# (docker.io, docker-registry, busybox-static) and running services.
+# (docker.io, docker-registry, busybox-static, tmux) and running services.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python

@@ -281,8 +281,12 @@ def run(
     report_paths: list[Path],
     env: Mapping[str, str] | None = None,
     force: bool = False,
+    progress: runner.Progress | None = None,
 ) -> RunReport:
     """The run, and its report: written whatever happens once the run has started.
+
+    `progress` carries the terminal's stage observer (pipeline/console), and keeps
+    the result for the caller's summary when the run raises.
 
     What can be refused is refused first (exit 2), before any build, push or
     report: stages this version lacks, secrets, static registry credentials,
@@ -300,7 +304,7 @@ def run(
         *build_stage.secret_build_args(plan.images, env),
         *reuse.report_warnings(plan, report_paths),
     ]
-    progress = runner.Progress()
+    progress = progress if progress is not None else runner.Progress()
     try:
         svc, engine = services(
             plan, env, settings, dry_run=dry_run, creds=creds, lifecycle=lifecycle, aws=aws

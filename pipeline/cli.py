@@ -228,6 +228,7 @@ def handle(err: BaseException) -> int:
     elif isinstance(err, ConfigError):
         for problem in err.problems:
             say(problem.render())
+        _annotate(err)
     elif isinstance(err, PipelineError):
         say(f"pipeline: error: {err}")
     elif isinstance(err, click.ClickException):
@@ -235,6 +236,15 @@ def handle(err: BaseException) -> int:
     elif isinstance(err, Exception) and not isinstance(err, _QUIET):
         say(f"pipeline: internal error, please report: {_describe(err)}")
     return exit_code(err)
+
+
+def _annotate(err: ConfigError) -> None:
+    """In GitHub Actions, each problem also becomes an annotation at its place in the file."""
+    from pipeline.console import github
+
+    if github.active(os.environ):
+        for command in github.config_errors(err.problems, os.environ):
+            click.echo(command, err=True)
 
 
 def _describe(err: BaseException) -> str:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.cli_options import common, planned, selection_options, source_options
+from pipeline.cli_options import State, common, planned, selection_options, source_options
+
+if TYPE_CHECKING:
+    from pipeline.plan import Plan
+    from pipeline.report.run_report import RunReport
+    from pipeline.runner import Progress
 
 
 @click.command()
@@ -55,10 +61,11 @@ def run(
 ) -> None:
     """Build -> push -> deploy (scan, gate and promote follow as they land)."""
     import os
+    import sys
 
     from pipeline import app
+    from pipeline.console import choose
     from pipeline.errors import ExitCode
-    from pipeline.report import text
     from pipeline.settings import RunSettings
 
     checked: list[RunSettings] = []
@@ -66,6 +73,7 @@ def run(
     def before() -> None:
         # The environment's settings are checked before the config is read or anything runs.
         checked.append(RunSettings.from_env(os.environ).with_jobs(jobs))
+        choose.mode(os.environ, sys.stderr)
         app.preload()
 
     reports = _reports(from_reports, more_reports)
@@ -87,8 +95,19 @@ def run(
     if plan.config.outputs.report:
         paths.append(plan.root / plan.config.outputs.report)
     plan = plan.writing(paths)  # what the run writes never counts as a build input
-    report = app.run(plan, settings=settings, dry_run=dry_run, report_paths=paths, force=force)
-    click.echo(text.run_summary(report))
+    config_file = Path(file_ or ctx.ensure_object(State).file or "pipeline.yaml")
+
+    def go(progress: Progress) -> RunReport:
+        return app.run(
+            plan,
+            settings=settings,
+            dry_run=dry_run,
+            report_paths=paths,
+            force=force,
+            progress=progress,
+        )
+
+    report = _watched(plan, config_file, dry_run, go)
     if report.status != "ok":
         ctx.exit(int(ExitCode.STAGE_FAILED))
 
@@ -102,3 +121,38 @@ def _reports(flagged: Sequence[str], more: Sequence[str]) -> list[str]:
             f"unexpected argument {more[0]!r}: `pipeline run` takes files only after --from-report"
         )
     return [*flagged, *more]
+
+
+def _watched(
+    plan: Plan, config_file: Path, dry_run: bool, run: Callable[[Progress], RunReport]
+) -> RunReport:
+    """The run with its terminal (pipeline/console): live progress, plain lines or GitHub's
+    folds, then the summary table, also for a run that failed or was interrupted."""
+    import os
+    import sys
+
+    from pipeline import log, runner
+    from pipeline.console import choose
+    from pipeline.report import run_report
+
+    terminal = choose.open_terminal(
+        plan,
+        verbosity=log.verbosity(),
+        env=os.environ,
+        out=sys.stdout,
+        err=sys.stderr,
+        config_file=config_file,
+    )
+    progress = runner.Progress(terminal)
+    try:
+        report = run(progress)
+    except BaseException:
+        if progress.result.timings:  # it started: the summary says how far it got
+            report = run_report.compose(plan, progress.result, dry_run=dry_run)
+            terminal.finish(report, progress.result)
+        raise
+    else:
+        terminal.finish(report, progress.result)
+    finally:
+        terminal.close()
+    return report

@@ -21,6 +21,8 @@ _LOCK = threading.Lock()
 _MIN_SECRET = 4  # masking shorter strings would shred ordinary output
 _MIN_LINE = 8  # a line of a secret file, masked on its own (shorter ones are too common)
 _STATE = {"verbosity": 0}
+#: the attribute of a log record that carries a console event (pipeline.console.events)
+EVENT = "pipeline_event"
 
 
 def mask(*values: str | None) -> None:
@@ -121,6 +123,11 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+def _is_line(record: logging.LogRecord) -> bool:
+    """A console event without text (a layer's byte count) is no line of the plain log."""
+    return not hasattr(record, EVENT) or bool(record.getMessage())
+
+
 class _Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -144,4 +151,5 @@ def setup(verbosity: int = 0, stream: object = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setFormatter(_Formatter("%(message)s"))
     handler.addFilter(MaskingFilter())
+    handler.addFilter(_is_line)
     LOG.addHandler(handler)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs and starts what the integration tests and the demo need, so that
 # `make test` and `make demo` work on a fresh Debian/Ubuntu machine:
-#   - dockerd (docker.io), the distribution registry (docker-registry) and a
-#     static busybox (busybox-static), from the distribution's packages;
+#   - dockerd (docker.io), the distribution registry (docker-registry), a
+#     static busybox (busybox-static) and tmux (the terminal tests read what a
+#     person sees in a tmux pane), from the distribution's packages;
 #   - a running Docker engine (started here when none answers);
 #   - the local base image local/busybox:1 (nothing can be pulled here);
 #   - a check for kubectl, which the Kubernetes API tests run (no distribution
@@ -24,10 +25,11 @@ need=()
 command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || need+=(docker.io)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 [ -x /bin/busybox ] || need+=(busybox-static)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 if [ ${#need[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     die "missing ${need[*]}: install the Docker engine, the CNCF distribution registry binary
-    (as docker-registry) and a static busybox at /bin/busybox, then re-run"
+    (as docker-registry), a static busybox at /bin/busybox and tmux, then re-run"
   fi
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

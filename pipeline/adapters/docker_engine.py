@@ -17,6 +17,7 @@ from typing import Any
 from pipeline import retry
 from pipeline.adapters.ports import BuildRequest, BuildResult, Credentials, LineSink
 from pipeline.adapters.push_stream import PushStream
+from pipeline.console import events
 from pipeline.errors import BuildError, RegistryError, StageError
 from pipeline.retry import Kind, RegistryFailure
 
@@ -92,7 +93,7 @@ class Engine:
                 raise RegistryFailure(f"{stream.what}: interrupted", Kind.FATAL)
             for chunk in stream:
                 progressed = progressed or _layer_done(chunk)
-                digest = _read_chunk(chunk, on_line) or digest
+                digest = _read_chunk(chunk, on_line, f"{repository}:{tag}") or digest
             if not digest and not expired.is_set():
                 raise RegistryFailure(
                     f"{stream.what}: the engine's stream ended without a digest"
@@ -226,7 +227,7 @@ def _layer_done(chunk: dict[str, Any]) -> bool:
     return status == "Pushed" or status.startswith("Mounted from")
 
 
-def _read_chunk(chunk: dict[str, Any], on_line: LineSink) -> str | None:
+def _read_chunk(chunk: dict[str, Any], on_line: LineSink, ref: str = "") -> str | None:
     if "error" in chunk or "errorDetail" in chunk:
         detail = chunk.get("errorDetail") or {}
         raise RegistryFailure(str(detail.get("message") or chunk.get("error")))
@@ -241,10 +242,18 @@ def _read_chunk(chunk: dict[str, Any], on_line: LineSink) -> str | None:
             f" {retry[1]} s to try it again; the push is retried instead)",
             Kind.TRANSIENT,
         )
+    layer = chunk.get("id")
+    if status and layer:  # the terminal's per-layer progress, with bytes when dockerd says
+        detail = chunk.get("progressDetail") or {}
+        current, total = _count(detail.get("current")), _count(detail.get("total"))
+        events.emit(events.LayerProgress(ref, str(layer), str(status), current, total))
     if status and status not in _QUIET_STATUS:
-        layer = chunk.get("id")
         on_line(f"{layer}: {status}" if layer else str(status))
     return None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _split_ref(ref: str) -> tuple[str, str]:

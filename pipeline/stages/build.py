@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline import log, parallel
 from pipeline.adapters.ports import Builder, BuildRequest, BuildResult, SecretSource
+from pipeline.console import events
 from pipeline.errors import BuildError, UsageError
 from pipeline.plan import ImagePlan
 from pipeline.stages import failures
@@ -159,14 +160,15 @@ def build_all(
             )
             return BuildResult(image_id="")
         gate = (holds or {}).get(name)
-        say = gate.say if gate else lambda text: log.LOG.info("%s", text)
+        say = gate.say if gate else events.say
         if gate is not None and gate.decided and not gate.wanted():
             return None
         say(f"building {name} with {builder.name}")
 
         def show(line: str) -> None:
+            # the builder's own output: the console's progress, a line only with -v
             if line.strip():
-                say(f"[{name}] {line}")
+                say(f"[{name}] {line}", events.BuildOutput(name, line))
 
         try:
             result = builder.build(request, show)

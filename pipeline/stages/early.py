@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 
 from pipeline import log, parallel
 from pipeline.adapters.ports import Builder, BuildRequest, BuildResult
+from pipeline.console import events
 from pipeline.plan import ImagePlan
 
 
@@ -30,14 +31,14 @@ class HeldOutput:
         self._lock = threading.Lock()
         self._decided = threading.Event()
         self._wanted = False
-        self._held: list[str] = []
+        self._held: list[tuple[str, events.Event | None]] = []
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, event: events.Event | None = None) -> None:
         with self._lock:
             if not self._decided.is_set():
-                self._held.append(text)
+                self._held.append((text, event))
             elif self._wanted:
-                log.LOG.info("%s", text)
+                events.say(text, event)
 
     def let_go(self) -> None:
         self._decide(True)
@@ -50,8 +51,8 @@ class HeldOutput:
             if self._decided.is_set():
                 return
             self._wanted = wanted
-            for text in self._held if wanted else ():
-                log.LOG.info("%s", text)
+            for text, event in self._held if wanted else ():
+                events.say(text, event)
             self._held.clear()
             self._decided.set()
 

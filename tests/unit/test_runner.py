@@ -131,7 +131,8 @@ def logged(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> pytest.LogCaptureFixture:
     monkeypatch.setattr(logging.getLogger("pipeline"), "propagate", True)
-    caplog.set_level(logging.INFO, logger="pipeline")
+    # debug: the builder's own output is a debug line (shown with -v)
+    caplog.set_level(logging.DEBUG, logger="pipeline")
     return caplog
 
 

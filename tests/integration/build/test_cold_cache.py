@@ -41,7 +41,7 @@ def test_a_cold_runner_reuses_the_dependency_layer_from_the_registry(
     nonce = uuid.uuid4().hex
     repo = f"{prefix}/app"
     project = _project(make_project, repo, nonce)
-    first = run_cli(project, env, "run", "--only", "build,push", merged=True, timeout=300)
+    first = run_cli(project, env, "-v", "run", "--only", "build,push", merged=True, timeout=300)
     assert first.code == 0, first.output
     assert not step_cached(first.output, nonce)  # nobody had it: it ran
 
@@ -50,7 +50,7 @@ def test_a_cold_runner_reuses_the_dependency_layer_from_the_registry(
 
     project.write("app.txt", "v2\n")
     sha = project.commit("change the app only")
-    second = run_cli(project, env, "run", "--only", "build,push", merged=True, timeout=300)
+    second = run_cli(project, env, "-v", "run", "--only", "build,push", merged=True, timeout=300)
     assert second.code == 0, second.output
     assert "importing cache manifest" in second.output, second.output
     assert step_cached(second.output, nonce), second.output
@@ -72,7 +72,7 @@ def test_a_missing_cache_image_and_an_unreachable_registry_fall_back_to_a_clean_
     # nothing under these names anywhere: a missing image, and a port that answers nobody
     listed = [f"{host}/{repo}:nothing-here", "127.0.0.1:9/none/such:1"]
     project = _project(make_project, repo, nonce, cache={"from": listed})
-    result = run_cli(project, env, "run", "--only", "build,push", merged=True, timeout=300)
+    result = run_cli(project, env, "-v", "run", "--only", "build,push", merged=True, timeout=300)
     assert result.code == 0, result.output
     assert not step_cached(result.output, nonce)
     assert registry.files(repo, f"sha-{project.head[:7]}")["/app.txt"] == b"v1\n"
@@ -86,7 +86,7 @@ def test_cache_false_builds_without_cache_metadata(
 ) -> None:
     repo = f"{prefix}/app"
     project = _project(make_project, repo, uuid.uuid4().hex, cache=False)
-    result = run_cli(project, env, "run", "--only", "build,push", merged=True, timeout=300)
+    result = run_cli(project, env, "-v", "run", "--only", "build,push", merged=True, timeout=300)
     assert result.code == 0, result.output
     config = registry.config(repo, f"sha-{project.head[:7]}")
     assert "moby.buildkit.cache.v0" not in config
@@ -109,7 +109,9 @@ def test_the_classic_builder_pulls_its_cache_candidates(
 
     project.write("app.txt", "v2\n")
     sha = project.commit("change the app only")
-    second = run_cli(project, classic, "run", "--only", "build,push", merged=True, timeout=300)
+    second = run_cli(
+        project, classic, "-v", "run", "--only", "build,push", merged=True, timeout=300
+    )
     assert second.code == 0, second.output
     assert "pulled cache image" in second.output, second.output
     assert "Using cache" in second.output, second.output

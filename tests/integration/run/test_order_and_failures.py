@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -55,7 +56,8 @@ def test_dependencies_first_independent_images_in_parallel(
     result = run_cli(project, env, "-v", "run", "--only", "build,push")
 
     assert result.code == 0, result.describe()
-    lines = result.stderr.splitlines()
+    # piped: each line starts with its UTC time (docs/terminal.md)
+    lines = [re.sub(r"^\S+Z ", "", line) for line in result.stderr.splitlines()]
     start = {n: _index(lines, f"building {n} ") for n in ("one", "two", "three")}
     end = {n: _index(lines, f"built {n}: ") for n in ("one", "two", "three")}
     # one and two overlap: both started before either finished

@@ -14,6 +14,7 @@ import pytest
 from pipeline import log, retry
 from pipeline.adapters import docker_engine
 from pipeline.adapters.ports import Credentials
+from pipeline.console import events
 from pipeline.retry import Kind, RegistryFailure
 
 
@@ -50,6 +51,28 @@ def test_progress_lines_are_shown_and_finished_layers_count_as_progress() -> Non
     assert docker_engine._layer_done({"status": "Mounted from team/base", "id": "b"})
     assert not docker_engine._layer_done({"status": "Layer already exists", "id": "c"})
     assert not docker_engine._layer_done({"status": "Pushing", "id": "d"})
+
+
+def test_each_layer_message_reaches_the_terminal_with_its_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    heard: list[events.Event] = []
+    monkeypatch.setattr(events, "emit", lambda event, text=None: heard.append(event))
+    ref = "reg.example/app:v1"
+    for chunk in (
+        {"status": "Preparing", "id": "a"},
+        {"status": "Pushing", "id": "a", "progressDetail": {"current": 512, "total": 2048}},
+        {"status": "Pushing", "id": "a", "progressDetail": {"current": True, "total": -1}},
+        {"status": "Pushed", "id": "a"},
+        {"status": "The push refers to repository [reg.example/app]"},  # no layer: no event
+    ):
+        docker_engine._read_chunk(chunk, lambda _l: None, ref)
+    assert heard == [
+        events.LayerProgress(ref, "a", "Preparing"),
+        events.LayerProgress(ref, "a", "Pushing", 512, 2048),
+        events.LayerProgress(ref, "a", "Pushing", None, None),  # nonsense is no count
+        events.LayerProgress(ref, "a", "Pushed"),
+    ]
 
 
 def test_a_cancelled_engine_starts_no_push() -> None:

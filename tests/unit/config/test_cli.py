@@ -70,6 +70,21 @@ def test_file_option_before_the_command(tmp_path: Path, capsys: pytest.CaptureFi
     assert len(capsys.readouterr().err.splitlines()) == 5
 
 
+def test_in_github_actions_each_problem_is_also_an_annotation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    path = _write(tmp_path, BROKEN)
+    assert main(["validate", "-f", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    plain = [line for line in lines if not line.startswith("::")]
+    annotations = [line for line in lines if line.startswith("::error ")]
+    assert len(plain) == len(annotations) == 5  # the usual lines, and one annotation each
+    assert annotations[-1].startswith("::error file=pipeline.yaml,line=10,col=9::latest: ")
+    assert "did you mean 'always'?" in annotations[-1]
+
+
 def test_validate_a_yaml_syntax_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _write(tmp_path, "version: 1\nimages: [{name: app}\n")
     assert main(["validate", "-f", str(path)]) == 2

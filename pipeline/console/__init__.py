@@ -1,0 +1,1 @@
+"""The terminal of `pipeline run`: live progress, plain CI lines, GitHub's folds and summary."""
