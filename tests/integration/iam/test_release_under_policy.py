@@ -202,8 +202,10 @@ def test_a_release_without_one_needed_action_fails_naming_the_denied_operation(
 
     assert result.code == 1, result.describe()
     assert result.report["status"] == "failed"
-    error = result.stderr.strip().splitlines()[-1]
-    assert operation in error and "access denied" in error, result.describe()
+    refused = [line for line in result.output.splitlines() if "access denied" in line]
+    assert refused, result.describe()
+    error = refused[0]
+    assert operation in error, result.describe()
     assert f"does not allow {action}; `pipeline iam-policy` prints" in error
     assert "Traceback" not in result.output and "<ErrorResponse" not in result.output
     assert key[1] not in result.output + result.report_text
