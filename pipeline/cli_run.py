@@ -42,7 +42,7 @@ def run(
     jobs: int | None,
     force: bool,
 ) -> None:
-    """Build -> push -> deploy (scan, gate and promote follow as they land)."""
+    """Build -> push -> scan -> gate -> promote -> deploy (exit 3: the gate blocked)."""
     import os
 
     from pipeline import app
@@ -65,5 +65,9 @@ def run(
     plan = plan.writing(paths)  # what the run writes never counts as a build input
     report = app.run(plan, settings=settings, dry_run=dry_run, report_paths=paths, force=force)
     click.echo(text.run_summary(report))
+    if report.status == "blocked":
+        # what to fix before the release can go, where CI logs show errors
+        click.echo(report.blocking, err=True)
+        ctx.exit(int(ExitCode.GATE_BLOCKED))
     if report.status != "ok":
         ctx.exit(int(ExitCode.STAGE_FAILED))

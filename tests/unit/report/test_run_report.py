@@ -50,6 +50,67 @@ def test_status(case: str, run: RunReport, status: str) -> None:
     assert run.status == status, case
 
 
+RELEASE = ["build", "push", "scan", "gate", "promote"]
+DONE = {"built": True, "pushed": True}
+
+
+@pytest.mark.parametrize(
+    ("case", "run", "status"),
+    [
+        (
+            "scanned, passed and promoted",
+            report(RELEASE, img(**DONE, scanned=True, gate="pass", promoted=True)),
+            "ok",
+        ),
+        (
+            "scanning off: gate skipped, promoted",
+            report(["build", "push", "promote"], img(**DONE, gate="skipped", promoted=True)),
+            "ok",
+        ),
+        (
+            "the gate blocked (the run stopped before promote)",
+            report(RELEASE, img(**DONE, scanned=True, gate="block"), finished=False),
+            "blocked",
+        ),
+        (
+            "a scan error is a failure even where the gate blocked",
+            report(RELEASE, img(**DONE, gate="block", error="scan status FAILED"), finished=False),
+            "failed",
+        ),
+        (
+            "one image blocked, the other passed",
+            report(
+                RELEASE,
+                img(**DONE, scanned=True, gate="pass"),
+                img(**DONE, scanned=True, gate="block"),
+                finished=False,
+            ),
+            "blocked",
+        ),
+        (
+            "promote did not move every tag",
+            report(RELEASE, img(**DONE, scanned=True, gate="pass", promoted=False)),
+            "failed",
+        ),
+        (
+            "the gate never ran",
+            report(["build", "push", "scan", "gate"], img(**DONE, scanned=True)),
+            "failed",
+        ),
+    ],
+)
+def test_status_of_a_release(case: str, run: RunReport, status: str) -> None:
+    assert run.status == status, case
+
+
+def test_the_json_carries_scan_and_gate_per_image() -> None:
+    fragment = {"status": "COMPLETE", "counts": {"HIGH": 2}, "blocking": []}
+    run = report(RELEASE, img(**DONE, scanned=True, gate="pass", promoted=True, scan=fragment))
+    image = run.to_json()["images"][0]
+    assert (image["scan"], image["gate"]) == (fragment, "pass")
+    assert report(["build"], img(built=True)).to_json()["images"][0]["gate"] == "skipped"
+
+
 def test_interrupted_or_failed_runs_are_never_ok() -> None:
     run = report(["build"], img(built=True))
     run.interrupted = True

@@ -1,0 +1,115 @@
+"""Promote stage: Published + GateResult -> Promoted, the mutable tags moved by manifest.
+
+The push stage uploads each image under its immutable tags only and leaves
+the mutable ones (latest, major, major.minor, branch, pr, edge, ...) pending
+(README decision 6). Here they move onto the pushed digest, by manifest (ECR
+PutImage, or a manifest PUT on a generic registry), never by pushing layers
+again, and only when the whole release passed the gate: one blocked image
+holds every image's tags. A gate that skipped (scanning off) lets them move.
+
+Every image's manifest is read before any tag moves, so a registry that
+cannot serve one stops the stage before anything changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from pipeline.adapters.ports import Manifest
+from pipeline.errors import PipelineError, StageError
+from pipeline.retry import RegistryFailure
+from pipeline.stages.results import ImagePromoted, ImagePublished, Promoted, Published
+
+if TYPE_CHECKING:
+    from pipeline.scan.gate import GateResult
+    from pipeline.stages.push import Pusher
+
+
+class PromoteError(StageError):
+    """A mutable tag could not be moved onto the published digest."""
+
+
+class TagPort(Protocol):
+    def manifest(self, image: ImagePublished) -> Manifest:
+        """The manifest the registry holds under the image's published digest."""
+        ...
+
+    def add_tag(self, image: ImagePublished, tag: str, manifest: Manifest) -> None:
+        """Point `tag` at `manifest` (by manifest: no layer moves)."""
+        ...
+
+
+def run(
+    published: Published,
+    gated: GateResult | None,
+    tags: TagPort,
+    *,
+    dry_run: bool,
+    log: Callable[[str], None] = lambda _m: None,
+) -> Promoted:
+    """Move each image's pending tags, or none at all (a blocked or missing gate decision)."""
+    if gated is None:
+        why = "no gate decision for this release: no mutable tag moved"
+        return Promoted(tuple(ImagePromoted(i.name, error=why) for i in published.images))
+    if gated.blocked:
+        log("the gate blocked this release: no mutable tag moved")
+        return Promoted(tuple(ImagePromoted(i.name) for i in published.images))
+    unpublished = [i.name for i in published.images if i.error or not (i.digest or dry_run)]
+    if unpublished:
+        why = f"not promoted: {', '.join(unpublished)} not published"
+        return Promoted(tuple(ImagePromoted(i.name, error=why) for i in published.images))
+    if dry_run:
+        for image in published.images:
+            if image.pending_tags:
+                target = image.ref if image.digest else f"{image.image} (the digest pushed)"
+                log(f"dry-run: would move {', '.join(image.pending_tags)} to {target}")
+        return Promoted(tuple(ImagePromoted(i.name) for i in published.images))
+    moving = [i for i in published.images if i.pending_tags]
+    try:
+        manifests = {i.name: tags.manifest(i) for i in moving}
+    except PipelineError as err:
+        return Promoted(tuple(ImagePromoted(i.name, error=str(err)) for i in published.images))
+    done: list[ImagePromoted] = []
+    failed = False
+    for image in published.images:
+        moved: list[str] = []
+        error = None
+        # After a failure nothing more moves: the run fails and says what did.
+        for tag in () if failed else image.pending_tags:
+            try:
+                tags.add_tag(image, tag, manifests[image.name])
+            except PipelineError as err:
+                error = str(err)
+                failed = True
+                break
+            moved.append(tag)
+        if moved:
+            log(f"promoted {image.ref} as {', '.join(moved)}")
+        done.append(ImagePromoted(image.name, tuple(moved), error))
+    return Promoted(tuple(done))
+
+
+@dataclass(frozen=True)
+class PusherTags:
+    """The TagPort over the push stage's own registry client and retagger (credentials in)."""
+
+    pusher: Pusher
+
+    def manifest(self, image: ImagePublished) -> Manifest:
+        what = f"read {image.ref}"
+
+        def read() -> Manifest | None:
+            return self.pusher.registry.manifest(image.repository, image.digest or "")
+
+        try:
+            found = self.pusher.call(what, read)
+        except RegistryFailure as err:
+            raise PromoteError(f"{what}: {err}") from None
+        if found is None:
+            raise PromoteError(f"{what}: the registry no longer holds this image")
+        return found
+
+    def add_tag(self, image: ImagePublished, tag: str, manifest: Manifest) -> None:
+        self.pusher.add_tag(image, image.repository, tag, manifest)
