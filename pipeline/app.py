@@ -264,7 +264,13 @@ def deploy_step(
             for d in deployed.deployments:
                 level = log.LOG.info if d.ok else log.LOG.error
                 level("deploy %s %s: %s: %s", d.type, d.target, d.status, d.message)
-        if not dry_run and not published.failed and (deployed is None or deployed.ok):
+        blocked = gated is not None and gated.blocked  # or a scan failed (fail closed)
+        if (
+            not dry_run
+            and not published.failed
+            and not blocked
+            and (deployed is None or deployed.ok)
+        ):
             deploy_stage.codepipeline_files(plan, published, deployed)
         return deployed
 
