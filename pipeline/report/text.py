@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.plan import ImagePlan, Plan
-from pipeline.report.run_report import RunReport
+from pipeline.report.run_report import ImageReport, RunReport
 
 
 def _context_lines(plan: Plan) -> list[str]:
@@ -100,6 +100,7 @@ def run_summary(report: RunReport) -> str:
             lines.append(f"    tags: {', '.join(image.tags)}")
         if image.pending_tags:
             lines.append(f"    not moved (promote stage): {', '.join(image.pending_tags)}")
+        lines += _scan_lines(image)
         if image.error:
             lines.append(f"    error: {image.error}")
     for d in report.deployments:
@@ -109,3 +110,14 @@ def run_summary(report: RunReport) -> str:
     if report.error:
         lines.append(f"  error: {report.error}")
     return log.redact("\n".join(lines))
+
+
+def _scan_lines(image: ImageReport) -> list[str]:
+    """The scan's counts, the gate's decision and what was accepted, with the reason."""
+    if image.scan is None:
+        return [f"    gate: {image.gate}"] if image.gate else []
+    counts = ", ".join(f"{n} {sev}" for sev, n in image.scan.get("counts", {}).items())
+    lines = [f"    scan: {image.scan.get('status')}, {counts or 'no findings'}; gate: {image.gate}"]
+    for entry in image.scan.get("suppressed", []):
+        lines.append(f"    accepted {entry['id']}: {entry['reason']}")
+    return lines

@@ -158,3 +158,17 @@ def test_a_deployment_that_did_not_complete_fails_the_run(status: str, run_statu
         "status": status,
     }
     assert f"deploy ecs c/s: {status.replace('_', ' ')}" in text.run_summary(run)
+
+
+def test_the_summary_shows_the_scan_the_gate_and_what_was_accepted() -> None:
+    fragment = {
+        "status": "COMPLETE",
+        "counts": {"CRITICAL": 1, "LOW": 2},
+        "suppressed": [{"id": "CVE-1", "package": "xz", "reason": "not reachable"}],
+    }
+    run = report(["build", "push", "scan", "gate"], img(built=True, scan=fragment, gate="pass"))
+    lines = text.run_summary(run).splitlines()
+    assert "    scan: COMPLETE, 1 CRITICAL, 2 LOW; gate: pass" in lines
+    assert "    accepted CVE-1: not reachable" in lines
+    off = report(["build", "push", "promote"], img(built=True, gate="skipped"))
+    assert "    gate: skipped" in text.run_summary(off).splitlines()
