@@ -221,3 +221,24 @@ def test_scanning_off_releases_ungated_and_still_promotes(
     assert (image["gate"], image["scan"]) == ("skipped", None)
     assert "scan" not in result.report["seconds"]
     assert not (project.root / "reports" / "scan.sarif").exists()
+
+
+def test_a_dry_run_of_every_stage_scans_and_moves_nothing_and_says_so(
+    make_project: Callable[[str], Project],
+    env: dict[str, str],
+    prefix: str,
+    ecr: Any,
+) -> None:
+    repository = repository_scanning_on_push(ecr, prefix)
+    project = release_project(make_project, repository, {})
+
+    result = run_cli(project, env, "-v", "run", "--dry-run", timeout=300)
+
+    assert result.code == 0, result.describe()
+    assert image_tags(ecr, repository) == {}
+    image = result.image("app")
+    assert (image["gate"], image["scan"]) == ("skipped", None)
+    assert result.report["status"] == "ok" and result.report["dry_run"] is True
+    assert f"dry-run: would wait for the scan of {image['image']}" in result.stderr
+    assert "dry-run: would move 1.2, latest to" in result.stderr
+    assert not (project.root / "reports" / "scan.sarif").exists()
