@@ -7,8 +7,12 @@ PutImage, or a manifest PUT on a generic registry), never by pushing layers
 again, and only when the whole release passed the gate: one blocked image
 holds every image's tags. A gate that skipped (scanning off) lets them move.
 
-Every image's manifest is read before any tag moves, so a registry that
-cannot serve one stops the stage before anything changed.
+Every image's manifest, and what each tag names now, is read before any tag
+moves, so a registry that cannot serve them stops the stage before anything
+changed. When a tag then cannot be moved, the tags this stage already moved are
+put back where they were (a tag that did not exist before cannot be taken
+away by manifest, and the error says so), so a failed promote leaves the
+release as it found it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ class PromoteError(StageError):
 class TagPort(Protocol):
     def manifest(self, image: ImagePublished) -> Manifest:
         """The manifest the registry holds under the image's published digest."""
+        ...
+
+    def current(self, image: ImagePublished, tag: str) -> Manifest | None:
+        """What `tag` names in the image's repository now (None: no such tag)."""
         ...
 
     def add_tag(self, image: ImagePublished, tag: str, manifest: Manifest) -> None:
@@ -69,26 +77,60 @@ def run(
     moving = [i for i in published.images if i.pending_tags]
     try:
         manifests = {i.name: tags.manifest(i) for i in moving}
+        before = {(i.name, t): tags.current(i, t) for i in moving for t in i.pending_tags}
     except PipelineError as err:
         return Promoted(tuple(ImagePromoted(i.name, error=str(err)) for i in published.images))
-    done: list[ImagePromoted] = []
-    failed = False
-    for image in published.images:
-        moved: list[str] = []
-        error = None
-        # After a failure nothing more moves: the run fails and says what did.
-        for tag in () if failed else image.pending_tags:
+    moved: list[tuple[ImagePublished, str]] = []
+    for image in moving:
+        for tag in image.pending_tags:
             try:
                 tags.add_tag(image, tag, manifests[image.name])
             except PipelineError as err:
-                error = str(err)
-                failed = True
-                break
-            moved.append(tag)
-        if moved:
-            log(f"promoted {image.ref} as {', '.join(moved)}")
-        done.append(ImagePromoted(image.name, tuple(moved), error))
-    return Promoted(tuple(done))
+                return _undo(published, moved, before, tags, image.name, str(err), log)
+            moved.append((image, tag))
+        log(f"promoted {image.ref} as {', '.join(image.pending_tags)}")
+    return Promoted(tuple(ImagePromoted(i.name, tuple(i.pending_tags)) for i in published.images))
+
+
+def _undo(
+    published: Published,
+    moved: list[tuple[ImagePublished, str]],
+    before: dict[tuple[str, str], Manifest | None],
+    tags: TagPort,
+    failed: str,
+    error: str,
+    log: Callable[[str], None],
+) -> Promoted:
+    """Put back every tag this stage moved; the result names what stayed moved."""
+    stayed: dict[str, list[str]] = {}
+    for image, tag in reversed(moved):
+        previous = before[(image.name, tag)]
+        if previous is not None and previous.digest != image.digest:
+            try:
+                tags.add_tag(image, tag, previous)
+                log(f"put {image.image}:{tag} back on {previous.digest}")
+                continue
+            except PipelineError as err:
+                log(f"could not put {image.image}:{tag} back: {err}")
+        elif previous is not None:
+            continue  # it named this digest already: nothing changed
+        stayed.setdefault(image.name, []).insert(0, tag)
+    if stayed:
+        names = "; ".join(f"{n}: {', '.join(t)}" for n, t in stayed.items())
+        error += (
+            "; still on the new digest (they did not exist before, or could not be put"
+            f" back): {names}"
+        )
+    elif moved:
+        error += "; the tags moved before were put back"
+    return Promoted(
+        tuple(
+            ImagePromoted(
+                i.name, tuple(stayed.get(i.name, ())), error if i.name == failed else None
+            )
+            for i in published.images
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -110,6 +152,15 @@ class PusherTags:
         if found is None:
             raise PromoteError(f"{what}: the registry no longer holds this image")
         return found
+
+    def current(self, image: ImagePublished, tag: str) -> Manifest | None:
+        what = f"read {image.image}:{tag}"
+        try:
+            return self.pusher.call(
+                what, lambda: self.pusher.registry.manifest(image.repository, tag)
+            )
+        except RegistryFailure as err:
+            raise PromoteError(f"{what}: {err}") from None
 
     def add_tag(self, image: ImagePublished, tag: str, manifest: Manifest) -> None:
         self.pusher.add_tag(image, image.repository, tag, manifest)

@@ -44,24 +44,42 @@ def gated(*decisions: str) -> GateResult:
     return GateResult(overall, images)  # type: ignore[arg-type]
 
 
+def manifest(digest: str) -> Manifest:
+    return Manifest(digest, "application/vnd.oci.image.manifest.v1+json", b"{}")
+
+
+OLD = "sha256:" + "0" * 64
+
+
 @dataclass
 class FakeTags:
+    """Tags per (image, tag); `fail_on` refuses one move, `stuck` refuses moving a tag back."""
+
     fail_on: tuple[str, str] | None = None
     unreadable: str | None = None
+    stuck: tuple[str, str] | None = None
+    held: dict[tuple[str, str], str] = field(default_factory=dict)
     moved: list[tuple[str, str, str]] = field(default_factory=list)
     read: list[str] = field(default_factory=list)
+
+    def current(self, image: ImagePublished, tag: str) -> Manifest | None:
+        digest = self.held.get((image.name, tag))
+        return manifest(digest) if digest else None
 
     def manifest(self, image: ImagePublished) -> Manifest:
         self.read.append(image.name)
         if image.name == self.unreadable:
             raise promote.PromoteError(f"read {image.ref}: gone")
         assert image.digest
-        return Manifest(image.digest, "application/vnd.oci.image.manifest.v1+json", b"{}")
+        return manifest(image.digest)
 
     def add_tag(self, image: ImagePublished, tag: str, manifest: Manifest) -> None:
         if (image.name, tag) == self.fail_on:
             raise promote.PromoteError(f"tag {image.image}:{tag}: denied")
+        if (image.name, tag) == self.stuck and manifest.digest != image.digest:
+            raise promote.PromoteError(f"tag {image.image}:{tag}: denied")
         self.moved.append((image.name, tag, manifest.digest))
+        self.held[(image.name, tag)] = manifest.digest
 
 
 @pytest.mark.parametrize(
@@ -118,16 +136,46 @@ def test_an_unreadable_manifest_stops_before_any_tag_moves() -> None:
     assert result.images[0].error == f"read reg.example/team/web@{D2}: gone"
 
 
-def test_a_failed_tag_stops_the_stage_and_says_what_moved() -> None:
-    tags = FakeTags(fail_on=("api", "1.2"))
+def test_a_failed_tag_puts_back_every_tag_moved_before_it() -> None:
+    tags = FakeTags(fail_on=("web", "latest"), held={("api", "latest"): OLD, ("api", "1.2"): OLD})
     result = promote.run(PUBLISHED, gated("pass", "pass", "pass"), tags, dry_run=False)
-    assert tags.moved == [("api", "latest", D1)]
+    assert tags.moved == [
+        ("api", "latest", D1),
+        ("api", "1.2", D1),
+        ("api", "1.2", OLD),  # put back, last moved first
+        ("api", "latest", OLD),
+    ]
+    assert tags.held == {("api", "latest"): OLD, ("api", "1.2"): OLD}
     assert result.images == (
-        ImagePromoted("api", ("latest",), "tag reg.example/team/api:1.2: denied"),
-        ImagePromoted("web"),
+        ImagePromoted("api"),
+        ImagePromoted(
+            "web",
+            (),
+            "tag reg.example/team/web:latest: denied; the tags moved before were put back",
+        ),
         ImagePromoted("job"),
     )
     assert not result.ok
+
+
+def test_a_tag_that_did_not_exist_before_stays_and_the_error_says_so() -> None:
+    tags = FakeTags(fail_on=("api", "1.2"), held={})
+    result = promote.run(PUBLISHED, gated("pass", "pass", "pass"), tags, dry_run=False)
+    assert tags.held == {("api", "latest"): D1}
+    (api, web, job) = result.images
+    assert api.tags == ("latest",)
+    assert api.error is not None
+    assert api.error.startswith("tag reg.example/team/api:1.2: denied; still on the new digest")
+    assert api.error.endswith("api: latest")
+    assert (web.error, job.error) == (None, None)
+
+
+def test_a_tag_that_cannot_be_put_back_is_named() -> None:
+    tags = FakeTags(fail_on=("web", "latest"), stuck=("api", "1.2"), held={("api", "1.2"): OLD})
+    result = promote.run(PUBLISHED, gated("pass", "pass", "pass"), tags, dry_run=False)
+    assert tags.held[("api", "1.2")] == D1
+    assert result.images[0].tags == ("latest", "1.2")  # latest did not exist before
+    assert result.images[1].error is not None and "api: latest, 1.2" in result.images[1].error
 
 
 def test_an_unpublished_image_holds_every_tag() -> None:
