@@ -242,3 +242,27 @@ def test_a_dry_run_of_every_stage_scans_and_moves_nothing_and_says_so(
     assert f"dry-run: would wait for the scan of {image['image']}" in result.stderr
     assert "dry-run: would move 1.2, latest to" in result.stderr
     assert not (project.root / "reports" / "scan.sarif").exists()
+
+
+def test_a_rerun_of_a_blocked_commit_reuses_the_image_and_its_scan_and_stays_blocked(
+    make_project: Callable[[str], Project],
+    env: dict[str, str],
+    prefix: str,
+    ecr: Any,
+    sandbox_handle: Sandbox,
+    tmp_path: Path,
+) -> None:
+    repository = repository_scanning_on_push(ecr, prefix)
+    script_scan(sandbox_handle, env, tmp_path, repository, findings=[critical()])
+    project = release_project(make_project, repository, {})
+    first = run_all(project, env)
+    assert first.code == 3, first.describe()
+
+    again = run_all(project, env)  # nothing new pushed, so no scan on push
+
+    assert again.code == 3, again.describe()
+    image = again.image("app")
+    assert image["reused"] is True and image["digest"] == first.image("app")["digest"]
+    assert image["scan"]["stale"] is True  # the digest's earlier scan, not a new one
+    assert image["scan"]["blocking"] == [CVE]
+    assert "latest" not in {t for tags in image_tags(ecr, repository).values() for t in tags}
