@@ -108,13 +108,16 @@ def test_a_critical_finding_blocks_the_release_and_moves_no_mutable_tag(
     repository = repository_scanning_on_push(ecr, prefix)
     script_scan(sandbox_handle, env, tmp_path, repository, findings=[critical()])
     project = release_project(make_project, repository, {})
+    summary = tmp_path / "step-summary.md"
 
-    result = run_all(project, env)
+    result = run_all(project, {**env, "GITHUB_STEP_SUMMARY": str(summary)})
 
     assert result.code == 3, result.describe()
     digest = pushed_digest(result)
     sha = f"sha-{project.head[:7]}"
     assert image_tags(ecr, repository) == {digest: {"1.2.3", sha}}  # no latest, no 1.2
+    assert "## Image scan: blocked" in summary.read_text()
+    assert f"[{CVE}](https://cve.example/{CVE})" in summary.read_text()
     report = result.report
     assert report["status"] == "blocked"
     image = result.image("app")
