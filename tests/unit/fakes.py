@@ -35,7 +35,8 @@ class FakeRegistry:
 
     def __init__(self, *, immutable: bool = False) -> None:
         self.tags: dict[tuple[str, str], Manifest] = {}
-        self.by_digest: dict[str, Manifest] = {}
+        #: (repository, digest) -> manifest: a digest is found only in its own repository
+        self.by_digest: dict[tuple[str, str], Manifest] = {}
         #: config blobs by digest: the image's labels are there, not in the manifest
         self.configs: dict[str, dict[str, object]] = {}
         self.immutable = immutable
@@ -48,12 +49,12 @@ class FakeRegistry:
         """An image already in the registry: its manifest under `tag`, and its config blob."""
         self.configs.setdefault(_config_digest(manifest), {"config": {"Labels": labels or {}}})
         self.tags[(repository, tag)] = manifest
-        self.by_digest[manifest.digest] = manifest
+        self.by_digest[(repository, manifest.digest)] = manifest
 
     def manifest(self, repository: str, reference: str) -> Manifest | None:
         self.reads += 1
         if reference.startswith("sha256:"):
-            return self.by_digest.get(reference)
+            return self.by_digest.get((repository, reference))
         return self.tags.get((repository, reference))
 
     def config(self, repository: str, manifest: Manifest) -> dict[str, object]:
@@ -73,7 +74,7 @@ class FakeRegistry:
                 Kind.IMMUTABLE,
             )
         self.tags[(repository, tag)] = manifest
-        self.by_digest[manifest.digest] = manifest
+        self.by_digest[(repository, manifest.digest)] = manifest
         return manifest.digest
 
     def tag(self, repository: str, tag: str, manifest: Manifest) -> None:
