@@ -120,14 +120,33 @@ class FakeEngine:
 
 
 class FakeCredentials:
-    def __init__(self) -> None:
+    """An ECR-like token source: the same credentials until refreshed, then new ones."""
+
+    def __init__(self, host: str = "reg.example") -> None:
+        self.host = host
         self.refreshes = 0
-        self.current = Credentials("AWS", "pw-1", "reg.example")
+        self.current = Credentials("AWS", "pw-1", host)
 
     def get(self) -> Credentials:
         return self.current
 
     def refresh(self) -> Credentials:
         self.refreshes += 1
-        self.current = Credentials("AWS", f"pw-{self.refreshes + 1}", "reg.example")
+        self.current = Credentials("AWS", f"pw-{self.refreshes + 1}", self.host)
         return self.current
+
+
+class FakeRepositories:
+    """The repository admin (ECR's control plane): which repositories exist, creating them."""
+
+    def __init__(self, existing: tuple[str, ...] = ()) -> None:
+        self.existing: set[str] = set(existing)
+        self.created: list[str] = []
+
+    def missing(self, names: list[str]) -> list[str]:
+        return [name for name in names if name not in self.existing]
+
+    def create(self, name: str) -> None:
+        if name not in self.existing:  # created meanwhile (or before): fine
+            self.existing.add(name)
+            self.created.append(name)
