@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 
-from pipeline.adapters.ports import Credentials, LineSink, Manifest
+from pipeline.adapters.ports import BuildRequest, BuildResult, Credentials, LineSink, Manifest
+from pipeline.errors import BuildError
 from pipeline.retry import Kind, RegistryFailure
 
 MEDIA = "application/vnd.docker.distribution.manifest.v2+json"
@@ -150,3 +152,55 @@ class FakeRepositories:
         if name not in self.existing:  # created meanwhile (or before): fine
             self.existing.add(name)
             self.created.append(name)
+
+
+class FakeBuilder:
+    """Builds into FakeEngine's store; `hold` keeps a build running until released."""
+
+    name = "fake"
+    description = "fake builder"
+    stoppable = True
+
+    def __init__(self, engine: FakeEngine, *, fail: str | None = None) -> None:
+        self.engine = engine
+        self.fail = fail
+        self.started: list[str] = []
+        self.stopped: list[str] = []
+        self.discarded: list[str] = []
+        self.hold = threading.Event()
+        self.hold.set()
+        self.finished = threading.Event()
+        self._cancelled = False
+
+    def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
+        if self._cancelled:
+            raise BuildError(f"{request.name}: interrupted")
+        if request.name in self.stopped:
+            raise BuildError(f"{request.name}: not needed")
+        self.started.append(request.name)
+        on_line(f"#1 building {request.name}")
+        self.hold.wait(5)
+        if self._cancelled:
+            raise BuildError(f"{request.name}: interrupted")
+        if request.name in self.stopped:
+            raise BuildError(f"{request.name}: stopped")
+        if request.name == self.fail:
+            raise BuildError(f"{request.name}: RUN false: exit code 1")
+        for ref in request.refs:
+            self.engine.local[ref] = f"sha256:cfg-{request.name}"
+        self.finished.set()
+        return BuildResult(f"sha256:cfg-{request.name}")
+
+    def discard(self, request: BuildRequest) -> None:
+        self.discarded.append(request.name)
+        for ref in request.refs:
+            self.engine.local.pop(ref, None)
+
+    def stop(self, name: str) -> None:
+        self.stopped.append(name)
+        self.hold.set()
+
+    def cancel(self) -> None:
+        """Like the real builders: a build in flight ends, and no new one starts."""
+        self._cancelled = True
+        self.hold.set()
