@@ -35,7 +35,7 @@ def _config_digest(manifest: Manifest) -> str:
 class FakeRegistry:
     """Holds tags -> manifests per repository; can refuse moving tags (IMMUTABLE)."""
 
-    def __init__(self, *, immutable: bool = False) -> None:
+    def __init__(self, *, immutable: bool = False, password: str | None = None) -> None:
         self.tags: dict[tuple[str, str], Manifest] = {}
         #: (repository, digest) -> manifest: a digest is found only in its own repository
         self.by_digest: dict[tuple[str, str], Manifest] = {}
@@ -44,6 +44,8 @@ class FakeRegistry:
         self.immutable = immutable
         self.reads = 0
         self.credentials_ok = True
+        #: the password a push must bring (None: any, or none at all)
+        self.password = password
 
     def store(
         self, repository: str, tag: str, manifest: Manifest, labels: dict[str, str] | None = None
@@ -85,6 +87,12 @@ class FakeRegistry:
     def accepts_credentials(self) -> bool:
         return self.credentials_ok
 
+    def takes(self, credentials: Credentials | None) -> bool:
+        """Would a push with these credentials be let in?"""
+        if self.password is None:
+            return True
+        return credentials is not None and credentials.password == self.password
+
 
 class FakeEngine:
     """A local image store plus a scripted push that lands in a FakeRegistry."""
@@ -104,6 +112,8 @@ class FakeEngine:
         self.auth_seen.append(credentials)
         if self.failures:
             raise self.failures.pop(0)
+        if not self.registry.takes(credentials):  # what a registry answers: 401
+            raise RegistryFailure(f"{repository}:{tag}: unauthorized: authentication required")
         config = self.local.get(f"{repository}:{tag}")
         if config is None:
             raise RegistryFailure(f"An image does not exist locally with the tag: {repository}")
