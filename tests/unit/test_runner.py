@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,10 +11,10 @@ import pytest
 
 from pipeline import registry as registries
 from pipeline import retry, runner
-from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink, Manifest
+from pipeline.adapters.ports import Manifest
 from pipeline.config.schema import Config
 from pipeline.context import Context
-from pipeline.errors import AuthError, BuildError, PipelineError, RegistryError, StageError
+from pipeline.errors import AuthError, PipelineError, RegistryError, StageError
 from pipeline.plan import ImagePlan, Plan
 from pipeline.report import run_report
 from pipeline.report.run_report import RunReport
@@ -27,54 +26,10 @@ from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
 from pipeline.stages.results import Deployed, Published, Scanned
 from pipeline.tags import Tag, TagSet
-from tests.unit.fakes import FakeCredentials, FakeEngine, FakeRegistry, manifest_for
+from tests.unit.fakes import FakeBuilder, FakeCredentials, FakeEngine, FakeRegistry, manifest_for
 from tests.unit.scan.fakes import finding
 
 HOST = "reg.example"
-
-
-class FakeBuilder:
-    """Builds into FakeEngine's store; `hold` keeps a build running until released."""
-
-    name = "fake"
-    description = "fake builder"
-    stoppable = True
-
-    def __init__(self, engine: FakeEngine, *, fail: str | None = None) -> None:
-        self.engine = engine
-        self.fail = fail
-        self.started: list[str] = []
-        self.stopped: list[str] = []
-        self.discarded: list[str] = []
-        self.hold = threading.Event()
-        self.hold.set()
-        self.finished = threading.Event()
-        self._stop = threading.Event()
-
-    def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
-        self.started.append(request.name)
-        on_line(f"#1 building {request.name}")
-        self.hold.wait(5)
-        if request.name in self.stopped:
-            raise BuildError(f"{request.name}: stopped")
-        if request.name == self.fail:
-            raise BuildError(f"{request.name}: RUN false: exit code 1")
-        for ref in request.refs:
-            self.engine.local[ref] = f"sha256:cfg-{request.name}"
-        self.finished.set()
-        return BuildResult(f"sha256:cfg-{request.name}")
-
-    def discard(self, request: BuildRequest) -> None:
-        self.discarded.append(request.name)
-        for ref in request.refs:
-            self.engine.local.pop(ref, None)
-
-    def stop(self, name: str) -> None:
-        self.stopped.append(name)
-        self.hold.set()
-
-    def cancel(self) -> None:
-        self.hold.set()
 
 
 def make_plan(tmp_path: Path, *names: str, cache: bool = False) -> Plan:

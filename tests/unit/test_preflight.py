@@ -7,14 +7,13 @@ same error line, and neither may write anything (no report, no file).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from pipeline import cli
-from tests.unit.gitrepo import ISOLATION, GitRepo, leaked_git_vars
+from tests.unit.gitrepo import GitRepo
 
 GENERIC = "registry: {type: generic, url: registry.example.com/acme}\n"
 ECR = 'registry: {account: "123456789012", region: eu-west-1}\n'
@@ -126,14 +125,7 @@ CASES = [
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith(("GITHUB_", "CODEBUILD_", "PIPELINE_", "AWS_")):
-            monkeypatch.delenv(name)
-    for name in list(leaked_git_vars(os.environ)):
-        monkeypatch.delenv(name)
-    for name, value in ISOLATION.items():
-        monkeypatch.setenv(name, value)
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_environment: None) -> Path:
     repo = GitRepo.init(tmp_path / "repo")
     (repo.path / "Dockerfile").write_text("FROM scratch\n")
     repo.commit(file="Dockerfile.base")
