@@ -127,7 +127,7 @@ def test_a_critical_finding_blocks_the_release_and_moves_no_mutable_tag(
     assert image["scan"]["blocking"] == [CVE]
     assert sorted(image["pending_tags"]) == ["1.2", "latest"]
     # no promote; deploy only says that nothing goes out (and writes no CodePipeline file)
-    assert list(report["seconds"]) == ["prepare", "build", "push", "scan", "gate", "deploy"]
+    assert list(report["seconds"]) == ["prepare", "build", "push", "scan", "gate", "outputs"]
     # the blocking table, on stderr
     assert "app: blocked: 1 CRITICAL finding (at most 0 allowed)" in result.stderr
     assert f"{CVE}  CRITICAL  openssl  3.0.1" in result.stderr
@@ -170,7 +170,7 @@ def test_the_same_finding_ignored_passes_and_promotes_onto_the_pushed_digest(
         }
     ]
     assert list(result.report["seconds"]) == [
-        "prepare", "build", "push", "scan", "gate", "promote", "deploy"
+        "prepare", "build", "push", "scan", "gate", "promote", "outputs"
     ]  # fmt: skip
     sarif = json.loads((project.root / "reports" / "scan.sarif").read_text())
     (found,) = sarif["runs"][0]["results"]
