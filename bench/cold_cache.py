@@ -25,36 +25,9 @@ import uuid
 from pathlib import Path
 
 from bench import support
+from tests.integration.build.cold import forget_build_cache
 
 DOCKER = support.DOCKER
-
-
-def _records() -> list[dict[str, str]]:
-    out = support.run([DOCKER, "system", "df", "-v", "--format", "{{json .BuildCache}}"])
-    return list(json.loads(out) or [])
-
-
-def forget(nonce: str) -> None:
-    """Prune the build-cache records of the step naming `nonce`, and those built on them."""
-    records = _records()
-    ours = {r["ID"] for r in records if nonce in (r.get("Description") or "")}
-    grew = True
-    while grew:
-        grew = False
-        for record in records:
-            if record.get("Parent") in ours and record["ID"] not in ours:
-                ours.add(record["ID"])
-                grew = True
-    parent = {r["ID"]: r.get("Parent") for r in records}
-
-    def depth(record: str) -> int:
-        n = 0
-        while parent.get(record) in ours:
-            record, n = str(parent[record]), n + 1
-        return n
-
-    for record in sorted(ours, key=depth, reverse=True):
-        support.run([DOCKER, "builder", "prune", "-f", "--filter", f"id={record}"])
 
 
 def remove_images(marker: str) -> None:
@@ -138,20 +111,20 @@ def main(argv: list[str]) -> int:
             sha = support.git(project, "rev-parse", "HEAD").strip()
 
             remove_images(suffix)
-            forget(nonce)
+            forget_build_cache(nonce)
             started = time.monotonic()
             box.raw_script(project, raw_repo, [f"sha-{sha[:7]}"])
             raw = time.monotonic() - started
 
             remove_images(suffix)
-            forget(nonce)
+            forget_build_cache(nonce)
             started = time.monotonic()
             support.run(argv_run, env=env, cwd=project)
             ours = time.monotonic() - started
 
             pushed = app_file(box, our_repo, f"sha-{sha[:7]}")
             remove_images(suffix)
-            forget(nonce)
+            forget_build_cache(nonce)
     result = {
         "date": dt.date.today().isoformat(),
         "machine": support.machine(),

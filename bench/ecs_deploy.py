@@ -33,17 +33,9 @@ RUNS = 3
 
 
 def _client(env: dict[str, str]) -> Any:
-    import boto3
-    from botocore.config import Config
+    from tests.integration.sandboxes import aws_client
 
-    return boto3.client(
-        "ecs",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
+    return aws_client(env, "ecs", one_attempt=True)
 
 
 class _NoLabels:

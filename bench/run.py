@@ -75,7 +75,10 @@ def bench_first(work: Path, box: support.Box) -> dict[str, object]:
     second would find the layer already in the registry. The order of the
     two alternates from round to round.
     """
-    project = support.project(work / "first", {"big": "FROM local/busybox:1\nCOPY blob /blob\n"})
+    # The marker step ties the COPY's build-cache records to this run (a COPY's record
+    # names no step), so `cold_runner` can prune them; both sides run it.
+    dockerfile = f"FROM local/busybox:1\nRUN echo {support.RUN_ID} > /bench-run\nCOPY blob /blob\n"
+    project = support.project(work / "first", {"big": dockerfile})
     support.commit_and_tag(project, "v1.0.0", ignore=["big/blob"])
     logins, raws, ours = [], [], []
     for round_ in range(6):
@@ -85,14 +88,14 @@ def bench_first(work: Path, box: support.Box) -> dict[str, object]:
 
         def raw(r: str = raw_repo) -> tuple[float, float]:
             support.random_file(project / "big" / "blob", 150 * 1024 * 1024)
-            support.cold_runner()
+            support.cold_runner(box.host)
             login = timed(box.raw_login)
             build_push = timed(lambda: box.raw_script(project / "big", r, ["sha-x", "1.0.0"]))
             return login, build_push
 
         def mine(r: str = our_repo) -> float:
             support.random_file(project / "big" / "blob", 150 * 1024 * 1024)
-            support.cold_runner()
+            support.cold_runner(box.host)
             return timed(lambda: box.pipeline_run(project, {"big": r}))
 
         if round_ % 2:
@@ -117,7 +120,10 @@ def bench_first(work: Path, box: support.Box) -> dict[str, object]:
 
 
 def bench_rerun(work: Path, box: support.Box) -> dict[str, object]:
-    dockerfile = "FROM local/busybox:1\nRUN sleep 20 && date > /built-at\nCOPY app.txt /app.txt\n"
+    dockerfile = (
+        f"FROM local/busybox:1\nRUN echo {support.RUN_ID} && sleep 20 && date > /built-at\n"
+        "COPY app.txt /app.txt\n"
+    )
     project = support.project(work / "rerun", {"slow": dockerfile})
     (project / "slow" / "app.txt").write_text("hello\n")
     support.commit_and_tag(project, "v2.0.0")
@@ -127,9 +133,9 @@ def bench_rerun(work: Path, box: support.Box) -> dict[str, object]:
     # The first (published) run of each, untimed.
     box.raw_script(project / "slow", raw_repo, ["sha-x", "2.0.0"])
     box.pipeline_run(project, {"slow": our_repo})
-    support.cold_runner()
+    support.cold_runner(box.host)
     raw = timed(lambda: box.raw_script(project / "slow", raw_repo, ["sha-x", "2.0.0"]))
-    support.cold_runner()
+    support.cold_runner(box.host)
     ours = timed(lambda: box.pipeline_run(project, {"slow": our_repo}))
     return {
         "raw_s": round(raw, 2),
@@ -140,13 +146,16 @@ def bench_rerun(work: Path, box: support.Box) -> dict[str, object]:
 
 
 def bench_parallel(work: Path, box: support.Box) -> dict[str, object]:
-    files = {f"svc{i}": f"FROM local/busybox:1\nRUN sleep 6 && echo {i} > /id\n" for i in range(4)}
+    files = {
+        f"svc{i}": f"FROM local/busybox:1\nRUN sleep 6 && echo {i} {support.RUN_ID} > /id\n"
+        for i in range(4)
+    }
     project = support.project(work / "parallel", files)
     support.commit_and_tag(project, "v3.0.0")
     repos = {name: f"bench/par-{name}-{uuid.uuid4().hex[:6]}" for name in files}
-    support.cold_runner()
+    support.cold_runner(box.host)
     sequential = timed(lambda: box.raw_builds(project, list(files)))
-    support.cold_runner()
+    support.cold_runner(box.host)
     ours = timed(lambda: box.pipeline_run(project, repos, only="build"))
     return {
         "one_after_another_s": round(sequential, 2),

@@ -7,6 +7,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -124,13 +125,25 @@ def random_file(path: Path, size: int) -> None:
             remaining -= len(chunk)
 
 
-def cold_runner() -> None:
-    """What a fresh CI runner has: no images but the base, no build cache."""
+#: This bench run's mark: its build steps mention it and its local images carry it, so
+#: "cold" can remove exactly what this run made on the shared engine and nothing else.
+RUN_ID = f"bench{uuid.uuid4().hex[:10]}"
+
+
+def cold_runner(host: str) -> None:
+    """What a fresh CI runner has: no images but the base, none of our build cache.
+
+    The engine is shared: only the images this run made (pushed to this sandbox's
+    `host`, or named with RUN_ID) are removed, and only the build-cache records of
+    steps that mention RUN_ID (and the records built on them) are pruned, by id,
+    the way the cold-cache tests do (tests/integration/build/cold.py)."""
+    from tests.integration.build.cold import forget_build_cache
+
     images = run([DOCKER, "images", "--format", "{{.Repository}}:{{.Tag}}"]).split()
-    doomed = [i for i in images if "bench" in i]
+    doomed = [i for i in images if i.startswith(f"{host}/") or RUN_ID in i]
     if doomed:
-        subprocess.run([DOCKER, "rmi", "-f", *doomed], capture_output=True, check=False)
-    subprocess.run([DOCKER, "builder", "prune", "-af"], capture_output=True, check=False)
+        run([DOCKER, "image", "rm", "-f", *doomed])
+    forget_build_cache(RUN_ID)
 
 
 def machine() -> dict[str, Any]:
@@ -215,7 +228,8 @@ class Box:
         """Build each image one after another, as a simple script does."""
         env = clean_env({"DOCKER_BUILDKIT": "1"})
         for name in names:
-            run([DOCKER, "build", "-q", "-t", f"bench-seq/{name}:1", str(project / name)], env=env)
+            ref = f"bench-seq-{RUN_ID}/{name}:1"
+            run([DOCKER, "build", "-q", "-t", ref, str(project / name)], env=env)
 
     def pipeline_run(self, project: Path, repos: dict[str, str], only: str = "build,push") -> None:
         images = "\n".join(

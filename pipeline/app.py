@@ -9,6 +9,7 @@ sleep, jitter and the environment are chosen here.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import sys
 import threading
@@ -29,6 +30,7 @@ from pipeline.adapters.ports import (
     Retagger,
 )
 from pipeline.adapters.registry_http import RegistryClient
+from pipeline.compose import release
 from pipeline.config import load as config_load
 from pipeline.config.schema import Config
 from pipeline.context import Context
@@ -266,7 +268,13 @@ def deploy_step(
             for d in deployed.deployments:
                 level = log.LOG.info if d.ok else log.LOG.error
                 level("deploy %s %s: %s: %s", d.type, d.target, d.status, d.message)
-        if not dry_run and not published.failed and (deployed is None or deployed.ok):
+        blocked = gated is not None and gated.blocked  # or a scan failed (fail closed)
+        if (
+            not dry_run
+            and not published.failed
+            and not blocked
+            and (deployed is None or deployed.ok)
+        ):
             deploy_stage.codepipeline_files(plan, published, deployed)
         return deployed
 
@@ -310,6 +318,9 @@ def run(
             plan, env, settings, dry_run=dry_run, creds=creds, lifecycle=lifecycle, aws=aws
         )
         svc.deploy = deploy_step(plan, env, force=force, dry_run=dry_run)
+        svc.scan = release.scan_step(plan, dry_run=dry_run, workers=settings.jobs)
+        svc.gate = release.gate_step(plan, today=lambda: dt.datetime.now(dt.timezone.utc).date())
+        svc.promote = release.promote_step(dry_run=dry_run)
         try:
             runner.run(
                 plan,
@@ -336,14 +347,16 @@ def run(
         raise
     finally:
         report = run_report.compose(plan, progress.result, dry_run=dry_run)
-        _write_reports(report, report_paths)
+        # SARIF and the findings summary also when the gate blocked or a scan failed
+        problems = release.write_outputs(plan, progress.result, env)
+        _write_reports(report, report_paths, problems)
     return report
 
 
-def _write_reports(report: RunReport, paths: list[Path]) -> None:
+def _write_reports(report: RunReport, paths: list[Path], problems: list[str]) -> None:
     """Every report that can be written is; a report that cannot is an error of its own,
     unless the run is already failing for another reason (that one is reported)."""
-    failed = []
+    failed = list(problems)
     for path in paths:
         try:
             run_report.write(path, report)

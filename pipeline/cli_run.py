@@ -59,7 +59,7 @@ def run(
     from_reports: Sequence[str],
     more_reports: Sequence[str],
 ) -> None:
-    """Build -> push -> deploy (scan, gate and promote follow as they land)."""
+    """Build -> push -> scan -> gate -> promote -> deploy (exit 3: the gate blocked)."""
     import os
     import sys
 
@@ -108,6 +108,10 @@ def run(
         )
 
     report = _watched(plan, config_file, dry_run, go)
+    if report.status == "blocked":
+        # what to fix before the release can go, where CI logs show errors
+        click.echo(report.blocking, err=True)
+        ctx.exit(int(ExitCode.GATE_BLOCKED))
     if report.status != "ok":
         ctx.exit(int(ExitCode.STAGE_FAILED))
 

@@ -18,6 +18,7 @@ from pipeline.config.suggest import did_you_mean
 from pipeline.config.types import format_duration
 from pipeline.context import Context
 from pipeline.errors import UsageError
+from pipeline.scan import config_check
 
 STAGES = ("build", "push", "scan", "gate", "promote", "deploy")
 
@@ -180,7 +181,8 @@ def make(
     require_tags: bool = True,
 ) -> Plan:
     target = registries.resolve(config.registry, env)
-    active = [s for s in stages if s not in ("scan", "gate") or config.scan.enabled]
+    scans = config_check.applies(config)  # scan.enabled, on a registry with a scan API
+    active = [s for s in stages if s not in ("scan", "gate") or scans]
     if not config.deploy and "deploy" in active:
         active.remove("deploy")
     warnings: list[str] = []

@@ -17,7 +17,7 @@ from pipeline.errors import UsageError
 from pipeline.plan import Plan
 
 #: The stages this version can run; a stage joins here when it lands.
-AVAILABLE_STAGES: tuple[str, ...] = ("build", "push", "deploy")
+AVAILABLE_STAGES: tuple[str, ...] = ("build", "push", "scan", "gate", "promote", "deploy")
 
 #: The release that brings the stages and keys not available yet.
 NEXT_VERSION = "0.2.0"
@@ -55,6 +55,7 @@ def refuse(plan: Plan) -> None:
             f" (they arrive with {NEXT_VERSION}); run with {only} (or --skip"
             f" {','.join(missing)})"
         )
+    _refuse_release_order(plan)
     if "deploy" in plan.stages and plan.config.deploy and "push" not in plan.stages:
         raise UsageError(
             "the deploy stage deploys what the push stage of the same run published;"
@@ -69,6 +70,38 @@ def refuse(plan: Plan) -> None:
                     " the push stage uploads images under immutable tags and mutable ones are"
                     " promoted later, so add a `sha` tag rule"
                 )
+
+
+def _refuse_release_order(plan: Plan) -> None:
+    """Scan, gate and promote each take the value of the stage before, from the same run."""
+    stages = plan.stages
+    if "scan" in stages and "push" not in stages:
+        raise UsageError(
+            "the scan stage waits for the scan of what the push stage of the same run"
+            " published; run it with push (--only push,scan,gate)"
+        )
+    if "gate" in stages and "scan" not in stages:
+        raise UsageError(
+            "the gate judges the scan results of the same run; run it with scan"
+            " (--only push,scan,gate), or set scan.enabled: false to release unscanned"
+        )
+    # With scanning off the plan has neither scan nor gate: promote goes on ungated.
+    if "promote" in stages and "gate" not in stages and _scans(plan):
+        raise UsageError(
+            "promote moves the mutable tags only after the gate of the same run passed;"
+            " run it with scan and gate (--only push,scan,gate,promote)"
+        )
+    if "promote" in stages and "push" not in stages:
+        raise UsageError(
+            "promote moves the mutable tags onto what the push stage of the same run"
+            " published; run it with push (--only push,scan,gate,promote)"
+        )
+
+
+def _scans(plan: Plan) -> bool:
+    from pipeline.scan.config_check import applies
+
+    return applies(plan.config)
 
 
 def check(plan: Plan, env: Mapping[str, str]) -> None:

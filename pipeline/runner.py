@@ -4,8 +4,9 @@
                what is published
     build      -> Built       (maybe started early: stages/early.py)
     push       -> Published
-    (scan, gate and promote join here as they land; until then a run that asks
-    for them is refused up front, exit 2, rather than pretending)
+    scan       -> Scanned     (stages/scan.py: each pushed digest's scan result)
+    gate       -> GateResult  (stages/gate.py: one decision for the release)
+    promote    -> Promoted    (stages/promote.py: mutable tags, only when it passed)
     deploy     -> Deployed    (stages/deploy.py; then the CodePipeline files)
 
 No stage writes the report: the runner records each value in a `Progress`,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import datetime as dt
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -37,7 +39,7 @@ from pipeline.stages import cache as cache_stage
 from pipeline.stages import publish, reuse
 from pipeline.stages.early import EarlyBuild, Outcomes
 from pipeline.stages.push import Pusher
-from pipeline.stages.results import Built, Deployed, Published, RunResult
+from pipeline.stages.results import Built, Deployed, Promoted, Published, RunResult, Scanned
 
 if TYPE_CHECKING:
     from pipeline.scan.gate import GateResult
@@ -58,6 +60,12 @@ class Services:
     parent_commit: Callable[[], str | None] = lambda: None
     #: after the push: the deploy stage (when selected) and the CodePipeline files
     deploy: Callable[[Published, GateResult | None, Registry], Deployed | None] | None = None
+    #: the scan stage, given when the push began (a scan finished before is an earlier one's)
+    scan: Callable[[Published, dt.datetime], Scanned] | None = None
+    #: the gate (None: no scan stage ran, so every image is skipped)
+    gate: Callable[[Published, Scanned | None], GateResult] | None = None
+    promote: Callable[[Published, GateResult | None, Pusher], Promoted] | None = None
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
 
 
 class StageObserver(Protocol):
@@ -160,18 +168,25 @@ def run(
 
         if ready.pusher is not None:
             with progress.stage("push") as outcome:
+                pushed_at = services.now()
                 published = _push(plan, services, ready, jobs)
                 progress.record(published=published)
                 outcome.ok = not published.failed
-            # scan, gate and promote join here, in that order.
-            if services.deploy is not None:
-                with progress.stage("deploy") as outcome:
+            gated, go_on = None, not published.failed
+            if go_on:
+                gated, go_on = _release(
+                    plan, services, published, ready.pusher, progress, pushed_at
+                )
+            if services.deploy is not None and (go_on or published.failed or gated is not None):
+                # Without the deploy stage the step only writes CodePipeline's files.
+                step_name = "deploy" if "deploy" in plan.stages else "outputs"
+                with progress.stage(step_name) as outcome:
                     # Also after a failed push: the stage then calls nothing, and says for
                     # each target why it was skipped.
-                    step = services.deploy(published, None, ready.pusher.registry)
+                    step = services.deploy(published, gated, ready.pusher.registry)
                     progress.record(deployed=step)
                     outcome.ok = step is None or step.ok
-            if published.failed:
+            if not go_on:
                 return progress.result
 
         return progress.record(finished=True)
@@ -181,6 +196,50 @@ def run(
     finally:
         # A called-off early build still tidies up (its local tags) before we go.
         early_pool.shutdown(wait=True)
+
+
+def _release(
+    plan: Plan,
+    services: Services,
+    published: Published,
+    pusher: Pusher,
+    progress: Progress,
+    pushed_at: dt.datetime,
+) -> tuple[GateResult | None, bool]:
+    """Scan, gate and promote; the gate's decision, and whether the run goes on to deploy.
+
+    A scan error or a blocked gate stops the run before promote: no mutable tag
+    moves, and deploy (still called) skips every target, saying why.
+    """
+    scanned = None
+    if "scan" in plan.stages and services.scan is not None:
+        with progress.stage("scan") as outcome:
+            scanned = services.scan(published, pushed_at)
+            progress.record(scanned=scanned)
+            outcome.ok = scanned.ok
+        for failed in (o for o in scanned.outcomes if o.error is not None):
+            log.LOG.error("scan of %s failed: %s", failed.name, failed.error)
+    gated = None
+    # With scanning off the gate still runs, to record each image as skipped.
+    if ("gate" in plan.stages or "promote" in plan.stages) and services.gate is not None:
+        with progress.stage("gate") as outcome:
+            gated = services.gate(published, scanned)
+            progress.record(gated=gated)
+            outcome.ok = not gated.blocked
+    if scanned is not None and not scanned.ok:
+        log.LOG.error("the scan failed: no mutable tag moved, nothing deployed")
+        return gated, False
+    if gated is not None and gated.blocked:
+        log.LOG.error("the gate blocked this release: no mutable tag moved, nothing deployed")
+        return gated, False
+    if "promote" in plan.stages and services.promote is not None:
+        with progress.stage("promote") as outcome:
+            promoted = services.promote(published, gated, pusher)
+            progress.record(promoted=promoted)
+            outcome.ok = promoted.ok
+        if not promoted.ok:
+            return None, False
+    return gated, True
 
 
 @dataclass

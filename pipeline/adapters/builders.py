@@ -312,12 +312,14 @@ class ClassicBuilder:
         self.engine = engine
         self.env = dict(env or {})
         self._fetch = fetch
+        self._cancelled = threading.Event()
 
     def cancel(self) -> None:
-        """Nothing to stop: docker-py keeps the build's response inside its generator.
-
-        A classic build therefore runs to its end after Ctrl-C; BuildKit builds stop.
+        """Start no new build. One in flight cannot be stopped: docker-py keeps the
+        build's response inside its generator, so a classic build runs to its end
+        after Ctrl-C; BuildKit builds stop.
         """
+        self._cancelled.set()
 
     def stop(self, name: str) -> None:
         """Never asked for (not stoppable): a classic build runs to its end."""
@@ -350,6 +352,8 @@ class ClassicBuilder:
         return tuple(pulled)
 
     def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
+        if self._cancelled.is_set():
+            raise BuildError(f"{request.name}: interrupted")
         if request.cache_from:
             request = dataclasses.replace(request, cache_from=self.pull_cache(request, on_line))
         return self.engine.classic_build(request, on_line)

@@ -21,6 +21,7 @@ from pipeline.config import paths
 from pipeline.config.schema import SemverRule, TagRule
 from pipeline.config.suggest import did_you_mean
 from pipeline.config.types import ECR_COMPONENT_PATTERN, OCI_REPOSITORY_PATTERN
+from pipeline.scan import config_check as scan_config
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -56,6 +57,7 @@ def run_all(data: Any, folder: FsPath | None = None) -> list[Problem]:
     checks = (_registry, _images, _dependencies, _deploy, _thresholds, _ignores, _mutability)
     for check in checks:
         problems.extend(check(root))
+    problems.extend(scan_config.problems(root))  # scanning needs a registry with a scan API
     if folder is not None:
         problems.extend(paths.problems(root, folder))
     problems.extend(_lifecycle(root, folder))

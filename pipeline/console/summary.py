@@ -105,9 +105,13 @@ def _notes(report: RunReport) -> list[str]:
             )
         if image.error:
             notes.append(f"{image.name}: error: {image.error}")
-        blocking = (image.to_json().get("scan") or {}).get("blocking") or []
+        scan = image.to_json().get("scan") or {}
+        blocking = scan.get("blocking") or []
         if blocking:
             notes.append(f"{image.name}: blocking findings: {', '.join(map(str, blocking))}")
+        for entry in scan.get("suppressed") or []:
+            # what the config accepted, and why: a reviewer sees it without opening the report
+            notes.append(f"{image.name}: accepted {entry.get('id')}: {entry.get('reason')}")
     for d in report.deployments:
         if d.message:
             notes.append(f"deploy {d.target}: {d.message}")

@@ -16,10 +16,12 @@ from typing import Any
 
 import yaml
 
-from pipeline.ecs.ports import CodeDeployApi, LoadBalancer, Timing
+from pipeline import poll
+from pipeline.ecs.ports import CodeDeployApi, CodeDeployStatus, LoadBalancer, Timing
 from pipeline.ecs.rollout import Outcome, Phase
-from pipeline.ecs.waiting import Deadline, poll_interval, retrying
+from pipeline.ecs.waiting import poll_interval, retrying
 from pipeline.errors import DeployError
+from pipeline.poll import Deadline
 
 LineSink = Callable[[str], None]
 
@@ -125,10 +127,10 @@ def follow(
     label: str,
 ) -> Outcome:
     """Poll GetDeployment until Succeeded, Failed or Stopped, or `seconds` have passed."""
-    deadline = Deadline(timing, seconds)
-    polls = 0
     last = ""
-    while True:
+
+    def look(deadline: Deadline) -> CodeDeployStatus:
+        nonlocal last
         state = retrying(
             lambda: api.get_deployment(deployment_id),
             what=f"CodeDeploy GetDeployment {deployment_id}",
@@ -138,22 +140,29 @@ def follow(
         if state.status != last:
             say(f"{label}: CodeDeploy deployment {deployment_id}: {state.status}")
             last = state.status
-        phase = _phase(state.status, bool(state.rollback_deployment_id))
-        if phase.done:
-            reason = f"CodeDeploy deployment {deployment_id} {state.status}"
-            if state.error_code or state.error_message:
-                reason += f": {state.error_code} {state.error_message}".rstrip()
-            if state.rollback_deployment_id:
-                reason += (
-                    f"; rolled back by deployment {state.rollback_deployment_id}"
-                    f" {state.rollback_message}".rstrip()
-                )
-            return Outcome(phase, reason, None)
-        if deadline.passed():
-            return Outcome(
-                Phase.TIMED_OUT,
-                f"CodeDeploy deployment {deployment_id} still {state.status} after {seconds:g}s",
-                None,
-            )
-        timing.sleep(min(poll_interval(polls), deadline.left()))
-        polls += 1
+        return state
+
+    polled = poll.until(
+        look,
+        lambda state: _phase(state.status, bool(state.rollback_deployment_id)).done,
+        seconds=seconds,
+        now=timing.now,
+        sleep=timing.sleep,
+        interval=poll_interval,
+    )
+    state = polled.answer
+    if polled.timed_out:
+        return Outcome(
+            Phase.TIMED_OUT,
+            f"CodeDeploy deployment {deployment_id} still {state.status} after {seconds:g}s",
+            None,
+        )
+    reason = f"CodeDeploy deployment {deployment_id} {state.status}"
+    if state.error_code or state.error_message:
+        reason += f": {state.error_code} {state.error_message}".rstrip()
+    if state.rollback_deployment_id:
+        reason += (
+            f"; rolled back by deployment {state.rollback_deployment_id}"
+            f" {state.rollback_message}".rstrip()
+        )
+    return Outcome(_phase(state.status, bool(state.rollback_deployment_id)), reason, None)

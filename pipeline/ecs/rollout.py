@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from pipeline import poll
 from pipeline.ecs.ports import (
     DeploymentSettings,
     EcsApi,
@@ -24,7 +25,8 @@ from pipeline.ecs.ports import (
     ServiceEvent,
     Timing,
 )
-from pipeline.ecs.waiting import Deadline, poll_interval, retrying
+from pipeline.ecs.waiting import poll_interval, retrying
+from pipeline.poll import Deadline
 
 LineSink = Callable[[str], None]
 
@@ -186,11 +188,10 @@ def follow(
     say: LineSink,
 ) -> Outcome:
     """Poll DescribeServices until our deployment is done, or `seconds` have passed."""
-    deadline = Deadline(timing, seconds)
     target = f"{cluster}/{service_name}"
-    polls = 0
     last = ""
-    while True:
+
+    def look(deadline: Deadline) -> tuple[Service | None, Verdict]:
         service = retrying(
             lambda: api.describe_service(cluster, service_name),
             what=f"ECS DescribeServices {target}",
@@ -199,22 +200,33 @@ def follow(
         )
         for event in events.take(service):
             say(f"{target}: {event.message}")
-        verdict = judge(service, deployment_id, previous_td, new_td)
-        if verdict.phase.done:
-            return Outcome(verdict.phase, verdict.reason, service, tuple(events.new))
+        return service, judge(service, deployment_id, previous_td, new_td)
+
+    def pending(seen: tuple[Service | None, Verdict]) -> None:
+        nonlocal last
+        verdict = seen[1]
         if verdict.reason != last:
             say(f"{target}: deployment {deployment_id}: {verdict.reason}")
             last = verdict.reason
-        if deadline.passed():
-            return Outcome(
-                Phase.TIMED_OUT,
-                f"not finished after {_duration(seconds)}: deployment {deployment_id} is"
-                f" {verdict.reason}",
-                service,
-                tuple(events.new),
-            )
-        timing.sleep(min(poll_interval(polls), deadline.left()))
-        polls += 1
+
+    polled = poll.until(
+        look,
+        lambda seen: seen[1].phase.done,
+        seconds=seconds,
+        now=timing.now,
+        sleep=timing.sleep,
+        interval=poll_interval,
+        pending=pending,
+    )
+    service, verdict = polled.answer
+    if not polled.timed_out:
+        return Outcome(verdict.phase, verdict.reason, service, tuple(events.new))
+    return Outcome(
+        Phase.TIMED_OUT,
+        f"not finished after {_duration(seconds)}: deployment {deployment_id} is {verdict.reason}",
+        service,
+        tuple(events.new),
+    )
 
 
 def _duration(seconds: float) -> str:

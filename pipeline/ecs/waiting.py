@@ -1,4 +1,4 @@
-"""Polling and retrying against a deadline, with time injected.
+"""ECS's pace of polling, and retrying against a deadline, with time injected.
 
 The aws-actions ECS action waits with the SDK's services-stable waiter, which
 asks every 15 s (reference/auth-push-deploy.md B8), so a finished rollout goes
@@ -14,6 +14,9 @@ from typing import TypeVar
 
 from pipeline import log
 from pipeline.ecs.ports import EcsApiError, Timing
+from pipeline.poll import Deadline
+
+__all__ = ["Deadline", "poll_interval", "retrying"]
 
 T = TypeVar("T")
 
@@ -28,28 +31,6 @@ RETRY_CAP = 10.0
 def poll_interval(poll: int) -> float:
     """Seconds to wait after the `poll`-th look (0-based)."""
     return POLL_INTERVALS[poll] if poll < len(POLL_INTERVALS) else POLL_CAP
-
-
-class Deadline:
-    """A point in injected time, and how far away it is."""
-
-    def __init__(self, timing: Timing, seconds: float) -> None:
-        self.timing = timing
-        self.seconds = seconds
-        self.start = timing.now()
-
-    @property
-    def at(self) -> float:
-        return self.start + self.seconds
-
-    def left(self) -> float:
-        return max(0.0, self.at - self.timing.now())
-
-    def passed(self) -> bool:
-        return self.timing.now() >= self.at
-
-    def elapsed(self) -> float:
-        return self.timing.now() - self.start
 
 
 def retrying(

@@ -12,13 +12,14 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from pipeline import imageref
+from pipeline import imageref, poll
 from pipeline.config.schema import EksTarget
 from pipeline.config.types import format_duration
 from pipeline.deployment import DeployError, Deployment, Status
 from pipeline.kube import patch as patches
 from pipeline.kube.ports import Cluster, KubeApi, KubeConnector, KubeObject, KubeUnavailable
 from pipeline.kube.rollout import Verdict, judge, state
+from pipeline.poll import Deadline
 
 LOG = logging.getLogger("pipeline")
 
@@ -161,26 +162,36 @@ class _Rollout:
 
     def wait(self) -> Verdict:
         """Poll until done, failed, or `wait` runs out; transient API errors are asked again."""
-        deadline = self.clock() + self.s.wait
         said = ""
-        while True:
+
+        def look(_deadline: Deadline) -> Verdict:
             try:
-                verdict = judge(state(self.api.get_deployment(self.s.namespace, self.s.deployment)))
+                return judge(state(self.api.get_deployment(self.s.namespace, self.s.deployment)))
             except KubeUnavailable as err:
-                verdict = Verdict(False, False, str(err))
-            if verdict.done or verdict.failed:
-                return verdict
+                return Verdict(False, False, str(err))
+
+        def pending(verdict: Verdict) -> None:
+            nonlocal said
             if verdict.message != said:
                 LOG.info("%s", verdict.message)
                 said = verdict.message
-            remaining = deadline - self.clock()
-            if remaining <= 0:
-                return Verdict(
-                    False,
-                    True,
-                    f"{self.where} did not finish within {format_duration(self.s.wait)}: {said}",
-                )
-            self.sleep(min(self.poll, remaining))
+
+        polled = poll.until(
+            look,
+            lambda verdict: verdict.done or verdict.failed,
+            seconds=self.s.wait,
+            now=self.clock,
+            sleep=self.sleep,
+            interval=poll.every(self.poll),
+            pending=pending,
+        )
+        if not polled.timed_out:
+            return polled.answer
+        return Verdict(
+            False,
+            True,
+            f"{self.where} did not finish within {format_duration(self.s.wait)}: {said}",
+        )
 
 
 def _previous(images: Iterable[str]) -> str | None:

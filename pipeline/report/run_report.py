@@ -40,6 +40,14 @@ class ImageReport:
     #: mutable tags this run did not move (they move in the promote stage)
     pending_tags: list[str] = field(default_factory=list)
     error: str | None = None
+    #: the scan fragment (scan/fragments.py); None when no scan ran for this image
+    scan: dict[str, Any] | None = None
+    #: pass | block | skipped; None when no gate ran
+    gate: str | None = None
+    #: the scan stage finished for this image (a result, or scanning off / a dry run)
+    scanned: bool = False
+    #: the promote stage ran for this image and moved every pending tag
+    promoted: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,8 +61,8 @@ class ImageReport:
             "built": self.built,
             "pushed": self.pushed,
             "reused": self.reused,
-            "scan": None,
-            "gate": "skipped",
+            "scan": self.scan,
+            "gate": self.gate or "skipped",
             "input_digest": self.input_digest,
             "image_id": self.image_id,
             "pending_tags": self.pending_tags,
@@ -76,6 +84,10 @@ def _pushed(image: ImageReport, dry_run: bool) -> bool:
 FINISHED: dict[str, Callable[[ImageReport, bool], bool]] = {
     "build": _built,
     "push": _pushed,
+    "scan": lambda image, dry_run: image.scanned,
+    # "block" never gets here: a blocked run's status is "blocked"
+    "gate": lambda image, dry_run: image.gate in ("pass", "skipped"),
+    "promote": lambda image, dry_run: image.promoted,
     # judged by the run's deployments (below), not per image
     "deploy": lambda image, dry_run: True,
 }
@@ -95,16 +107,23 @@ class RunReport:
     deployments: list[Deployment] = field(default_factory=list)
     #: seconds spent in each stage that ran, in order
     timings: dict[str, float] = field(default_factory=dict)
+    #: the blocking findings as a plain-text table (for stderr; not part of the JSON)
+    blocking: str = ""
 
     @property
     def status(self) -> str:
         """The run's verdict: `ok` only when it reached its end and every asked stage
-        finished for every image; anything else (a crash, Ctrl-C, an error) is `failed`."""
-        if not self.finished or self.interrupted or self.error is not None:
+        finished for every image; `blocked` when the gate stopped a release that had no
+        other failure; anything else (a crash, Ctrl-C, an error, a scan error) is `failed`."""
+        if self.interrupted or self.error is not None:
             return "failed"
         if not self.images or any(i.error for i in self.images):
             return "failed"
         if any(not d.ok for d in self.deployments):
+            return "failed"
+        if any(i.gate == "block" for i in self.images):
+            return "blocked"
+        if not self.finished:
             return "failed"
         for stage in self.stages:
             done = FINISHED.get(stage)
@@ -162,18 +181,56 @@ def compose(plan: Plan, result: RunResult, *, dry_run: bool) -> RunReport:
             entry.pushed = published.pushed
             entry.reused = entry.reused or published.reused
             entry.error = entry.error or published.error
+        _release(entry, result, dry_run)
         report.images.append(entry)
     if result.deployed is not None:
         report.deployments.extend(result.deployed.deployments)
+    if result.gated is not None and result.gated.blocked:
+        from pipeline.scan.table import blocking
+
+        report.blocking = blocking(result.gated)
     return report
+
+
+def _release(entry: ImageReport, result: RunResult, dry_run: bool) -> None:
+    """Scan, gate and promote, for one image."""
+    from pipeline.scan import fragments
+    from pipeline.scan.findings import counts
+    from pipeline.scan.gate import ImageGate
+
+    gates = {g.name: g for g in result.gated.images} if result.gated is not None else {}
+    gate = gates.get(entry.name)
+    if gate is not None:
+        entry.gate = fragments.gate_fragment(gate)
+    if result.scanned is not None:
+        outcome = next((o for o in result.scanned.outcomes if o.name == entry.name), None)
+        if outcome is not None:
+            judged = gate or ImageGate(entry.name, "skipped", counts=counts(outcome.findings))
+            entry.scan = fragments.scan_fragment(outcome, judged)
+            entry.scanned = outcome.error is None
+            entry.error = entry.error or outcome.error
+        else:
+            entry.scanned = result.scanned.skipped is not None
+    if result.promoted is not None:
+        promoted = next((p for p in result.promoted.images if p.name == entry.name), None)
+        if promoted is not None:
+            moved = [t for t in promoted.tags if t not in entry.tags]
+            entry.tags = [*entry.tags, *moved]
+            entry.pending_tags = [t for t in entry.pending_tags if t not in promoted.tags]
+            entry.promoted = promoted.error is None and (dry_run or not entry.pending_tags)
+            entry.error = entry.error or promoted.error
 
 
 def write(path: Path, report: RunReport) -> None:
     from pipeline import log
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     # every string passes the masks: an error may quote a build's output
-    text = json.dumps(log.redact_data(report.to_json()), indent=2) + "\n"
+    write_text(path, json.dumps(log.redact_data(report.to_json()), indent=2) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Atomically: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pipeline.plan import ImagePlan, Plan
-from pipeline.report.run_report import RunReport
 
 
 def _context_lines(plan: Plan) -> list[str]:
@@ -78,34 +77,3 @@ def plan(plan: Plan) -> str:
     for warning in plan.warnings:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)
-
-
-def run_summary(report: RunReport) -> str:
-    """The run for people; what it quotes (errors, build output) passes the masks."""
-    from pipeline import log
-
-    lines = [
-        f"Run {report.status}{' (dry run)' if report.dry_run else ''}: {', '.join(report.stages)}"
-    ]
-    for image in report.images:
-        how = (
-            "reused (unchanged inputs)"
-            if image.reused
-            else ("built and pushed" if image.pushed else ("built" if image.built else "not built"))
-        )
-        lines.append(f"  {image.name}: {how}")
-        if image.digest:
-            lines.append(f"    {image.image}@{image.digest}")
-        if image.tags:
-            lines.append(f"    tags: {', '.join(image.tags)}")
-        if image.pending_tags:
-            lines.append(f"    not moved (promote stage): {', '.join(image.pending_tags)}")
-        if image.error:
-            lines.append(f"    error: {image.error}")
-    for d in report.deployments:
-        lines.append(f"  deploy {d.type} {d.target}: {d.status.replace('_', ' ')}")
-        if d.message:
-            lines.append(f"    {d.message}")
-    if report.error:
-        lines.append(f"  error: {report.error}")
-    return log.redact("\n".join(lines))

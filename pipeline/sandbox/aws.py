@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from pipeline.sandbox import moto_patch
 from pipeline.sandbox.serving import ServerThread
 from pipeline.sandbox.sync import ApiError, Bridge
 
@@ -61,24 +62,17 @@ def patch_ecr(
     Only calls in the sandbox's own account and region are changed: that is
     the one ECR registry the registry behind the proxy stands for.
     """
-    from moto.core.exceptions import ServiceException
     from moto.core.responses import ActionResult
     from moto.ecr.responses import ECRResponse
 
     names = ("get_authorization_token", "put_image", "batch_delete_image", "delete_repository")
-    originals = {name: getattr(ECRResponse, name) for name in names}
+    patch = moto_patch.Patch(ECRResponse, names)
+    originals = patch.originals
     token = base64.b64encode(f"AWS:{password}".encode()).decode()
-
-    class EcrError(ServiceException):
-        # Declared outside moto on purpose: moto looks an error up in the model of
-        # the service its module is named after, and "moto.core" names none.
-        pass
+    EcrError = moto_patch.error_type()
 
     def ours(response: Any) -> bool:
-        return (response.current_account, response.region) == (
-            bridge.ecr.account,
-            bridge.ecr.region,
-        )
+        return moto_patch.ours(response, bridge.ecr.account, bridge.ecr.region)
 
     def get_authorization_token(self: Any) -> Any:
         ids = self._get_param("registryIds") or [self.current_account]
@@ -123,17 +117,11 @@ def patch_ecr(
             return run(self)
         return bridge.delete_repository(self._get_param("repositoryName"), lambda: run(self))
 
-    patched = {
-        "get_authorization_token": get_authorization_token,
-        "put_image": put_image,
-        "batch_delete_image": batch_delete_image,
-        "delete_repository": delete_repository,
-    }
-    for name, function in patched.items():
-        setattr(ECRResponse, name, function)
-
-    def undo() -> None:
-        for name, function in originals.items():
-            setattr(ECRResponse, name, function)
-
-    return undo
+    return patch.install(
+        {
+            "get_authorization_token": get_authorization_token,
+            "put_image": put_image,
+            "batch_delete_image": batch_delete_image,
+            "delete_repository": delete_repository,
+        }
+    )

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from pipeline.sandbox import moto_patch
 from pipeline.sandbox.rollouts import Rollouts, ServiceTask
 
 # What ours handles itself, or moto handles well, among the service members.
@@ -57,17 +58,19 @@ def patch_ecs(
     """Route the service and task-definition calls through `rollouts`; returns the undo."""
     from moto.ecs.responses import EC2ContainerServiceResponse as ECSResponse
 
-    calls = _Calls(rollouts, now, {name: getattr(ECSResponse, name) for name in _PATCHED})
-    for name in _PATCHED:
-        method = getattr(calls, name)
-        # A plain function per call: moto dispatches to the class's functions by name.
-        setattr(ECSResponse, name, lambda response, _method=method: _method(response))
+    patch = moto_patch.Patch(ECSResponse, _PATCHED)
+    calls = _Calls(rollouts, now, patch.originals)
+    return patch.install({name: _plain(getattr(calls, name)) for name in _PATCHED})
 
-    def undo() -> None:
-        for name, function in calls.originals.items():
-            setattr(ECSResponse, name, function)
 
-    return undo
+def _plain(method: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A plain function: moto calls the class's function by name on its response object
+    (a bound method of `_Calls` put on the class would not get that object)."""
+
+    def call(response: Any) -> Any:
+        return method(response)
+
+    return call
 
 
 _PATCHED = (
@@ -88,22 +91,16 @@ class _Calls:
     def __init__(
         self, rollouts: Rollouts, now: Callable[[], datetime], originals: dict[str, Any]
     ) -> None:
-        from moto.core.exceptions import ServiceException
         from moto.core.responses import ActionResult
-
-        class EcsError(ServiceException):
-            # Outside moto on purpose, as in aws.py: the code is looked up in ECS's model.
-            pass
 
         self.rollouts = rollouts
         self.now = now
         self.originals = originals
-        self.error = EcsError
+        self.error = moto_patch.error_type()
         self.result = ActionResult
 
     def _ours(self, response: Any) -> bool:
-        where = (response.current_account, response.region)
-        return where == (self.rollouts.account, self.rollouts.region)
+        return moto_patch.ours(response, self.rollouts.account, self.rollouts.region)
 
     def create_service(self, response: Any) -> Any:
         if not self._ours(response):

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from pipeline.sandbox import moto_patch
 from pipeline.sandbox.findings import TIMES, ScanScript
 from pipeline.sandbox.scans import ScanError, Scanner
 
@@ -33,22 +34,16 @@ _SCALARS: dict[str, tuple[type, ...]] = {
 
 def patch_scans(scanner: Scanner) -> Callable[[], None]:
     """Route the scanning calls to `scanner`; returns the undo."""
-    from moto.core.exceptions import ServiceException
     from moto.core.responses import ActionResult
     from moto.ecr.responses import ECRResponse
 
     names = ("start_image_scan", "describe_image_scan_findings", "describe_images")
-    originals = {name: getattr(ECRResponse, name) for name in names}
-
-    class EcrError(ServiceException):
-        # Outside moto on purpose, as in aws.py: the code is looked up in ECR's model.
-        pass
+    patch = moto_patch.Patch(ECRResponse, names)
+    originals = patch.originals
+    EcrError = moto_patch.error_type()
 
     def ours(response: Any) -> bool:
-        return (response.current_account, response.region) == (
-            scanner.ecr.account,
-            scanner.ecr.region,
-        )
+        return moto_patch.ours(response, scanner.ecr.account, scanner.ecr.region)
 
     def start_image_scan(self: Any) -> Any:
         if not ours(self):
@@ -82,19 +77,13 @@ def patch_scans(scanner: Scanner) -> Callable[[], None]:
                 detail.image_scan_findings_summary = extra.get("imageScanFindingsSummary")
         return answer
 
-    patched = {
-        "start_image_scan": start_image_scan,
-        "describe_image_scan_findings": describe_image_scan_findings,
-        "describe_images": describe_images,
-    }
-    for name, function in patched.items():
-        setattr(ECRResponse, name, function)
-
-    def undo() -> None:
-        for name, function in originals.items():
-            setattr(ECRResponse, name, function)
-
-    return undo
+    return patch.install(
+        {
+            "start_image_scan": start_image_scan,
+            "describe_image_scan_findings": describe_image_scan_findings,
+            "describe_images": describe_images,
+        }
+    )
 
 
 def conform(script: ScanScript) -> ScanScript:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pipeline import log, retry
 from pipeline.adapters.ports import CredentialSource, ImagePusher, Manifest, Registry, Retagger
@@ -27,6 +27,13 @@ class Pushed:
 
     digest: str
     tags: tuple[str, ...]
+
+
+class Named(Protocol):
+    """An image as tagging needs it: its registry host and repository (plan or published)."""
+
+    @property
+    def image(self) -> str: ...
 
 
 @dataclass
@@ -113,7 +120,9 @@ class Pusher:
             " inputs, or use a new tag"
         )
 
-    def add_tag(self, image: ImagePlan, path: str, tag: str, manifest: Manifest) -> None:
+    def add_tag(self, image: Named, path: str, tag: str, manifest: Manifest) -> None:
+        """Add `tag` to the pushed manifest (by manifest, never by pushing layers again):
+        the push's immutable tags here, the promote stage's mutable ones later."""
         what = f"tag {image.image}:{tag}"
         if self.dry_run:
             log.LOG.info("dry-run: would tag %s:%s -> %s", image.image, tag, manifest.digest)

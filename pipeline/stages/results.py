@@ -92,6 +92,8 @@ class Published:
 @dataclass(frozen=True)
 class Scanned:
     outcomes: tuple[ScanOutcome, ...] = ()
+    #: why nothing was scanned (scanning off, a dry run); the gate then skips each image
+    skipped: str | None = None
 
     @property
     def ok(self) -> bool:

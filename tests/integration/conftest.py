@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.errors import SandboxError
-from pipeline.sandbox import Ports, Sandbox
+from pipeline.sandbox import Sandbox
+from tests.integration.sandboxes import running_sandbox
 
 BASE_IMAGE = "local/busybox:1"
 HERE = Path(__file__).parent
@@ -30,15 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def sandbox_handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """The running sandbox itself (state folder, status); most tests want `sandbox`."""
-    box = Sandbox(tmp_path_factory.mktemp("sandbox") / "state")
-    try:
-        # Free ports, not the defaults: a developer's own sandbox may hold those.
-        box.up(Ports.free())
-    except SandboxError as err:
-        box.down()
-        pytest.fail(f"the sandbox could not start: {err}", pytrace=False)
-    yield box
-    box.down()
+    yield from running_sandbox(tmp_path_factory, "sandbox")
 
 
 @pytest.fixture(scope="session")

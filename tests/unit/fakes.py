@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 
-from pipeline.adapters.ports import Credentials, LineSink, Manifest
+from pipeline.adapters.ports import BuildRequest, BuildResult, Credentials, LineSink, Manifest
+from pipeline.errors import BuildError
 from pipeline.retry import Kind, RegistryFailure
 
 MEDIA = "application/vnd.docker.distribution.manifest.v2+json"
@@ -33,14 +35,17 @@ def _config_digest(manifest: Manifest) -> str:
 class FakeRegistry:
     """Holds tags -> manifests per repository; can refuse moving tags (IMMUTABLE)."""
 
-    def __init__(self, *, immutable: bool = False) -> None:
+    def __init__(self, *, immutable: bool = False, password: str | None = None) -> None:
         self.tags: dict[tuple[str, str], Manifest] = {}
-        self.by_digest: dict[str, Manifest] = {}
+        #: (repository, digest) -> manifest: a digest is found only in its own repository
+        self.by_digest: dict[tuple[str, str], Manifest] = {}
         #: config blobs by digest: the image's labels are there, not in the manifest
         self.configs: dict[str, dict[str, object]] = {}
         self.immutable = immutable
         self.reads = 0
         self.credentials_ok = True
+        #: the password a push must bring (None: any, or none at all)
+        self.password = password
 
     def store(
         self, repository: str, tag: str, manifest: Manifest, labels: dict[str, str] | None = None
@@ -48,12 +53,12 @@ class FakeRegistry:
         """An image already in the registry: its manifest under `tag`, and its config blob."""
         self.configs.setdefault(_config_digest(manifest), {"config": {"Labels": labels or {}}})
         self.tags[(repository, tag)] = manifest
-        self.by_digest[manifest.digest] = manifest
+        self.by_digest[(repository, manifest.digest)] = manifest
 
     def manifest(self, repository: str, reference: str) -> Manifest | None:
         self.reads += 1
         if reference.startswith("sha256:"):
-            return self.by_digest.get(reference)
+            return self.by_digest.get((repository, reference))
         return self.tags.get((repository, reference))
 
     def config(self, repository: str, manifest: Manifest) -> dict[str, object]:
@@ -73,7 +78,7 @@ class FakeRegistry:
                 Kind.IMMUTABLE,
             )
         self.tags[(repository, tag)] = manifest
-        self.by_digest[manifest.digest] = manifest
+        self.by_digest[(repository, manifest.digest)] = manifest
         return manifest.digest
 
     def tag(self, repository: str, tag: str, manifest: Manifest) -> None:
@@ -81,6 +86,12 @@ class FakeRegistry:
 
     def accepts_credentials(self) -> bool:
         return self.credentials_ok
+
+    def takes(self, credentials: Credentials | None) -> bool:
+        """Would a push with these credentials be let in?"""
+        if self.password is None:
+            return True
+        return credentials is not None and credentials.password == self.password
 
 
 class FakeEngine:
@@ -101,6 +112,8 @@ class FakeEngine:
         self.auth_seen.append(credentials)
         if self.failures:
             raise self.failures.pop(0)
+        if not self.registry.takes(credentials):  # what a registry answers: 401
+            raise RegistryFailure(f"{repository}:{tag}: unauthorized: authentication required")
         config = self.local.get(f"{repository}:{tag}")
         if config is None:
             raise RegistryFailure(f"An image does not exist locally with the tag: {repository}")
@@ -119,14 +132,85 @@ class FakeEngine:
 
 
 class FakeCredentials:
-    def __init__(self) -> None:
+    """An ECR-like token source: the same credentials until refreshed, then new ones."""
+
+    def __init__(self, host: str = "reg.example") -> None:
+        self.host = host
         self.refreshes = 0
-        self.current = Credentials("AWS", "pw-1", "reg.example")
+        self.current = Credentials("AWS", "pw-1", host)
 
     def get(self) -> Credentials:
         return self.current
 
     def refresh(self) -> Credentials:
         self.refreshes += 1
-        self.current = Credentials("AWS", f"pw-{self.refreshes + 1}", "reg.example")
+        self.current = Credentials("AWS", f"pw-{self.refreshes + 1}", self.host)
         return self.current
+
+
+class FakeRepositories:
+    """The repository admin (ECR's control plane): which repositories exist, creating them."""
+
+    def __init__(self, existing: tuple[str, ...] = ()) -> None:
+        self.existing: set[str] = set(existing)
+        self.created: list[str] = []
+
+    def missing(self, names: list[str]) -> list[str]:
+        return [name for name in names if name not in self.existing]
+
+    def create(self, name: str) -> None:
+        if name not in self.existing:  # created meanwhile (or before): fine
+            self.existing.add(name)
+            self.created.append(name)
+
+
+class FakeBuilder:
+    """Builds into FakeEngine's store; `hold` keeps a build running until released."""
+
+    name = "fake"
+    description = "fake builder"
+    stoppable = True
+
+    def __init__(self, engine: FakeEngine, *, fail: str | None = None) -> None:
+        self.engine = engine
+        self.fail = fail
+        self.started: list[str] = []
+        self.stopped: list[str] = []
+        self.discarded: list[str] = []
+        self.hold = threading.Event()
+        self.hold.set()
+        self.finished = threading.Event()
+        self._cancelled = False
+
+    def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
+        if self._cancelled:
+            raise BuildError(f"{request.name}: interrupted")
+        if request.name in self.stopped:
+            raise BuildError(f"{request.name}: not needed")
+        self.started.append(request.name)
+        on_line(f"#1 building {request.name}")
+        self.hold.wait(5)
+        if self._cancelled:
+            raise BuildError(f"{request.name}: interrupted")
+        if request.name in self.stopped:
+            raise BuildError(f"{request.name}: stopped")
+        if request.name == self.fail:
+            raise BuildError(f"{request.name}: RUN false: exit code 1")
+        for ref in request.refs:
+            self.engine.local[ref] = f"sha256:cfg-{request.name}"
+        self.finished.set()
+        return BuildResult(f"sha256:cfg-{request.name}")
+
+    def discard(self, request: BuildRequest) -> None:
+        self.discarded.append(request.name)
+        for ref in request.refs:
+            self.engine.local.pop(ref, None)
+
+    def stop(self, name: str) -> None:
+        self.stopped.append(name)
+        self.hold.set()
+
+    def cancel(self) -> None:
+        """Like the real builders: a build in flight ends, and no new one starts."""
+        self._cancelled = True
+        self.hold.set()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,65 +11,25 @@ import pytest
 
 from pipeline import registry as registries
 from pipeline import retry, runner
-from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink, Manifest
+from pipeline.adapters.ports import Manifest
 from pipeline.config.schema import Config
 from pipeline.context import Context
-from pipeline.errors import AuthError, BuildError, PipelineError, RegistryError, StageError
+from pipeline.errors import AuthError, PipelineError, RegistryError, StageError
 from pipeline.plan import ImagePlan, Plan
 from pipeline.report import run_report
 from pipeline.report.run_report import RunReport
 from pipeline.retry import RegistryFailure
+from pipeline.scan.ports import ImageRef
+from pipeline.scan.wait import ScanOutcome
 from pipeline.stages import build as build_stage
 from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
+from pipeline.stages.results import Deployed, Published, Scanned
 from pipeline.tags import Tag, TagSet
-from tests.unit.fakes import FakeCredentials, FakeEngine, FakeRegistry, manifest_for
+from tests.unit.fakes import FakeBuilder, FakeCredentials, FakeEngine, FakeRegistry, manifest_for
+from tests.unit.scan.fakes import finding
 
 HOST = "reg.example"
-
-
-class FakeBuilder:
-    """Builds into FakeEngine's store; `hold` keeps a build running until released."""
-
-    name = "fake"
-    description = "fake builder"
-    stoppable = True
-
-    def __init__(self, engine: FakeEngine, *, fail: str | None = None) -> None:
-        self.engine = engine
-        self.fail = fail
-        self.started: list[str] = []
-        self.stopped: list[str] = []
-        self.discarded: list[str] = []
-        self.hold = threading.Event()
-        self.hold.set()
-        self.finished = threading.Event()
-        self._stop = threading.Event()
-
-    def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
-        self.started.append(request.name)
-        on_line(f"#1 building {request.name}")
-        self.hold.wait(5)
-        if request.name in self.stopped:
-            raise BuildError(f"{request.name}: stopped")
-        if request.name == self.fail:
-            raise BuildError(f"{request.name}: RUN false: exit code 1")
-        for ref in request.refs:
-            self.engine.local[ref] = f"sha256:cfg-{request.name}"
-        self.finished.set()
-        return BuildResult(f"sha256:cfg-{request.name}")
-
-    def discard(self, request: BuildRequest) -> None:
-        self.discarded.append(request.name)
-        for ref in request.refs:
-            self.engine.local.pop(ref, None)
-
-    def stop(self, name: str) -> None:
-        self.stopped.append(name)
-        self.hold.set()
-
-    def cancel(self) -> None:
-        self.hold.set()
 
 
 def make_plan(tmp_path: Path, *names: str, cache: bool = False) -> Plan:
@@ -367,3 +327,123 @@ def test_a_run_records_time_for_prepare_build_and_push(tmp_path: Path) -> None:
     assert [e[1] for e in recorder.events if e[0] == "end"] == ["prepare", "build", "push"]
     report = run_report.compose(plan, progress.result, dry_run=False).to_json()
     assert list(report["seconds"]) == ["prepare", "build", "push"]
+
+
+# --------------------------------------------------------------------------- scan, gate, promote
+
+RELEASE = ("build", "push", "scan", "gate", "promote", "deploy")
+
+
+class _Release:
+    """Scan, gate and promote steps over fakes, and a deploy step that records its gate."""
+
+    def __init__(self, svc: runner.Services, findings: tuple[object, ...] = (), **scan: object):
+        from pipeline.scan.gate import GatePolicy
+        from pipeline.stages import gate, promote
+        from tests.unit.scan.fakes import T0
+
+        self.deployed_with: list[object] = []
+        self.scanned_at: list[object] = []
+        policy = GatePolicy(thresholds={"CRITICAL": 0})
+
+        def scan_step(published: Published, pushed_at: object) -> Scanned:
+            self.scanned_at.append(pushed_at)
+            return Scanned(
+                tuple(
+                    ScanOutcome(
+                        i.name,
+                        ImageRef(i.repository, i.digest or ""),
+                        str(scan.get("status", "COMPLETE")),
+                        findings,  # type: ignore[arg-type]
+                        error=scan.get("error"),  # type: ignore[arg-type]
+                    )
+                    for i in published.images
+                )
+            )
+
+        def deploy_step(published: Published, gated: object, registry: object) -> Deployed:
+            self.deployed_with.append(gated)
+            return Deployed()
+
+        svc.scan = scan_step
+        svc.gate = lambda published, scanned: gate.run(
+            published, scanned, policy, T0.date(), off="scanning is off"
+        )
+        svc.promote = lambda published, gated, pusher: promote.run(
+            published, gated, promote.PusherTags(pusher), dry_run=False
+        )
+        svc.deploy = deploy_step
+
+
+def _release_run(
+    tmp_path: Path, stages: tuple[str, ...] = RELEASE, **scan: object
+) -> tuple[runner.RunResult, RunReport, FakeRegistry, _Release]:
+    plan = replace(make_plan(tmp_path, "app"), stages=stages)
+    registry = FakeRegistry()
+    svc = services(FakeBuilder(FakeEngine(registry)), registry)
+    release = _Release(svc, **scan)  # type: ignore[arg-type]
+    result = runner.run(plan, svc, env={}, jobs=2, dry_run=False)
+    return result, run_report.compose(plan, result, dry_run=False), registry, release
+
+
+def test_a_passed_gate_promotes_then_deploys_in_stage_order(tmp_path: Path) -> None:
+    result, report, registry, release = _release_run(tmp_path)
+    assert [s for s, _ in result.timings] == [
+        "prepare", "build", "push", "scan", "gate", "promote", "deploy"
+    ]  # fmt: skip
+    pushed = registry.tags[("team/app", "sha-abc1234")]
+    assert registry.tags[("team/app", "latest")] == pushed  # moved by manifest, same digest
+    assert result.gated is not None and result.gated.decision == "pass"
+    assert release.deployed_with == [result.gated]
+    assert report.status == "ok"
+    image = report.image("app")
+    assert (image.tags, image.pending_tags, image.gate) == (["sha-abc1234", "latest"], [], "pass")
+    assert image.scan is not None and image.scan["status"] == "COMPLETE"
+
+
+def test_a_blocked_gate_moves_no_tag_and_deploy_skips_with_the_blocked_gate(
+    tmp_path: Path,
+) -> None:
+    critical = finding("CVE-2026-0042", "CRITICAL")
+    result, report, registry, release = _release_run(tmp_path, findings=(critical,))
+    assert ("team/app", "latest") not in registry.tags
+    assert result.promoted is None
+    assert [s for s, _ in result.timings][-3:] == ["scan", "gate", "deploy"]
+    assert result.gated is not None and result.gated.blocked
+    assert release.deployed_with == [result.gated]
+    assert report.status == "blocked"
+    assert report.image("app").scan["blocking"] == ["CVE-2026-0042"]  # type: ignore[index]
+    assert report.image("app").pending_tags == ["latest"]
+    assert "CVE-2026-0042" in report.blocking and "CRITICAL" in report.blocking
+
+
+def test_a_scan_error_fails_the_run_and_moves_no_tag(tmp_path: Path) -> None:
+    result, report, registry, release = _release_run(
+        tmp_path, status="TIMEOUT", error="no scan result after 3s (scan.timeout 3s)"
+    )
+    assert ("team/app", "latest") not in registry.tags
+    assert result.promoted is None and not result.finished
+    assert report.status == "failed"
+    assert report.image("app").error == "no scan result after 3s (scan.timeout 3s)"
+    assert release.deployed_with == [result.gated]  # every target skipped, saying why
+
+
+def test_with_scanning_off_the_gate_skips_and_promote_goes_on(tmp_path: Path) -> None:
+    stages = ("build", "push", "promote", "deploy")
+    result, report, registry, release = _release_run(tmp_path, stages)
+    assert release.scanned_at == []  # no scan stage
+    assert result.gated is not None and result.gated.decision == "skipped"
+    assert ("team/app", "latest") in registry.tags
+    assert report.status == "ok"
+    assert report.image("app").gate == "skipped"
+
+
+def test_the_scan_is_told_when_the_push_began(tmp_path: Path) -> None:
+    plan = replace(make_plan(tmp_path, "app"), stages=RELEASE)
+    registry = FakeRegistry()
+    svc = services(FakeBuilder(FakeEngine(registry)), registry)
+    release = _Release(svc)
+    began = dt.datetime(2026, 11, 27, 12, tzinfo=dt.timezone.utc)
+    svc.now = lambda: began
+    runner.run(plan, svc, env={}, jobs=2, dry_run=False)
+    assert release.scanned_at == [began]

@@ -42,7 +42,11 @@ ECR_CREATE = (
     "ecr:PutImageScanningConfiguration",
     "ecr:TagResource",
 )
-ECR_SCAN = ("ecr:DescribeImageScanFindings", "ecr:StartImageScan")
+ECR_SCAN = (
+    "ecr:BatchGetRepositoryScanningConfiguration",
+    "ecr:DescribeImageScanFindings",
+    "ecr:StartImageScan",
+)
 ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 ECR_PUBLIC_PUSH = (
     "ecr-public:BatchCheckLayerAvailability",
@@ -129,6 +133,8 @@ def _ecr(need: Needs, arns: _Arns) -> list[dict[str, Any]]:
             out.append(_kms(need, arns))
     if need.scan:
         out.append(_statement("EcrScanResults", ECR_SCAN, repos))
+        # whether the registry scans BASIC or ENHANCED: a registry-wide read, no resource
+        out.append(_statement("EcrScanType", ["ecr:GetRegistryScanningConfiguration"], [ANY]))
     return out
 
 

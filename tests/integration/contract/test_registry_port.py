@@ -4,7 +4,6 @@ drift from what a registry does (labels live in the config blob, not the manifes
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,39 +16,10 @@ from pipeline.adapters.credentials import Static
 from pipeline.adapters.ports import Credentials, Manifest, Registry
 from pipeline.adapters.registry_http import RegistryClient
 from pipeline.image_config import labels_of
+from tests.integration.contract.images import seed_fake, seed_real
 from tests.integration.run.support import Token
 from tests.integration.sandbox.support import RegistryHttp
 from tests.unit.fakes import FakeRegistry
-
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-
-
-def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def _image(labels: dict[str, str]) -> tuple[bytes, Manifest]:
-    """A layer-less image: its config blob (with the labels) and its manifest."""
-    config = json.dumps(
-        {
-            "architecture": "amd64",
-            "os": "linux",
-            "config": {"Labels": labels},
-            "rootfs": {"type": "layers", "diff_ids": []},
-        },
-        sort_keys=True,
-    ).encode()
-    body = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {"mediaType": OCI_CONFIG, "digest": _digest(config), "size": len(config)},
-            "layers": [],
-        },
-        sort_keys=True,
-    ).encode()
-    return config, Manifest(_digest(body), OCI_MANIFEST, body)
 
 
 @dataclass
@@ -62,51 +32,24 @@ class World:
 
 def _fake() -> World:
     registry = FakeRegistry()
-
-    def seed(repository: str, tag: str, labels: dict[str, str]) -> Manifest:
-        _config, manifest = _image(labels)
-        registry.store(repository, tag, manifest, labels=labels)
-        return manifest
-
-    return World(registry, seed)
+    return World(registry, lambda repo, tag, labels: seed_fake(registry, repo, tag, labels))
 
 
-def _real(sandbox: dict[str, str], ecr: Any, token: Token) -> World:
+def _real(sandbox: dict[str, str], token: Token) -> World:
     host = sandbox["PIPELINE_REGISTRY_HOST"]
     raw = RegistryHttp(host, token.username, token.password)
-
-    def seed(repository: str, tag: str, labels: dict[str, str]) -> Manifest:
-        config, manifest = _image(labels)
-        status, headers, body = raw.call("POST", f"/v2/{repository}/blobs/uploads/")
-        assert status == 202, (status, body)
-        location = headers["Location"]
-        path = location.split(host, 1)[-1]
-        joiner = "&" if "?" in path else "?"
-        status, _, body = raw.call(
-            "PUT",
-            f"{path}{joiner}digest={_digest(config)}",
-            config,
-            {"Content-Type": "application/octet-stream"},
-        )
-        assert status == 201, (status, body)
-        status, _, body = raw.call(
-            "PUT",
-            f"/v2/{repository}/manifests/{tag}",
-            manifest.body,
-            {"Content-Type": manifest.media_type},
-        )
-        assert status == 201, (status, body)
-        return manifest
-
     creds = Static(Credentials(token.username, token.password, host))
-    return World(RegistryClient(host, creds), seed)
+    return World(
+        RegistryClient(host, creds),
+        lambda repo, tag, labels: seed_real(raw, host, repo, tag, labels),
+    )
 
 
 @pytest.fixture(params=["fake", "real"])
 def world(
     request: pytest.FixtureRequest, sandbox: dict[str, str], ecr: Any, token: Token
 ) -> Iterator[World]:
-    yield _fake() if request.param == "fake" else _real(sandbox, ecr, token)
+    yield _fake() if request.param == "fake" else _real(sandbox, token)
 
 
 @pytest.fixture
@@ -163,3 +106,13 @@ def test_a_tag_moves_to_another_manifest(world: World, repository: str) -> None:
 
 def test_our_credentials_are_accepted(world: World) -> None:
     assert world.port.accepts_credentials() is True
+
+
+def test_a_digest_from_another_repository_is_not_found(world: World, ecr: Any) -> None:
+    other = f"contract/registry-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=other)
+    elsewhere = world.seed(other, "sha-5555555", {"only": "there"})
+    mine = f"contract/registry-{uuid.uuid4().hex[:8]}"
+    ecr.create_repository(repositoryName=mine)
+    world.seed(mine, "other", {})
+    assert world.port.manifest(mine, elsewhere.digest) is None

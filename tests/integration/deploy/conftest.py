@@ -13,29 +13,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from pipeline.errors import SandboxError
-from pipeline.sandbox import Ports, Sandbox
+from pipeline.sandbox import Sandbox
 from tests.integration.run.conftest import ecr, home, make_project, prefix, token
 from tests.integration.run.support import clean_env
 from tests.integration.sandbox.kube.conftest import MISSING
 from tests.integration.sandbox.kube.support import Kubectl
+from tests.integration.sandboxes import aws_client, running_sandbox
 
 __all__ = ["ecr", "home", "make_project", "prefix", "token"]
 
 
 @pytest.fixture(scope="session")
 def sandbox_handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = Sandbox(tmp_path_factory.mktemp("deploy-sandbox") / "state")
-    try:
-        box.up(Ports.free())
-    except SandboxError as err:
-        box.down()
-        pytest.fail(f"the sandbox could not start: {err}", pytrace=False)
-    yield box
-    box.down()
+    yield from running_sandbox(tmp_path_factory, "deploy-sandbox")
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +43,7 @@ def env(sandbox: dict[str, str], home: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def aws(sandbox: dict[str, str]) -> Callable[[str], Any]:
     def client(name: str) -> Any:
-        return boto3.client(
-            name,
-            endpoint_url=sandbox["AWS_ENDPOINT_URL"],
-            region_name=sandbox["AWS_REGION"],
-            aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
-        )
+        return aws_client(sandbox, name)
 
     return client
 

@@ -23,7 +23,7 @@ from tests.integration.ecs.test_adapter import register_rich
 from tests.integration.run.support import GIT_ENV, Project, Result, ecr_config, run_cli
 from tests.integration.sandbox.kube.support import Kubectl, deployment
 
-STAGES = ("--skip", "scan,gate,promote")
+STAGES: tuple[str, ...] = ()  # every stage: scan, gate and promote before the deploy
 
 
 def project_for(
@@ -475,3 +475,41 @@ def test_ecs_eks_and_a_manifest_deploy_in_one_run(
     assert f'image: "{ref}"   # written back by the pipeline' in remote_file(
         bare, "deploy/web.yaml"
     )
+
+
+# --------------------------------------------------------------------------- the gate
+
+
+def test_a_blocked_gate_makes_no_deploy_call_and_the_service_keeps_its_image(
+    make_project: Callable[[str], Project],
+    env: dict[str, str],
+    prefix: str,
+    aws: Callable[[str], Any],
+    cluster: str,
+    unique: str,
+    sandbox_handle: Sandbox,
+    tmp_path: Path,
+) -> None:
+    from tests.integration.run.test_release import critical, script_scan
+
+    ecs = aws("ecs")
+    first = ecs_service(ecs, cluster, "web", f"{repository(env, prefix)}:old", unique)
+    aws("ecr").create_repository(
+        repositoryName=f"{prefix}/app", imageScanningConfiguration={"scanOnPush": True}
+    )
+    script_scan(sandbox_handle, env, tmp_path, f"{prefix}/app", findings=[critical()])
+    project = project_for(
+        make_project,
+        prefix,
+        [ecs_target(cluster, wait="60s")],
+        scan={"thresholds": {"critical": 0}},
+    )
+
+    result = run_cli(project, env, "run", timeout=300)  # every stage
+
+    assert result.code == 3, result.describe()
+    assert running_definition(ecs, cluster, "web") == first
+    (entry,) = deployments(result)
+    assert entry["status"] == "skipped"
+    assert "the gate blocked" in entry["message"]
+    assert result.report["status"] == "blocked"

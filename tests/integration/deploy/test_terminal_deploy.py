@@ -35,14 +35,14 @@ def test_a_person_watching_a_deploy_sees_the_rollout_and_the_deployments_table(
     seen, screen, code = pane.watch(pipeline_argv("run", *STAGES), env, project.root)
 
     assert code == 0, screen
-    for stage in ("prepare", "build", "push", "deploy"):
+    for stage in ("prepare", "build", "push", "scan", "gate", "promote", "deploy"):
         assert re.search(rf"^✓\s+{stage}\s+(\d+m)?\d+(\.\d)?s\s*$", screen, re.M), screen
     # the deploy code's news scrolls above the live lines, the rollout's counts included
     news = re.compile(re.escape(f"{cluster}/web: deployment") + r"[^\n]*\n?[^\n]*\d+/\d+\s+running")
     assert any(news.search(s) for s in seen), "\n=====\n".join(seen[-5:])
-    assert "Run ok: build, push, deploy" in screen
+    assert "Run ok: build, push, scan, gate, promote, deploy" in screen
     assert re.search(
-        r"^\s*app\s+sha256:[0-9a-f]{12}\s+sha-\w{7}\s+-\s+skipped\s+completed", screen, re.M
+        r"^\s*app\s+sha256:[0-9a-f]{12}\s+sha-\w{7}.*\s+none\s+pass\s+completed", screen, re.M
     ), screen
     assert re.search(r"^\s*TARGET\s+TYPE\s+STATUS", screen, re.M), screen
     assert re.search(rf"^\s*{cluster}/web\s+ecs\s+completed", screen, re.M), screen

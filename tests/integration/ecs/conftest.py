@@ -8,32 +8,21 @@ check what a fresh sandbox lists.
 from __future__ import annotations
 
 import contextlib
-import io
 import re
-import tarfile
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from pipeline.errors import SandboxError
-from pipeline.sandbox import Ports, Sandbox
+from pipeline.sandbox import Sandbox
 from tests.integration.sandbox.support import Images
+from tests.integration.sandboxes import aws_client, running_sandbox
 
 
 @pytest.fixture(scope="session")
 def sandbox_handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = Sandbox(tmp_path_factory.mktemp("ecs-sandbox") / "state")
-    try:
-        box.up(Ports.free())
-    except SandboxError as err:
-        box.down()
-        pytest.fail(f"the sandbox could not start: {err}", pytrace=False)
-    yield box
-    box.down()
+    yield from running_sandbox(tmp_path_factory, "ecs-sandbox")
 
 
 @pytest.fixture(scope="session")
@@ -42,14 +31,7 @@ def sandbox(sandbox_handle: Sandbox) -> dict[str, str]:
 
 
 def _client(sandbox: dict[str, str], name: str) -> Any:
-    return boto3.client(
-        name,
-        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
-        region_name=sandbox["AWS_REGION"],
-        aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
-    )
+    return aws_client(sandbox, name, one_attempt=True)
 
 
 @pytest.fixture(scope="session")
@@ -83,16 +65,7 @@ class LabelledImages(Images):
     def build_with(self, labels: dict[str, str]) -> Any:
         lines = [f"LABEL {k}={v}" for k, v in labels.items()]
         text = "\n".join(["FROM local/busybox:1", f"LABEL test.unique={uuid.uuid4()}", *lines])
-        dockerfile = (text + "\n").encode()
-        context = io.BytesIO()
-        with tarfile.open(fileobj=context, mode="w") as tar:
-            info = tarfile.TarInfo("Dockerfile")
-            info.size = len(dockerfile)
-            tar.addfile(info, io.BytesIO(dockerfile))
-        context.seek(0)
-        image, _ = self.client.images.build(fileobj=context, custom_context=True, rm=True)
-        self.ids.append(image.id)
-        return image
+        return self.build_dockerfile(text + "\n")
 
 
 @pytest.fixture

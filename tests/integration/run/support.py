@@ -27,6 +27,7 @@ import yaml
 
 from pipeline.sandbox.distribution import MANIFEST_TYPES
 from tests.integration.sandbox.support import RegistryHttp
+from tests.integration.sandboxes import aws_client
 
 ACCOUNT = "123456789012"
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -207,15 +208,7 @@ def run_cli(
 
 
 def ecr_client(sandbox: Mapping[str, str]) -> Any:
-    import boto3
-
-    return boto3.client(
-        "ecr",
-        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
-        region_name=sandbox["AWS_REGION"],
-        aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
-    )
+    return aws_client(sandbox, "ecr")
 
 
 @dataclass(frozen=True)

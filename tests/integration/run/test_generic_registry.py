@@ -91,3 +91,32 @@ def test_generic_registry_missing_credentials_variable_is_a_clear_error(
     assert "REG_PASS (named by registry.password_env) is not set" in result.stderr
     assert result.report_path is not None and not result.report_path.exists()  # refused first
     assert "building" not in result.stderr
+
+
+def test_generic_registry_every_stage_promotes_the_branch_tag_by_manifest_put(
+    make_project: Callable[[str], Project],
+    env: dict[str, str],
+    prefix: str,
+    ecr: Any,
+    registry: Registry,
+    token: Token,
+) -> None:
+    """No scan API there: the plan has no scan and gate, and promote goes on ungated."""
+    host = env["PIPELINE_REGISTRY_HOST"]
+    repo = f"{prefix}/app"
+    ecr.create_repository(repositoryName=repo)
+    project = make_project("app")
+    project.write("Dockerfile", BASE)
+    project.config(_config(host, repo, username_env="REG_USER", password_env="REG_PASS"))
+    project.commit("first")
+    run_env = {k: v for k, v in env.items() if k != "PIPELINE_REGISTRY_HOST"}
+    run_env.update(REG_USER="AWS", REG_PASS=token.password)
+
+    result = run_cli(project, run_env, "run")  # every stage
+
+    assert result.code == 0, result.describe()
+    entry = result.image("app")
+    assert registry.digest(repo, "main") == entry["digest"]
+    assert entry["pending_tags"] == [] and "main" in entry["tags"]
+    assert (entry["gate"], entry["scan"]) == ("skipped", None)
+    assert result.report["stages"] == ["build", "push", "promote"]

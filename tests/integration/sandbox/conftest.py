@@ -8,34 +8,22 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from pipeline.cli import main
 from pipeline.sandbox import Sandbox
 from tests.integration.sandbox.support import Images, RegistryHttp
+from tests.integration.sandboxes import aws_client
 
 
 @pytest.fixture(scope="session")
 def ecr(sandbox: dict[str, str]) -> Any:
-    return boto3.client(
-        "ecr",
-        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
-        region_name=sandbox["AWS_REGION"],
-        aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
-    )
+    return aws_client(sandbox, "ecr")
 
 
 @pytest.fixture(scope="session")
 def ecs(sandbox: dict[str, str]) -> Any:
-    return boto3.client(
-        "ecs",
-        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
-        region_name=sandbox["AWS_REGION"],
-        aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
-    )
+    return aws_client(sandbox, "ecs")
 
 
 @pytest.fixture

@@ -68,7 +68,11 @@ class Images:
 
     def build(self) -> Any:
         """A new image (a unique label on the base image): its own config, so its own digest."""
-        dockerfile = f"FROM local/busybox:1\nLABEL sandbox.test={uuid.uuid4()}\n".encode()
+        return self.build_dockerfile(f"FROM local/busybox:1\nLABEL sandbox.test={uuid.uuid4()}\n")
+
+    def build_dockerfile(self, text: str) -> Any:
+        """An image built from this Dockerfile alone (removed by `remove_all`)."""
+        dockerfile = text.encode()
         context = io.BytesIO()
         with tarfile.open(fileobj=context, mode="w") as tar:
             info = tarfile.TarInfo("Dockerfile")

@@ -9,7 +9,6 @@ import socket
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 from click.testing import CliRunner
 
@@ -18,6 +17,7 @@ from pipeline.sandbox import Ports, Sandbox
 from pipeline.sandbox.cli import sandbox as cli
 from pipeline.sandbox.processes import alive
 from pipeline.sandbox.settings import port_free
+from tests.integration.sandboxes import aws_client
 
 ENV_NAMES = {
     "AWS_ENDPOINT_URL",
@@ -91,13 +91,7 @@ def test_up_env_status_down(state_dir: Path) -> None:
     assert "NOT ANSWERING" not in status.output
 
     # The password lives in the server's memory only, never in the state folder.
-    ecr = boto3.client(
-        "ecr",
-        endpoint_url=exports["AWS_ENDPOINT_URL"],
-        region_name=exports["AWS_REGION"],
-        aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
-    )
+    ecr = aws_client(exports, "ecr")
     token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     password = __import__("base64").b64decode(token).decode().partition(":")[2]
     for path in state_dir.rglob("*"):

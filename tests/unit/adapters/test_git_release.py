@@ -9,9 +9,8 @@ import pytest
 from pipeline.adapters.git_release import ReleaseError, ReleaseRepo, _said
 from pipeline.errors import UsageError
 from tests.unit.gitrepo import GitRepo
-from tests.unit.tags.conftest import _isolated
 
-__all__ = ["_isolated"]
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 
 def repo_with_origin(tmp_path: Path) -> tuple[GitRepo, GitRepo]:

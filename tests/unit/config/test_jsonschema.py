@@ -19,7 +19,7 @@ import yaml
 from pipeline.config import jsonschema as published
 from pipeline.config.load import loads
 from pipeline.errors import ConfigError
-from tests.unit.config import test_malformed, test_valid
+from tests.unit.config import test_load_malformed, test_load_valid
 from tests.unit.config.helpers import FILE
 from tests.unit.config.helpers import yaml as dedent
 
@@ -57,7 +57,7 @@ def _errors(validator: jsonschema.Draft202012Validator, text: str) -> list[str]:
 
 VALID = {
     "the example": (ROOT / "pipeline.example.yaml").read_text(),
-    "minimal": test_valid.MINIMAL,
+    "minimal": test_load_valid.MINIMAL,
     "interpolation wherever a value stands": dedent("""
         version: 1
         registry:
@@ -129,6 +129,7 @@ VALID = {
           - name: base
             cache: {from: auto}
         scan:
+          enabled: false  # a generic registry has no scan API
           ignore:
             - {id: CVE-2023-1, reason: r, expires: 2027-01-31, until_fixed: true}
           sarif: scan.sarif
@@ -216,7 +217,7 @@ def _expressible(text: str) -> bool:
 
 def _corpus() -> list[Any]:
     out = []
-    for case in test_malformed.CASES:
+    for case in test_load_malformed.CASES:
         try:
             _data(case.text)
         except yaml.YAMLError:

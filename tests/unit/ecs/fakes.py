@@ -162,12 +162,40 @@ class FakeEcs:
         return shown
 
     def describe_task_definition(self, task_definition: str) -> dict[str, Any]:
-        return copy.deepcopy(self.task_definitions[task_definition])
+        """By ARN, by `family:revision`, or by family (its latest revision), as ECS reads it."""
+        wanted = task_definition.rsplit("/", 1)[-1]
+        family, _, revision = wanted.partition(":")
+        known = [
+            a for a in self.task_definitions if a.rsplit("/", 1)[-1].partition(":")[0] == family
+        ]
+        if revision:
+            known = [a for a in known if a.rsplit(":", 1)[1] == revision]
+        if not known:
+            raise EcsApiError(
+                f"ECS DescribeTaskDefinition {task_definition}: ClientException:"
+                " Unable to describe task definition.",
+                code="ClientException",
+            )
+        latest = max(known, key=lambda arn: int(arn.rsplit(":", 1)[1]))
+        return copy.deepcopy(self.task_definitions[latest])
 
     def register_task_definition(self, request: Mapping[str, Any]) -> str:
+        """A new revision of the request's family: one past its latest; tags kept beside it."""
         self.registered.append(copy.deepcopy(dict(request)))
-        arn = f"{ARN}:{len(self.task_definitions) + 1}"
-        self.task_definitions[arn] = {"taskDefinition": {**request, "taskDefinitionArn": arn}}
+        family = str(request["family"])
+        revisions = [
+            int(a.rsplit(":", 1)[1])
+            for a in self.task_definitions
+            if a.rsplit("/", 1)[-1].partition(":")[0] == family
+        ]
+        revision = max(revisions, default=0) + 1
+        arn = f"{ARN.rsplit('/', 1)[0]}/{family}:{revision}"
+        body = {k: copy.deepcopy(v) for k, v in request.items() if k != "tags"}
+        td = {**body, "taskDefinitionArn": arn, "revision": revision, "status": "ACTIVE"}
+        self.task_definitions[arn] = {
+            "taskDefinition": td,
+            "tags": copy.deepcopy(list(request.get("tags") or [])),
+        }
         return arn
 
     def update_service(

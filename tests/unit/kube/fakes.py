@@ -12,6 +12,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline.deployment import DeployError
 from pipeline.kube.ports import Cluster, KubeObject, KubeUnavailable
 
 
@@ -87,7 +88,7 @@ class FakeKube:
 
     # ---------------------------------------------------------------- KubeApi
     def get_deployment(self, namespace: str, name: str) -> KubeObject:
-        assert (namespace, name) == ("default", "backend")
+        self._exists(namespace, name, "reading")
         self.reads += 1
         if self.unavailable:
             self.unavailable -= 1
@@ -96,9 +97,13 @@ class FakeKube:
         return copy.deepcopy(self.obj)
 
     def patch_deployment(self, namespace: str, name: str, patch: KubeObject) -> KubeObject:
+        self._exists(namespace, name, "patching")
         self.patches.append(copy.deepcopy(dict(patch)))
         spec = self.obj["spec"]["template"]["spec"]
-        for change in patch["spec"]["template"]["spec"]["containers"]:
+        changes = (((patch.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+            "containers", []
+        )
+        for change in changes:
             match = [c for c in spec["containers"] if c["name"] == change["name"]]
             assert match, f"a real server would append container {change['name']!r}"
             match[0].update(change)
@@ -115,6 +120,13 @@ class FakeKube:
 
     def close(self) -> None:
         self.closed = True
+
+    def _exists(self, namespace: str, name: str, doing: str) -> None:
+        """Only default/backend is there; anything else is the API server's 404."""
+        if (namespace, name) != ("default", "backend"):
+            raise DeployError(
+                f'{doing} deployment {namespace}/{name}: 404 deployments.apps "{name}" not found'
+            )
 
     # ---------------------------------------------------------------- controller
     def images(self) -> dict[str, str]:

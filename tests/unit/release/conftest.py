@@ -1,5 +1,8 @@
 """Release tests run in a clean environment, like the tag tests (no CI variables, no git config)."""
 
-from tests.unit.tags.conftest import _isolated
+import pytest
 
-__all__ = ["_isolated"]
+
+@pytest.fixture(autouse=True)
+def _isolated(clean_environment: None) -> None:
+    """Every release test: see tests/unit/conftest.py."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import log
-from pipeline.report import text
+from pipeline.console import summary
 from pipeline.report.run_report import ImageReport, RunReport, write
 
 
@@ -50,6 +50,67 @@ def test_status(case: str, run: RunReport, status: str) -> None:
     assert run.status == status, case
 
 
+RELEASE = ["build", "push", "scan", "gate", "promote"]
+DONE = {"built": True, "pushed": True}
+
+
+@pytest.mark.parametrize(
+    ("case", "run", "status"),
+    [
+        (
+            "scanned, passed and promoted",
+            report(RELEASE, img(**DONE, scanned=True, gate="pass", promoted=True)),
+            "ok",
+        ),
+        (
+            "scanning off: gate skipped, promoted",
+            report(["build", "push", "promote"], img(**DONE, gate="skipped", promoted=True)),
+            "ok",
+        ),
+        (
+            "the gate blocked (the run stopped before promote)",
+            report(RELEASE, img(**DONE, scanned=True, gate="block"), finished=False),
+            "blocked",
+        ),
+        (
+            "a scan error is a failure even where the gate blocked",
+            report(RELEASE, img(**DONE, gate="block", error="scan status FAILED"), finished=False),
+            "failed",
+        ),
+        (
+            "one image blocked, the other passed",
+            report(
+                RELEASE,
+                img(**DONE, scanned=True, gate="pass"),
+                img(**DONE, scanned=True, gate="block"),
+                finished=False,
+            ),
+            "blocked",
+        ),
+        (
+            "promote did not move every tag",
+            report(RELEASE, img(**DONE, scanned=True, gate="pass", promoted=False)),
+            "failed",
+        ),
+        (
+            "the gate never ran",
+            report(["build", "push", "scan", "gate"], img(**DONE, scanned=True)),
+            "failed",
+        ),
+    ],
+)
+def test_status_of_a_release(case: str, run: RunReport, status: str) -> None:
+    assert run.status == status, case
+
+
+def test_the_json_carries_scan_and_gate_per_image() -> None:
+    fragment = {"status": "COMPLETE", "counts": {"HIGH": 2}, "blocking": []}
+    run = report(RELEASE, img(**DONE, scanned=True, gate="pass", promoted=True, scan=fragment))
+    image = run.to_json()["images"][0]
+    assert (image["scan"], image["gate"]) == (fragment, "pass")
+    assert report(["build"], img(built=True)).to_json()["images"][0]["gate"] == "skipped"
+
+
 def test_interrupted_or_failed_runs_are_never_ok() -> None:
     run = report(["build"], img(built=True))
     run.interrupted = True
@@ -73,7 +134,7 @@ def test_the_written_report_and_the_summary_are_masked(tmp_path: Path) -> None:
     written = (tmp_path / "r.json").read_text()
     assert "leaked-token-123" not in written
     assert json.loads(written)["images"][0]["error"] == "build failed:\n#5 0.2 ***"
-    assert "leaked-token-123" not in text.run_summary(run)
+    assert "leaked-token-123" not in log.redact(summary.plain(summary.summarize(run)))
 
 
 @pytest.mark.parametrize(
@@ -96,4 +157,19 @@ def test_a_deployment_that_did_not_complete_fails_the_run(status: str, run_statu
         "previous": "reg/app:0",
         "status": status,
     }
-    assert f"deploy ecs c/s: {status.replace('_', ' ')}" in text.run_summary(run)
+    assert summary.summarize(run).deployments == (("c/s", "ecs", status.replace("_", " ")),)
+
+
+def test_the_summary_shows_the_scan_the_gate_and_what_was_accepted() -> None:
+    fragment = {
+        "status": "COMPLETE",
+        "counts": {"CRITICAL": 1, "LOW": 2},
+        "suppressed": [{"id": "CVE-1", "package": "xz", "reason": "not reachable"}],
+    }
+    run = report(["build", "push", "scan", "gate"], img(built=True, scan=fragment, gate="pass"))
+    brief = summary.summarize(run)
+    (row,) = brief.images
+    assert row[3:5] == ("1 critical, 2 low", "pass")
+    assert "app: accepted CVE-1: not reachable" in brief.notes
+    off = report(["build", "push", "promote"], img(built=True, gate="skipped"))
+    assert summary.summarize(off).images[0][4] == "skipped"

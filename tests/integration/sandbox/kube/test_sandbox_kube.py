@@ -11,20 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.integration.sandbox.kube.support import Kubectl, deployment, eks_token
+from tests.integration.sandboxes import aws_client
 
 
 def _aws(sandbox: dict[str, str], service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
-        region_name=sandbox["AWS_REGION"],
-        aws_access_key_id=sandbox["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=sandbox["AWS_SECRET_ACCESS_KEY"],
-    )
+    return aws_client(sandbox, service)
 
 
 @pytest.fixture

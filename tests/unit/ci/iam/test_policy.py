@@ -60,14 +60,20 @@ def sids(policy: iam.Policy) -> list[str]:
     ("config", "expected_sids"),
     [
         (ECR + IMAGES + NO_SCAN, ["EcrAuthToken", "EcrPushAndRead"]),
-        (ECR + IMAGES, ["EcrAuthToken", "EcrPushAndRead", "EcrScanResults"]),
+        (ECR + IMAGES, ["EcrAuthToken", "EcrPushAndRead", "EcrScanResults", "EcrScanType"]),
         (
             ECR.replace("}", ", create_repositories: true}") + IMAGES + NO_SCAN,
             ["EcrAuthToken", "EcrPushAndRead", "EcrCreateRepositories"],
         ),
         (
             ECR.replace("}", ", create_repositories: true}") + IMAGES,
-            ["EcrAuthToken", "EcrPushAndRead", "EcrCreateRepositories", "EcrScanResults"],
+            [
+                "EcrAuthToken",
+                "EcrPushAndRead",
+                "EcrCreateRepositories",
+                "EcrScanResults",
+                "EcrScanType",
+            ],
         ),
         (
             "registry: {type: ecr-public, alias: acme}\n" + IMAGES,
@@ -107,10 +113,14 @@ def test_ecr_push_is_scoped_to_the_repositories() -> None:
     ]
     assert got["EcrPushAndRead"]["Resource"] == [REPO + "acme/backend", REPO + "web"]
     assert got["EcrScanResults"]["Action"] == [
+        "ecr:BatchGetRepositoryScanningConfiguration",  # scan on push or manual, per repository
         "ecr:DescribeImageScanFindings",
         "ecr:StartImageScan",
     ]
     assert got["EcrScanResults"]["Resource"] == [REPO + "acme/backend", REPO + "web"]
+    # basic or enhanced scanning: a registry-wide read that takes no resource
+    assert got["EcrScanType"]["Action"] == ["ecr:GetRegistryScanningConfiguration"]
+    assert got["EcrScanType"]["Resource"] == ["*"]
     assert not any("ecr:CreateRepository" in s["Action"] for s in got.values())
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli
-from tests.unit.gitrepo import ISOLATION, GitRepo, leaked_git_vars
+from tests.unit.gitrepo import GitRepo
 
 MiB = 1 << 20
 MEMORY_LIMIT = 200 * MiB
@@ -410,14 +410,7 @@ CASES = [
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith(("GITHUB_", "CODEBUILD_", "PIPELINE_", "AWS_")):
-            monkeypatch.delenv(name)
-    for name in list(leaked_git_vars(os.environ)):
-        monkeypatch.delenv(name)
-    for name, value in ISOLATION.items():
-        monkeypatch.setenv(name, value)
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_environment: None) -> Path:
     repo = GitRepo.init(tmp_path / "repo")
     (repo.path / "Dockerfile").write_text("FROM scratch\n")
     repo.commit()

@@ -8,6 +8,8 @@ import pytest
 
 from pipeline import semver
 
+pytestmark = pytest.mark.usefixtures("clean_environment")
+
 
 @pytest.mark.parametrize(
     ("text", "fields"),

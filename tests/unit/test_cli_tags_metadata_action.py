@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli
-from tests.unit.tags.worlds import tagged
+from tests.unit.tag_worlds import tagged
+
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 CONFIG = """version: 1
 registry: {type: generic, url: registry.example.com/acme}

@@ -20,7 +20,7 @@ import pytest
 from pipeline import providers
 from pipeline.context import Context
 from pipeline.errors import ContextError
-from tests.unit.tags.worlds import (
+from tests.unit.tag_worlds import (
     W,
     World,
     broken_config,
@@ -50,6 +50,8 @@ from tests.unit.tags.worlds import (
     tagged_ids,
     untracked_only,
 )
+
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 

@@ -1,4 +1,5 @@
-"""Every context and tag test runs in a clean environment (repositories: worlds.py)."""
+"""A clean environment for the tests that read it (context, tags, releases): modules
+ask for it with `pytestmark = pytest.mark.usefixtures("clean_environment")`."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from tests.unit.gitrepo import ISOLATION, leaked_git_vars
 CI_PREFIXES = ("GITHUB_", "CODEBUILD_", "PIPELINE_", "AWS_", "DOCKER_METADATA_")
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No CI variable, git config or GIT_DIR of the machine reaches the code under test."""
     for name in list(os.environ):
         if name.startswith(CI_PREFIXES) or name in ("CI",):

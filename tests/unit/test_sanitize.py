@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from pipeline import sanitize
 
+pytestmark = pytest.mark.usefixtures("clean_environment")
+
 LONG = "feature/" + "a" * 192  # 200 characters
 
 

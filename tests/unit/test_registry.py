@@ -10,6 +10,8 @@ from pipeline import registry
 from pipeline.config.schema import Registry
 from pipeline.errors import ContextError
 
+pytestmark = pytest.mark.usefixtures("clean_environment")
+
 ACCOUNT = "123456789012"
 
 

@@ -19,6 +19,8 @@ from pipeline.config.schema import TagRule
 from pipeline.context import Context
 from pipeline.errors import ContextError
 
+pytestmark = pytest.mark.usefixtures("clean_environment")
+
 SHA = "860c190aa1f3e4b5c6d7e8f90a1b2c3d4e5f6a7b"
 PR_SHA = "feedface00112233445566778899aabbccddeeff"
 NOW = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)

@@ -1,6 +1,6 @@
 """`pipeline tags --json` end to end: real repositories, CI variables, the contract's JSON.
 
-The process environment is cleaned by conftest (no GITHUB_*, CODEBUILD_*,
+The process environment is cleaned by the clean_environment fixture (no GITHUB_*, CODEBUILD_*,
 PIPELINE_*, AWS_*, GIT_* from the machine); each case sets only its own.
 """
 
@@ -16,7 +16,7 @@ import pytest
 
 from pipeline import cli
 from tests.unit.gitrepo import GitRepo
-from tests.unit.tags.worlds import (
+from tests.unit.tag_worlds import (
     W,
     World,
     codebuild_checkout,
@@ -34,6 +34,8 @@ from tests.unit.tags.worlds import (
     tagged,
     tagged_at_base,
 )
+
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 CONTEXT_KEYS = {
     "provider",

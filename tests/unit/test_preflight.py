@@ -7,16 +7,16 @@ same error line, and neither may write anything (no report, no file).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from pipeline import cli
-from tests.unit.gitrepo import ISOLATION, GitRepo, leaked_git_vars
+from tests.unit.gitrepo import GitRepo
 
 GENERIC = "registry: {type: generic, url: registry.example.com/acme}\n"
+ECR = 'registry: {account: "123456789012", region: eu-west-1}\n'
 SHA_RULES = "tags: [{type: branch}, {type: sha}]\n"
 
 
@@ -32,16 +32,34 @@ class Case:
 
 CASES = [
     Case(
-        "stages this version lacks",
-        GENERIC + SHA_RULES + "images: [{name: app}]\n",
-        [],
-        message="stage(s) scan, gate, promote are not available in this version of pipeline",
+        "scan without the push whose digests it waits for",
+        ECR + SHA_RULES + "images: [{name: app}]\n",
+        ["--only", "build,scan,gate"],
+        message="the scan stage waits for the scan of what the push stage of the same run",
     ),
     Case(
-        "an explicitly asked stage this version lacks",
+        "the gate without the scan it judges",
+        ECR + SHA_RULES + "images: [{name: app}]\n",
+        ["--only", "build,push,gate"],
+        message="the gate judges the scan results of the same run; run it with scan",
+    ),
+    Case(
+        "promote without the gate of the same run",
+        ECR + SHA_RULES + "images: [{name: app}]\n",
+        ["--skip", "gate"],
+        message="promote moves the mutable tags only after the gate of the same run passed",
+    ),
+    Case(
+        "promote without the push that published the digest",
         GENERIC + SHA_RULES + "images: [{name: app}]\n",
-        ["--only", "build,scan"],
-        message="stage(s) scan are not available in this version of pipeline (they arrive with",
+        ["--only", "build,promote"],
+        message="promote moves the mutable tags onto what the push stage of the same run",
+    ),
+    Case(
+        "scanning asked of a registry with no scan API",
+        GENERIC + SHA_RULES + "scan: {enabled: true}\nimages: [{name: app}]\n",
+        [],
+        message="scan.enabled: registry type generic has no scan API to wait for",
     ),
     Case(
         "deploy without the push that publishes its images",
@@ -107,14 +125,7 @@ CASES = [
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith(("GITHUB_", "CODEBUILD_", "PIPELINE_", "AWS_")):
-            monkeypatch.delenv(name)
-    for name in list(leaked_git_vars(os.environ)):
-        monkeypatch.delenv(name)
-    for name, value in ISOLATION.items():
-        monkeypatch.setenv(name, value)
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_environment: None) -> Path:
     repo = GitRepo.init(tmp_path / "repo")
     (repo.path / "Dockerfile").write_text("FROM scratch\n")
     repo.commit(file="Dockerfile.base")

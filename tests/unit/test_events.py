@@ -13,6 +13,8 @@ import pytest
 from pipeline import events
 from pipeline.errors import ContextError
 
+pytestmark = pytest.mark.usefixtures("clean_environment")
+
 HEAD = "0123456789abcdef0123456789abcdef01234567"
 GOOD: dict[str, Any] = {
     "number": 7,

@@ -9,6 +9,8 @@ import pytest
 from pipeline import templating
 from pipeline.templating import TAG_VARIABLES, TemplateError
 
+pytestmark = pytest.mark.usefixtures("clean_environment")
+
 NOW = dt.datetime(2024, 3, 9, 7, 5, 1, tzinfo=dt.timezone.utc)
 
 

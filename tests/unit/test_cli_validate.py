@@ -10,7 +10,7 @@ import pytest
 from pipeline.cli import main
 from tests.unit.config.helpers import yaml
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "pipeline.example.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "pipeline.example.yaml"
 
 BROKEN = yaml("""
     version: 1
