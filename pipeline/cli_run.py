@@ -59,7 +59,10 @@ def run(
     from_reports: Sequence[str],
     more_reports: Sequence[str],
 ) -> None:
-    """Build -> push -> scan -> gate -> promote -> deploy (exit 3: the gate blocked)."""
+    """Build -> push -> scan -> gate -> promote -> deploy (exit 3: the gate blocked).
+
+    REPORT...: more files for --from-report (so `--from-report reports/*.json` works).
+    """
     import os
     import sys
 

@@ -376,6 +376,13 @@ def _run_reported(
                 " nothing deployed",
                 ", ".join(blocked),
             )
+        elif "promote" in plan.stages and services.promote is not None:
+            with progress.stage("promote") as outcome:
+                promoted = services.promote(published, gated, pusher)
+                progress.record(promoted=promoted)
+                outcome.ok = promoted.ok
+            if not promoted.ok:
+                return progress.result
         if services.deploy is not None:
             with progress.stage("deploy") as outcome:
                 step = services.deploy(published, gated, pusher.registry)

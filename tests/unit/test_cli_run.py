@@ -14,7 +14,7 @@ from pipeline import cli, cli_run, log
 from pipeline.errors import StageError
 from pipeline.report import run_report
 from pipeline.runner import Progress
-from tests.unit.config.test_preflight import SHA_RULES, project
+from tests.unit.test_preflight import SHA_RULES, project
 from tests.unit.test_runner import make_plan
 
 __all__ = ["project"]

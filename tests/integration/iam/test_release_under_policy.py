@@ -27,8 +27,8 @@ import pytest
 from tests.integration.ecs.test_adapter import register_rich
 from tests.integration.run.support import Project, Result, ecr_config, image_tags, run_cli
 
-# The stages this version runs end to end; scan, gate and promote join as they land.
-STAGES = ("--skip", "scan,gate,promote")
+# Every stage: build, push, scan, gate, promote, deploy.
+STAGES: tuple[str, ...] = ()
 
 
 @contextlib.contextmanager
@@ -152,7 +152,11 @@ def test_a_release_runs_as_a_user_with_only_the_printed_policy(
     image = result.image("app")
     pushed = f"{image['image']}@{image['digest']}"
     assert image["pushed"] is True
-    assert image_tags(admin("ecr"), f"{prefix}/app")[image["digest"]] == {f"sha-{project.head[:7]}"}
+    # the scan passed and promote moved the mutable tags (PutImage) under the policy too
+    assert image_tags(admin("ecr"), f"{prefix}/app") == {
+        image["digest"]: {f"sha-{project.head[:7]}", "main", "latest"}
+    }
+    assert image["gate"] == "pass"
     (deployment,) = result.report["deployments"]
     assert (deployment["status"], deployment["image"]) == ("completed", pushed)
     assert running_image(admin, service) == pushed
@@ -181,6 +185,8 @@ def test_the_enforcement_is_real_an_unknown_key_is_refused(
     [
         ("ecr:CreateRepository", "CreateRepository"),
         ("ecr:GetAuthorizationToken", "GetAuthorizationToken"),
+        ("ecr:DescribeImageScanFindings", "DescribeImageScanFindings"),
+        ("ecr:PutImage", "PutImage"),
         ("ecs:UpdateService", "UpdateService"),
     ],
 )

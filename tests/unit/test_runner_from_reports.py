@@ -1,0 +1,163 @@
+"""The final job of a fan-out (`--from-report`) in the runner, against fakes.
+
+Nothing is built, pushed or scanned: the reports' Published and gate decision
+go to promote and deploy, and one blocked image holds every image's tags and
+every deploy target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pipeline import runner
+from pipeline.errors import AuthError
+from pipeline.report import run_report
+from pipeline.scan.gate import GateResult, ImageGate, decide
+from pipeline.stages.from_report import Reported
+from pipeline.stages.push import Pusher
+from pipeline.stages.results import (
+    Deployed,
+    ImagePromoted,
+    ImagePublished,
+    Promoted,
+    Published,
+)
+from tests.unit.fakes import FakeBuilder, FakeEngine, FakeRegistry
+from tests.unit.test_runner import _Refused, make_plan, services
+
+DIGEST = "sha256:" + "d" * 64
+
+
+def reported(*decisions: str) -> Reported:
+    names = ("app", "web")[: len(decisions)]
+    images = tuple(
+        ImagePublished(
+            n,
+            f"reg.example/team/{n}",
+            f"team/{n}",
+            digest=DIGEST,
+            tags=("sha-abc1234",),
+            pending_tags=("latest",),
+            pushed=True,
+            revision="a" * 40,
+        )
+        for n in names
+    )
+    gates = tuple(ImageGate(n, d) for n, d in zip(names, decisions, strict=True))  # type: ignore[arg-type]
+    return Reported(Published(images), GateResult(decide(gates), gates))
+
+
+class Calls:
+    def __init__(self, promote_fails: bool = False) -> None:
+        self.calls: list[str] = []
+        self.promote_fails = promote_fails
+
+    def promote(self, published: Published, gated: GateResult | None, _p: Pusher) -> Promoted:
+        self.calls.append(f"promote {gated.decision if gated else None}")
+        error = "registry refused" if self.promote_fails else None
+        return Promoted(
+            tuple(
+                ImagePromoted(i.name, () if error else i.pending_tags, error)
+                for i in published.images
+            )
+        )
+
+    def deploy(self, published: Published, gated: GateResult | None, _r: object) -> Deployed:
+        self.calls.append(f"deploy {gated.decision if gated else None}")
+        return Deployed()
+
+
+@pytest.mark.parametrize(
+    ("case", "stages", "decisions", "promote_fails", "calls", "finished", "status"),
+    [
+        (
+            "every report passed: promote, then deploy",
+            ("promote", "deploy"),
+            ("pass", "pass"),
+            False,
+            ["promote pass", "deploy pass"],
+            True,
+            "ok",
+        ),
+        (
+            "one image blocked: nothing promoted, deploy told (it skips every target)",
+            ("promote", "deploy"),
+            ("pass", "block"),
+            False,
+            ["deploy block"],
+            False,
+            "blocked",
+        ),
+        (
+            "scanning off: skipped gates let the release go",
+            ("promote", "deploy"),
+            ("skipped", "skipped"),
+            False,
+            ["promote skipped", "deploy skipped"],
+            True,
+            "ok",
+        ),
+        (
+            "a failed promote deploys nothing",
+            ("promote", "deploy"),
+            ("pass", "pass"),
+            True,
+            ["promote pass"],
+            False,
+            "failed",
+        ),
+        ("deploy only", ("deploy",), ("pass",), False, ["deploy pass"], True, "ok"),
+        ("promote only", ("promote",), ("pass",), False, ["promote pass"], True, "ok"),
+    ],
+)
+def test_the_final_job_promotes_and_deploys_only_what_every_report_passed(
+    tmp_path: Path,
+    case: str,
+    stages: tuple[str, ...],
+    decisions: tuple[str, ...],
+    promote_fails: bool,
+    calls: list[str],
+    finished: bool,
+    status: str,
+) -> None:
+    names = ("app", "web")[: len(decisions)]
+    plan = replace(make_plan(tmp_path, *names), stages=stages, from_reports=("r.json",))
+    registry = FakeRegistry()
+    builder = FakeBuilder(FakeEngine(registry))
+    svc = services(builder, registry)
+    recorder = Calls(promote_fails)
+    svc.promote = recorder.promote
+    if "deploy" in stages:
+        svc.deploy = recorder.deploy
+    progress = runner.Progress()
+
+    result = runner.run(
+        plan, svc, env={}, jobs=2, dry_run=False, progress=progress, reported=reported(*decisions)
+    )
+
+    assert recorder.calls == calls, case
+    assert builder.started == [], "a final job builds nothing"
+    assert registry.tags == {}, "and pushes nothing"
+    assert result.finished is finished
+    assert result.built is None and result.scanned is None
+    assert [s for s, _t in result.timings] == ["prepare", *[c.split()[0] for c in calls]]
+    report = run_report.compose(plan, result, dry_run=False)
+    assert report.status == status, case
+    assert [i.digest for i in report.images] == [DIGEST] * len(names)
+    assert [i.gate for i in report.images] == list(decisions)
+
+
+def test_a_final_job_that_cannot_sign_in_calls_nothing(tmp_path: Path) -> None:
+    plan = replace(make_plan(tmp_path, "app"), stages=("promote", "deploy"), from_reports=("r",))
+    registry = FakeRegistry()
+    svc = services(FakeBuilder(FakeEngine(registry)), registry, _Refused())
+    recorder = Calls()
+    svc.promote, svc.deploy = recorder.promote, recorder.deploy
+
+    with pytest.raises(AuthError):
+        runner.run(plan, svc, env={}, jobs=1, dry_run=False, reported=reported("pass"))
+
+    assert recorder.calls == []
