@@ -101,6 +101,8 @@ def read(
                 f"{label}: not a run report: not JSON (line {err.lineno}, column {err.colno}:"
                 f" {err.msg})"
             )
+        except RecursionError:  # a hostile file of nested brackets, as json raises it
+            problems.append(f"{label}: not a run report: nested too deeply")
     if problems and not loaded:
         raise UsageError(_together(problems))
     try:

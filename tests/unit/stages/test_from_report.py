@@ -425,6 +425,16 @@ def test_unreadable_files_are_named_with_every_other_problem(
     ]
 
 
+def test_a_file_of_nested_brackets_is_refused_not_a_crash(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+
+    with pytest.raises(UsageError) as err:
+        read([str(deep)], PLAN, REV, gated=True)
+
+    assert str(err.value) == f"{deep}: not a run report: nested too deeply"
+
+
 def test_a_report_the_run_wrote_reads_back(tmp_path: Path) -> None:
     """The fields `--from-report` needs are the ones the run report writes."""
     written = RunReport(stages=["build", "push"], finished=True)
