@@ -366,6 +366,9 @@ def _run_reported(
     progress.record(published=published, gated=gated)
     try:
         with progress.stage("prepare"):
+            for image, gate in zip(published.images, gated.images, strict=True):
+                source = reported.sources.get(image.name, "?")
+                log.LOG.info("%s: %s, gate %s (%s)", image.name, image.ref, gate.decision, source)
             # The registry's credentials: promote moves tags through this client,
             # and deploy reads the running images' labels through it.
             pusher = publish.signed_in(services.pusher)

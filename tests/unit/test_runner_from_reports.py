@@ -26,7 +26,9 @@ from pipeline.stages.results import (
     Published,
 )
 from tests.unit.fakes import FakeBuilder, FakeEngine, FakeRegistry
-from tests.unit.test_runner import _Refused, make_plan, services
+from tests.unit.test_runner import _Refused, logged, make_plan, services
+
+__all__ = ["logged"]
 
 DIGEST = "sha256:" + "d" * 64
 
@@ -47,7 +49,9 @@ def reported(*decisions: str) -> Reported:
         for n in names
     )
     gates = tuple(ImageGate(n, d) for n, d in zip(names, decisions, strict=True))  # type: ignore[arg-type]
-    return Reported(Published(images), GateResult(decide(gates), gates))
+    return Reported(
+        Published(images), GateResult(decide(gates), gates), {n: f"r-{n}.json" for n in names}
+    )
 
 
 class Calls:
@@ -148,6 +152,22 @@ def test_the_final_job_promotes_and_deploys_only_what_every_report_passed(
     assert report.status == status, case
     assert [i.digest for i in report.images] == [DIGEST] * len(names)
     assert [i.gate for i in report.images] == list(decisions)
+
+
+def test_the_final_job_says_what_it_took_from_which_report(
+    tmp_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    plan = replace(make_plan(tmp_path, "app", "web"), stages=("deploy",), from_reports=("r",))
+    registry = FakeRegistry()
+    svc = services(FakeBuilder(FakeEngine(registry)), registry)
+    recorder = Calls()
+    svc.deploy = recorder.deploy
+
+    runner.run(plan, svc, env={}, jobs=1, dry_run=False, reported=reported("pass", "block"))
+
+    assert f"app: reg.example/team/app@{DIGEST}, gate pass (r-app.json)" in logged.text
+    assert f"web: reg.example/team/web@{DIGEST}, gate block (r-web.json)" in logged.text
+    assert "the gate blocked web in the runners' reports" in logged.text
 
 
 def test_a_final_job_that_cannot_sign_in_calls_nothing(tmp_path: Path) -> None:
