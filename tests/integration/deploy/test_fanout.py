@@ -167,6 +167,21 @@ def test_a_fanned_out_release_ends_as_a_single_machine_release(
         assert runner.code == 0, runner.describe()
         assert runner.report["status"] == "ok"
         assert runner.report["deployments"] == []
+    reports = [str(project.root.parent / f"r{i}.json") for i in range(len(names))]
+    rehearsal = run_cli(
+        project,
+        fanned_env,
+        "run",
+        "--only",
+        "promote,deploy",
+        "--dry-run",
+        "--from-report",
+        *reports,
+    )
+    assert rehearsal.code == 0, rehearsal.describe()
+    assert "would move 1.2, latest" in rehearsal.output
+    unmoved = {"tags": [sorted([sha, "1.2.3"])], "runs": ":old"}
+    assert state(aws, env, fanned, fanned_env["CLUSTER"]) == {n: unmoved for n in NAMES}
     final = final_job(project, fanned_env, len(names))
     whole = run_cli(project, single_env, "run", timeout=300)
 
