@@ -518,6 +518,53 @@ def test_only_and_skip_run_exactly_the_selected_stages_or_are_refused_naming_the
         assert result.gated.decision == "skipped"
 
 
+# ------------------------------------------------------------------------ each stage's inputs
+
+
+def _inputs(world: World, value: str, result: RunResult) -> object:
+    """What a stage must be handed: an earlier stage's value from this run, or a port."""
+    pusher = world.svc.pusher()  # the one pusher of the run (signed in during prepare)
+    ports = {"pusher": pusher, "registry": pusher.registry, "pushed at": T0, "none": None}
+    return ports[value] if value in ports else getattr(result, value)
+
+
+INPUTS = [
+    ("scan", True, ("published", "pushed at")),
+    ("gate", True, ("published", "scanned")),
+    ("gate", False, ("published", "none")),
+    ("promote", True, ("published", "gated", "pusher")),
+    ("promote", False, ("published", "gated", "pusher")),
+    ("deploy", True, ("published", "gated", "registry")),
+    ("deploy", False, ("published", "gated", "registry")),
+]
+
+
+@pytest.mark.parametrize(
+    ("stage", "scanning", "inputs"),
+    INPUTS,
+    ids=[f"{s} {'scanning' if on else 'scanning off'}: {', '.join(i)}" for s, on, i in INPUTS],
+)
+def test_each_stage_is_handed_the_values_the_stages_before_it_returned_in_this_run(
+    tmp_path: Path, stage: str, scanning: bool, inputs: tuple[str, ...], threads: None
+) -> None:
+    world = make_world(tmp_path, make_plan(tmp_path, scanning=scanning))
+    step = getattr(world.svc, stage)
+    seen: list[tuple[object, ...]] = []
+
+    def recorded(*args: object) -> object:
+        seen.append(args)
+        return step(*args)
+
+    setattr(world.svc, stage, recorded)
+    result = world.run()
+    assert result.finished
+    assert len(seen) == 1
+    expected = tuple(_inputs(world, value, result) for value in inputs)
+    assert len(seen[0]) == len(expected)
+    for got, want in zip(seen[0], expected, strict=True):
+        assert got is want or (isinstance(want, dt.datetime) and got == want)
+
+
 # -------------------------------------------------------------------- 2. each stage failing
 
 
@@ -736,6 +783,7 @@ class Interrupt:
     runs: tuple[str, ...]
     #: promote may have moved tags before the interrupt
     before_promote: bool = True
+    only: tuple[str, ...] = ()
 
 
 def _ctrl_c() -> KeyboardInterrupt:
@@ -765,15 +813,15 @@ def _at_scan_wait(world: World) -> None:
     world.scans.raises = _ctrl_c()
 
 
-def _at_gate(world: World) -> None:
-    gate = world.svc.gate
-    assert gate is not None
+def _at_lookup(world: World) -> None:
+    world.registry.on_read = _ctrl_c()  # is this image published already?
 
+
+def _at_gate(world: World) -> None:
     def interrupted(published: Published, scanned: Any) -> GateResult:
         raise _ctrl_c()
 
     world.svc.gate = interrupted
-    assert gate is not None
 
 
 def _at_promote(world: World) -> None:
@@ -787,7 +835,10 @@ def _at_deploy(world: World) -> None:
 INTERRUPTS = [
     Interrupt("credentials", _at_credentials, runs=("prepare",)),
     Interrupt("repositories", _at_repositories, runs=("prepare",)),
-    Interrupt("build", _at_build, runs=("prepare", "build")),
+    Interrupt("registry lookup", _at_lookup, runs=("prepare",)),
+    Interrupt("early build", _at_build, runs=("prepare", "build")),
+    # no push stage: no early build, the build stage's own pool
+    Interrupt("build (only build)", _at_build, runs=("prepare", "build"), only=("build",)),
     Interrupt("push", _at_push, runs=("prepare", "build", "push")),
     Interrupt("scan wait", _at_scan_wait, runs=("prepare", "build", "push", "scan")),
     Interrupt("gate", _at_gate, runs=("prepare", "build", "push", "scan", "gate")),
@@ -796,14 +847,26 @@ INTERRUPTS = [
 ]
 
 
+class _Observed:
+    def __init__(self) -> None:
+        self.ended: list[tuple[str, bool]] = []
+
+    def stage_started(self, stage: str) -> None:
+        pass
+
+    def stage_finished(self, stage: str, seconds: float, ok: bool) -> None:
+        self.ended.append((stage, ok))
+
+
 @pytest.mark.parametrize("case", INTERRUPTS, ids=[c.id for c in INTERRUPTS])
 def test_ctrl_c_at_each_point_stops_every_worker_and_the_report_says_interrupted(
     tmp_path: Path, case: Interrupt, threads: None
 ) -> None:
-    plan = make_plan(tmp_path)
+    plan = make_plan(tmp_path, case.only)
     world = make_world(tmp_path, plan)
     case.arrange(world)
-    progress = runner.Progress()
+    observed = _Observed()
+    progress = runner.Progress(observed)
     with pytest.raises(KeyboardInterrupt):
         try:
             world.run(progress)
@@ -814,6 +877,8 @@ def test_ctrl_c_at_each_point_stops_every_worker_and_the_report_says_interrupted
     # called at least once (a worker pool calls it too, before the runner does: it is idempotent)
     assert world.interrupts and set(world.interrupts) == {"on_interrupt"}
     assert tuple(stages_run(result)) == case.runs
+    # the interrupted stage ended, and was told as failed; every one before it as ok
+    assert observed.ended == [(s, s != case.runs[-1]) for s in case.runs]
     assert not result.finished
     report = world.report(result)
     assert (report.status, report.interrupted) == ("failed", True)
