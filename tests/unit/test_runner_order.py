@@ -763,6 +763,7 @@ def test_a_failing_stage_stops_the_run_says_so_and_moves_nothing_it_must_not(
         assert any(case.error in e for e in errors), errors
     gate_passed = result.gated is not None and not result.gated.blocked
     if not gate_passed:  # failed at or before the gate
+        assert "promote" not in world.calls
         assert world.moved() == []
         assert world.gitops.opened == []  # no deploy call
         assert all(d.status == "skipped" for d in report.deployments)
@@ -886,3 +887,5 @@ def test_ctrl_c_at_each_point_stops_every_worker_and_the_report_says_interrupted
     if case.before_promote:
         assert world.moved() == []
     assert world.gitops.pushed == []  # nothing deployed after Ctrl-C
+    if case.runs[-1] != "deploy":
+        assert "deploy" not in world.calls  # the deploy step was never called
