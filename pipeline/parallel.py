@@ -58,6 +58,9 @@ def run(
             for future in done:
                 name = running.pop(future)
                 err = future.exception()
+                if isinstance(err, KeyboardInterrupt):
+                    # an interrupt is the run's, not the job's: stop every job, as on Ctrl-C
+                    raise err
                 results[name] = Outcome(error=err) if err else Outcome(value=future.result())
     except BaseException:
         on_interrupt()

@@ -43,6 +43,16 @@ def not_yet_implemented(config: Config) -> list[str]:
 
 def refuse(plan: Plan) -> None:
     """Refusals that need only the plan: stages this version lacks, tags that cannot be pushed."""
+    if not plan.stages:
+        # `--only deploy` without deploy targets, `--only scan,gate` without scanning:
+        # a run of nothing would report ok.
+        dropped = [] if plan.config.deploy else ["deploy needs a deploy target (deploy:)"]
+        if not _scans(plan):
+            dropped.append("scan and gate need scanning (scan.enabled on an ECR registry)")
+        raise UsageError(
+            f"--only/--skip leave no stage to run with this config ({'; '.join(dropped)});"
+            " select other stages"
+        )
     if plan.from_reports:
         _refuse_from_reports(plan)
         return

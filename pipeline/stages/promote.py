@@ -87,6 +87,11 @@ def run(
                 tags.add_tag(image, tag, manifests[image.name])
             except PipelineError as err:
                 return _undo(published, moved, before, tags, image.name, str(err), log)
+            except KeyboardInterrupt:
+                # Ctrl-C between two moves: a release half promoted is what the gate's
+                # one decision forbids, so what moved goes back before the run stops.
+                _undo(published, moved, before, tags, image.name, "interrupted", log)
+                raise
             moved.append((image, tag))
         log(f"promoted {image.ref} as {', '.join(image.pending_tags)}")
     return Promoted(tuple(ImagePromoted(i.name, tuple(i.pending_tags)) for i in published.images))

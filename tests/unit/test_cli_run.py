@@ -65,7 +65,10 @@ def runner_report(root: Path, name: str, **over: Any) -> dict[str, Any]:
             "pipeline: error: unexpected argument 'r.json': `pipeline run` takes files only"
             " after --from-report",
         ),
-        (["--only", "deploy", "--from-report", "missing.json"], "missing.json: no such file"),
+        (
+            ["--only", "promote,deploy", "--from-report", "missing.json"],
+            "missing.json: no such file",
+        ),
     ],
 )
 def test_a_final_job_that_cannot_run_is_refused_before_anything(
@@ -97,7 +100,7 @@ def test_every_file_after_the_flag_is_a_report_and_each_problem_is_named(
         [
             "run",
             "--only",
-            "deploy",
+            "promote,deploy",
             "--report",
             "run.json",
             "--from-report",

@@ -79,3 +79,16 @@ def test_ctrl_c_reaches_the_waiting_main_thread_and_calls_the_hook() -> None:
     with pytest.raises(KeyboardInterrupt):
         parallel.run(["a"], {}, job, workers=1, on_interrupt=hook)
     assert called == ["interrupted"]
+
+
+def test_a_keyboard_interrupt_raised_in_a_job_stops_the_run_like_ctrl_c() -> None:
+    called: list[str] = []
+
+    def job(name: str) -> None:
+        if name == "b":
+            raise KeyboardInterrupt
+        raise RuntimeError(f"{name} failed")  # an ordinary failure stays the job's own
+
+    with pytest.raises(KeyboardInterrupt):
+        parallel.run(["a", "b"], {}, job, workers=2, on_interrupt=lambda: called.append("hook"))
+    assert called == ["hook"]

@@ -56,6 +56,7 @@ class FakeTags:
     """Tags per (image, tag); `fail_on` refuses one move, `stuck` refuses moving a tag back."""
 
     fail_on: tuple[str, str] | None = None
+    interrupt_on: tuple[str, str] | None = None
     unreadable: str | None = None
     stuck: tuple[str, str] | None = None
     held: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -76,6 +77,8 @@ class FakeTags:
     def add_tag(self, image: ImagePublished, tag: str, manifest: Manifest) -> None:
         if (image.name, tag) == self.fail_on:
             raise promote.PromoteError(f"tag {image.image}:{tag}: denied")
+        if (image.name, tag) == self.interrupt_on:
+            raise KeyboardInterrupt
         if (image.name, tag) == self.stuck and manifest.digest != image.digest:
             raise promote.PromoteError(f"tag {image.image}:{tag}: denied")
         self.moved.append((image.name, tag, manifest.digest))
@@ -156,6 +159,16 @@ def test_a_failed_tag_puts_back_every_tag_moved_before_it() -> None:
         ImagePromoted("job"),
     )
     assert not result.ok
+
+
+def test_ctrl_c_between_two_moves_puts_back_every_tag_moved_before_and_stops() -> None:
+    tags = FakeTags(
+        interrupt_on=("web", "latest"), held={("api", "latest"): OLD, ("api", "1.2"): OLD}
+    )
+    with pytest.raises(KeyboardInterrupt):
+        promote.run(PUBLISHED, gated("pass", "pass", "pass"), tags, dry_run=False)
+    assert tags.held == {("api", "latest"): OLD, ("api", "1.2"): OLD}
+    assert tags.moved[-2:] == [("api", "1.2", OLD), ("api", "latest", OLD)]
 
 
 def test_a_tag_that_did_not_exist_before_stays_and_the_error_says_so() -> None:
