@@ -15,11 +15,9 @@ from collections.abc import Callable, Mapping
 from pipeline.config.schema import Config
 from pipeline.errors import UsageError
 from pipeline.plan import Plan
+from pipeline.stages import order
 
-#: The stages this version can run; a stage joins here when it lands.
-AVAILABLE_STAGES: tuple[str, ...] = ("build", "push", "scan", "gate", "promote", "deploy")
-
-#: The release that brings the stages and keys not available yet.
+#: The release that brings the keys not available yet.
 NEXT_VERSION = "0.2.0"
 
 
@@ -42,7 +40,7 @@ def not_yet_implemented(config: Config) -> list[str]:
 
 
 def refuse(plan: Plan) -> None:
-    """Refusals that need only the plan: stages this version lacks, tags that cannot be pushed."""
+    """Refusals that need only the plan: a stage without its inputs, tags that cannot be pushed."""
     if not plan.stages:
         # `--only deploy` without deploy targets, `--only scan,gate` without scanning:
         # a run of nothing would report ok.
@@ -53,24 +51,13 @@ def refuse(plan: Plan) -> None:
             f"--only/--skip leave no stage to run with this config ({'; '.join(dropped)});"
             " select other stages"
         )
-    if plan.from_reports:
-        _refuse_from_reports(plan)
-        return
-    missing = [s for s in plan.stages if s not in AVAILABLE_STAGES]
-    if missing:
-        available = ",".join(s for s in plan.stages if s in AVAILABLE_STAGES)
-        only = f"--only {available}" if available else f"--only {','.join(AVAILABLE_STAGES)}"
-        raise UsageError(
-            f"stage(s) {', '.join(missing)} are not available in this version of pipeline"
-            f" (they arrive with {NEXT_VERSION}); run with {only} (or --skip"
-            f" {','.join(missing)})"
-        )
-    _refuse_release_order(plan)
-    if "deploy" in plan.stages and plan.config.deploy and "push" not in plan.stages:
-        raise UsageError(
-            "the deploy stage deploys what the push stage of the same run published;"
-            " run it with push (--only push,deploy)"
-        )
+    # One table says what each stage takes; the reports of a fan-out give what
+    # push and gate would have (stages/order.py).
+    order.refuse(
+        plan.stages,
+        scanning=_scans(plan),
+        given=order.REPORTS_GIVE if plan.from_reports else (),
+    )
     if "push" in plan.stages:
         for image in plan.images:
             if not image.tags.immutable:
@@ -80,32 +67,6 @@ def refuse(plan: Plan) -> None:
                     " the push stage uploads images under immutable tags and mutable ones are"
                     " promoted later, so add a `sha` tag rule"
                 )
-
-
-def _refuse_release_order(plan: Plan) -> None:
-    """Scan, gate and promote each take the value of the stage before, from the same run."""
-    stages = plan.stages
-    if "scan" in stages and "push" not in stages:
-        raise UsageError(
-            "the scan stage waits for the scan of what the push stage of the same run"
-            " published; run it with push (--only push,scan,gate)"
-        )
-    if "gate" in stages and "scan" not in stages:
-        raise UsageError(
-            "the gate judges the scan results of the same run; run it with scan"
-            " (--only push,scan,gate), or set scan.enabled: false to release unscanned"
-        )
-    # With scanning off the plan has neither scan nor gate: promote goes on ungated.
-    if "promote" in stages and "gate" not in stages and _scans(plan):
-        raise UsageError(
-            "promote moves the mutable tags only after the gate of the same run passed;"
-            " run it with scan and gate (--only push,scan,gate,promote)"
-        )
-    if "promote" in stages and "push" not in stages:
-        raise UsageError(
-            "promote moves the mutable tags onto what the push stage of the same run"
-            " published; run it with push (--only push,scan,gate,promote)"
-        )
 
 
 def _scans(plan: Plan) -> bool:
@@ -129,16 +90,3 @@ def check(plan: Plan, env: Mapping[str, str]) -> None:
 
         assert registry.username_env and registry.password_env
         credentials.from_env(plan.registry.host, registry.username_env, registry.password_env, env)
-
-
-def _refuse_from_reports(plan: Plan) -> None:
-    """A final job runs promote and/or deploy on what the runners' reports say, nothing else."""
-    from pipeline.stages.from_report import check_stages
-
-    check_stages(plan.stages)
-    missing = [s for s in plan.stages if s not in AVAILABLE_STAGES]
-    if missing:
-        raise UsageError(
-            f"stage(s) {', '.join(missing)} are not available in this version of pipeline"
-            f" (they arrive with {NEXT_VERSION}); run --from-report with --only deploy"
-        )

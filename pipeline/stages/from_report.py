@@ -31,7 +31,6 @@ from pipeline.stages.results import ImagePublished, Published
 #: A report with every finding of a few images stays far below this.
 REPORT_LIMIT = 16 << 20
 #: The stages a final job may run (a config with no deploy target plans no deploy).
-FINAL_STAGES = ("promote", "deploy")
 STATUSES = ("ok", "failed", "blocked")
 DECISIONS = ("pass", "block", "skipped")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -56,16 +55,6 @@ class Reported:
     gated: GateResult
     #: image name -> the report it was read from
     sources: Mapping[str, str] = field(default_factory=dict)
-
-
-def check_stages(stages: Sequence[str]) -> None:
-    """`--from-report` replaces build, push, scan and gate: only promote and deploy remain."""
-    if not set(stages) <= set(FINAL_STAGES):
-        raise UsageError(
-            "--from-report promotes and deploys what other runners published and gated;"
-            f" it runs no other stage (this run asks for {','.join(stages)}):"
-            " run it with --only promote,deploy (or --only deploy)"
-        )
 
 
 def read(

@@ -12,7 +12,7 @@ import pytest
 from pipeline.errors import UsageError
 from pipeline.report.run_report import ImageReport, RunReport, write
 from pipeline.stages import from_report
-from pipeline.stages.from_report import Expected, check_stages, combine, read
+from pipeline.stages.from_report import Expected, combine, read
 
 REV = "c0ffee" + "0" * 34
 OTHER_REV = "beef" + "1" * 36
@@ -352,32 +352,6 @@ def test_every_problem_is_said_at_once() -> None:
 
 
 # --------------------------------------------------------------------------- stages
-
-
-@pytest.mark.parametrize(
-    ("stages", "allowed"),
-    [
-        (("promote", "deploy"), True),
-        (("deploy",), True),
-        (("promote",), True),
-        ((), True),
-        (("build", "push", "scan", "gate", "promote", "deploy"), False),
-        (("push", "deploy"), False),
-        (("gate", "promote", "deploy"), False),
-    ],
-)
-def test_only_promote_and_deploy_may_run_from_reports(
-    stages: tuple[str, ...], allowed: bool
-) -> None:
-    if allowed:
-        check_stages(stages)
-        return
-    with pytest.raises(UsageError) as err:
-        check_stages(stages)
-    assert f"(this run asks for {','.join(stages)})" in str(err.value)
-    assert "run it with --only promote,deploy (or --only deploy)" in str(err.value)
-
-
 # --------------------------------------------------------------------------- files
 
 
