@@ -57,6 +57,7 @@ def reported(*decisions: str) -> Reported:
 class Calls:
     def __init__(self, promote_fails: bool = False) -> None:
         self.calls: list[str] = []
+        self.halted: list[str | None] = []
         self.promote_fails = promote_fails
 
     def promote(self, published: Published, gated: GateResult | None, _p: Pusher) -> Promoted:
@@ -69,8 +70,11 @@ class Calls:
             )
         )
 
-    def deploy(self, published: Published, gated: GateResult | None, _r: object) -> Deployed:
+    def deploy(
+        self, published: Published, gated: GateResult | None, _r: object, halted: str | None
+    ) -> Deployed:
         self.calls.append(f"deploy {gated.decision if gated else None}")
+        self.halted.append(halted)
         return Deployed()
 
 
@@ -105,11 +109,11 @@ class Calls:
             "ok",
         ),
         (
-            "a failed promote deploys nothing",
+            "a failed promote deploys nothing (deploy told why, skips every target)",
             ("promote", "deploy"),
             ("pass", "pass"),
             True,
-            ["promote pass"],
+            ["promote pass", "deploy pass"],
             False,
             "failed",
         ),
@@ -181,3 +185,28 @@ def test_a_final_job_that_cannot_sign_in_calls_nothing(tmp_path: Path) -> None:
         runner.run(plan, svc, env={}, jobs=1, dry_run=False, reported=reported("pass"))
 
     assert recorder.calls == []
+
+
+@pytest.mark.parametrize(
+    ("decisions", "promote_fails", "halted"),
+    [
+        (("pass", "pass"), False, None),
+        (("pass", "block"), False, "the gate blocked web in the runners' reports"),
+        (("pass", "pass"), True, "promote failed: app: registry refused; web: registry refused"),
+    ],
+    ids=["released", "gate blocked", "promote failed"],
+)
+def test_the_final_job_tells_deploy_why_the_release_halted(
+    tmp_path: Path, decisions: tuple[str, ...], promote_fails: bool, halted: str | None
+) -> None:
+    plan = replace(
+        make_plan(tmp_path, "app", "web"), stages=("promote", "deploy"), from_reports=("r",)
+    )
+    registry = FakeRegistry()
+    svc = services(FakeBuilder(FakeEngine(registry)), registry)
+    recorder = Calls(promote_fails)
+    svc.promote, svc.deploy = recorder.promote, recorder.deploy
+
+    runner.run(plan, svc, env={}, jobs=1, dry_run=False, reported=reported(*decisions))
+
+    assert recorder.halted == [halted]

@@ -267,6 +267,9 @@ def test_one_blocked_runner_stops_every_promotion_and_every_deploy(
         assert after[name]["tags"] == [sorted([sha, "1.2.3"])], after
         assert after[name]["runs"] == before[name]["runs"] == ":old"
     assert {d["status"] for d in final.report["deployments"]} == {"skipped"}
+    assert {d["message"] for d in final.report["deployments"]} == {
+        "not deployed: the gate blocked web in the runners' reports"
+    }
     gates = {i["name"]: i["gate"] for i in final.report["images"]}
     assert gates == {"app": "pass", "web": "block"}
     for image in final.report["images"]:
