@@ -244,7 +244,9 @@ def _release(
             progress.record(promoted=promoted)
             outcome.ok = promoted.ok
         if not promoted.ok:
-            return gated, promote_failure(promoted)
+            halted = promote_failure(promoted)
+            log.LOG.error("%s; nothing deployed", halted)
+            return gated, halted
     return gated, None
 
 
@@ -400,6 +402,7 @@ def _run_reported(
                 outcome.ok = promoted.ok
             if not promoted.ok:
                 halted = promote_failure(promoted)
+                log.LOG.error("%s; nothing deployed", halted)
         if services.deploy is not None:
             with progress.stage("deploy") as outcome:
                 step = services.deploy(published, gated, pusher.registry, halted)

@@ -7,6 +7,7 @@ every deploy target.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -197,7 +198,11 @@ def test_a_final_job_that_cannot_sign_in_calls_nothing(tmp_path: Path) -> None:
     ids=["released", "gate blocked", "promote failed"],
 )
 def test_the_final_job_tells_deploy_why_the_release_halted(
-    tmp_path: Path, decisions: tuple[str, ...], promote_fails: bool, halted: str | None
+    tmp_path: Path,
+    decisions: tuple[str, ...],
+    promote_fails: bool,
+    halted: str | None,
+    logged: pytest.LogCaptureFixture,
 ) -> None:
     plan = replace(
         make_plan(tmp_path, "app", "web"), stages=("promote", "deploy"), from_reports=("r",)
@@ -210,3 +215,8 @@ def test_the_final_job_tells_deploy_why_the_release_halted(
     runner.run(plan, svc, env={}, jobs=1, dry_run=False, reported=reported(*decisions))
 
     assert recorder.halted == [halted]
+    errors = [r.getMessage() for r in logged.records if r.levelno == logging.ERROR]
+    if halted is None:
+        assert errors == []
+    else:  # on stderr too, not only in the summary
+        assert any(e.startswith(halted) and "nothing deployed" in e for e in errors), errors

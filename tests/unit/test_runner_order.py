@@ -9,6 +9,7 @@ GitOps workspace. Time only moves when a fake sleeps; nothing waits for real.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ from pipeline.stages import scan as scan_stage
 from pipeline.stages.results import Deployed, Published, RunResult
 from tests.unit.fakes import FakeBuilder, FakeCredentials, FakeEngine, FakeRegistry
 from tests.unit.scan.fakes import T0, FakeScanApi, FakeTime, finding, page
-from tests.unit.test_runner import services
+from tests.unit.test_runner import logged, services
+
+__all__ = ["logged"]
 
 ECR = {"type": "ecr", "account": "123456789012", "region": "eu-west-1"}
 TARGET = {"type": "manifest", "image": "app", "repo": "gitops", "files": ["deploy/web.yaml"]}
@@ -594,6 +597,8 @@ class Failure:
     finished: bool = False
     #: why every deploy target was skipped (the run halted before deploy)
     skipped: str = ""
+    #: an error line the run prints on stderr
+    logs: str = ""
 
 
 def _nothing(world: World) -> None:
@@ -718,6 +723,7 @@ FAILURES = [
         decision="pass",
         error="denied: tag not allowed",
         skipped="not deployed: promote failed: app: ",
+        logs="promote failed: app: ",
     ),
     Failure(
         "deploy fails",
@@ -744,7 +750,7 @@ FAILURES = [
 
 @pytest.mark.parametrize("case", FAILURES, ids=[c.id for c in FAILURES])
 def test_a_failing_stage_stops_the_run_says_so_and_moves_nothing_it_must_not(
-    tmp_path: Path, case: Failure, threads: None
+    tmp_path: Path, case: Failure, threads: None, logged: pytest.LogCaptureFixture
 ) -> None:
     plan = make_plan(tmp_path)
     world = make_world(
@@ -782,6 +788,9 @@ def test_a_failing_stage_stops_the_run_says_so_and_moves_nothing_it_must_not(
     if result.promoted is not None and not result.promoted.ok:
         assert world.moved() == []  # a failed promote put back what it moved
         assert world.gitops.opened == []  # deploy told why, and called nothing
+    if case.logs:
+        errors = [r.getMessage() for r in logged.records if r.levelno == logging.ERROR]
+        assert any(case.logs in e and "nothing deployed" in e for e in errors), errors
     if case.skipped:  # every target is listed, skipped with the true reason
         assert report.deployments
         assert all(d.status == "skipped" for d in report.deployments)
