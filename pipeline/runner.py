@@ -377,7 +377,7 @@ def _run_reported(
     skipped, saying why.
     """
     published, gated = reported.published, reported.gated
-    progress.record(published=published, gated=gated)
+    progress.record(published=published, gated=gated, reported_scans=reported.scans)
     try:
         with progress.stage("prepare"):
             for image, gate in zip(published.images, gated.images, strict=True):

@@ -220,3 +220,33 @@ def test_the_final_job_tells_deploy_why_the_release_halted(
         assert errors == []
     else:  # on stderr too, not only in the summary
         assert any(e.startswith(halted) and "nothing deployed" in e for e in errors), errors
+
+
+def test_the_final_jobs_report_and_summary_show_each_runners_findings(tmp_path: Path) -> None:
+    from pipeline.console import summary
+
+    plan = replace(
+        make_plan(tmp_path, "app", "web"), stages=("promote", "deploy"), from_reports=("r",)
+    )
+    registry = FakeRegistry()
+    svc = services(FakeBuilder(FakeEngine(registry)), registry)
+    recorder = Calls()
+    svc.promote, svc.deploy = recorder.promote, recorder.deploy
+    web_scan = {
+        "status": "COMPLETE",
+        "counts": {"HIGH": 2, "LOW": 1},
+        "blocking": [],
+        "suppressed": [{"id": "CVE-2026-9", "package": "zlib", "reason": "not reachable"}],
+    }
+    base = reported("pass", "pass")
+    carried = Reported(base.published, base.gated, base.sources, {"web": web_scan})
+
+    result = runner.run(plan, svc, env={}, jobs=1, dry_run=False, reported=carried)
+
+    report = run_report.compose(plan, result, dry_run=False)
+    assert report.status == "ok"
+    assert report.image("app").scan is None  # its report had none
+    assert report.image("web").to_json()["scan"] == web_scan
+    rows = {row[0]: row for row in summary.summarize(report).images}
+    assert rows["web"][3] == "2 high, 1 low"
+    assert rows["app"][3] == "-"
