@@ -239,14 +239,18 @@ def services(
 
 def deploy_step(
     plan: Plan, env: Mapping[str, str], *, force: bool, dry_run: bool
-) -> Callable[[Published, GateResult | None, Registry], Deployed | None]:
+) -> Callable[[Published, GateResult | None, Registry, str | None], Deployed | None]:
     """After the push: the deploy stage (when selected), then the CodePipeline files.
 
     The registry is the push's own client: its credentials are already in, and
-    the running images' labels are read through it.
+    the running images' labels are read through it. `halted`: why the run
+    stopped before deploy (a failed scan, a blocked gate, a failed promote);
+    every target is then skipped with that reason and no file is written.
     """
 
-    def step(published: Published, gated: GateResult | None, registry: Registry) -> Deployed | None:
+    def step(
+        published: Published, gated: GateResult | None, registry: Registry, halted: str | None
+    ) -> Deployed | None:
         import time
 
         from pipeline.compose.deploy import deploy_ports
@@ -262,6 +266,7 @@ def deploy_step(
                 ports,
                 force=force,
                 dry_run=dry_run,
+                halted=halted,
                 clock=time.monotonic,
                 sleep=time.sleep,
             )
@@ -273,6 +278,7 @@ def deploy_step(
             not dry_run
             and not published.failed
             and not blocked
+            and halted is None
             and (deployed is None or deployed.ok)
         ):
             deploy_stage.codepipeline_files(plan, published, deployed)

@@ -58,8 +58,11 @@ class Services:
     warm_up_push: Callable[[], None] = lambda: None
     #: the commit whose images a build takes its layer cache from first (HEAD's parent)
     parent_commit: Callable[[], str | None] = lambda: None
-    #: after the push: the deploy stage (when selected) and the CodePipeline files
-    deploy: Callable[[Published, GateResult | None, Registry], Deployed | None] | None = None
+    #: after the push: the deploy stage (when selected) and the CodePipeline files; the
+    #: last value says why the run halted before deploy (every target is then skipped)
+    deploy: (
+        Callable[[Published, GateResult | None, Registry, str | None], Deployed | None] | None
+    ) = None
     #: the scan stage, given when the push began (a scan finished before is an earlier one's)
     scan: Callable[[Published, dt.datetime], Scanned] | None = None
     #: the gate (None: no scan stage ran, so every image is skipped)
@@ -172,18 +175,19 @@ def run(
                 published = _push(plan, services, ready, jobs)
                 progress.record(published=published)
                 outcome.ok = not published.failed
-            gated, go_on = None, not published.failed
-            if go_on:
-                gated, go_on = _release(
+            gated, halted = None, None
+            if not published.failed:
+                gated, halted = _release(
                     plan, services, published, ready.pusher, progress, pushed_at
                 )
-            if services.deploy is not None and (go_on or published.failed or gated is not None):
+            go_on = not published.failed and halted is None
+            if services.deploy is not None:
                 # Without the deploy stage the step only writes CodePipeline's files.
                 step_name = "deploy" if "deploy" in plan.stages else "outputs"
                 with progress.stage(step_name) as outcome:
-                    # Also after a failed push: the stage then calls nothing, and says for
-                    # each target why it was skipped.
-                    step = services.deploy(published, gated, ready.pusher.registry)
+                    # Also after a failed push or a halt: the stage then calls nothing,
+                    # and says for each target why it was skipped.
+                    step = services.deploy(published, gated, ready.pusher.registry, halted)
                     progress.record(deployed=step)
                     outcome.ok = step is None or step.ok
             if not go_on:
@@ -205,11 +209,12 @@ def _release(
     pusher: Pusher,
     progress: Progress,
     pushed_at: dt.datetime,
-) -> tuple[GateResult | None, bool]:
-    """Scan, gate and promote; the gate's decision, and whether the run goes on to deploy.
+) -> tuple[GateResult | None, str | None]:
+    """Scan, gate and promote; the gate's decision, and why the run halted (None: deploy).
 
     A scan error or a blocked gate stops the run before promote: no mutable tag
-    moves, and deploy (still called) skips every target, saying why.
+    moves, and deploy (still called) skips every target, saying why. So does a
+    failed promote (which puts back the tags it moved).
     """
     scanned = None
     if "scan" in plan.stages and services.scan is not None:
@@ -228,18 +233,27 @@ def _release(
             outcome.ok = not gated.blocked
     if scanned is not None and not scanned.ok:
         log.LOG.error("the scan failed: no mutable tag moved, nothing deployed")
-        return gated, False
+        names = ", ".join(o.name for o in scanned.outcomes if o.error is not None)
+        return gated, f"the scan of {names} failed"
     if gated is not None and gated.blocked:
         log.LOG.error("the gate blocked this release: no mutable tag moved, nothing deployed")
-        return gated, False
+        return gated, "the gate blocked this release"
     if "promote" in plan.stages and services.promote is not None:
         with progress.stage("promote") as outcome:
             promoted = services.promote(published, gated, pusher)
             progress.record(promoted=promoted)
             outcome.ok = promoted.ok
         if not promoted.ok:
-            return None, False
-    return gated, True
+            halted = promote_failure(promoted)
+            log.LOG.error("%s; nothing deployed", halted)
+            return gated, halted
+    return gated, None
+
+
+def promote_failure(promoted: Promoted) -> str:
+    """Why deploy is skipped after a failed promote (each image's error, by name)."""
+    errors = "; ".join(f"{i.name}: {i.error}" for i in promoted.images if i.error is not None)
+    return f"promote failed: {errors}"
 
 
 @dataclass
@@ -363,7 +377,7 @@ def _run_reported(
     skipped, saying why.
     """
     published, gated = reported.published, reported.gated
-    progress.record(published=published, gated=gated)
+    progress.record(published=published, gated=gated, reported_scans=reported.scans)
     try:
         with progress.stage("prepare"):
             for image, gate in zip(published.images, gated.images, strict=True):
@@ -372,26 +386,29 @@ def _run_reported(
             # The registry's credentials: promote moves tags through this client,
             # and deploy reads the running images' labels through it.
             pusher = publish.signed_in(services.pusher)
+        halted = None
         if gated.blocked:
-            blocked = [i.name for i in gated.images if i.decision == "block"]
+            blocked = ", ".join(i.name for i in gated.images if i.decision == "block")
             log.LOG.error(
                 "the gate blocked %s in the runners' reports: no mutable tag moved,"
                 " nothing deployed",
-                ", ".join(blocked),
+                blocked,
             )
+            halted = f"the gate blocked {blocked} in the runners' reports"
         elif "promote" in plan.stages and services.promote is not None:
             with progress.stage("promote") as outcome:
                 promoted = services.promote(published, gated, pusher)
                 progress.record(promoted=promoted)
                 outcome.ok = promoted.ok
             if not promoted.ok:
-                return progress.result
+                halted = promote_failure(promoted)
+                log.LOG.error("%s; nothing deployed", halted)
         if services.deploy is not None:
             with progress.stage("deploy") as outcome:
-                step = services.deploy(published, gated, pusher.registry)
+                step = services.deploy(published, gated, pusher.registry, halted)
                 progress.record(deployed=step)
                 outcome.ok = step is None or step.ok
-        if gated.blocked:
+        if halted is not None:
             return progress.result
         return progress.record(finished=True)
     except KeyboardInterrupt:

@@ -234,6 +234,15 @@ class BotoEcs:
         )
         return str(answer["taskDefinition"]["taskDefinitionArn"])
 
+    def deregister_task_definition(self, task_definition: str) -> None:
+        if self.dry_run:
+            self._say(f"dry-run: would deregister task definition {task_definition}")
+            return
+        _call(
+            f"ECS DeregisterTaskDefinition {task_definition}",
+            lambda: self._ecs.deregister_task_definition(taskDefinition=task_definition),
+        )
+
     def update_service(
         self, cluster: str, service: str, task_definition: str, *, force_new_deployment: bool
     ) -> Service:

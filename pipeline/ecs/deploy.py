@@ -7,7 +7,9 @@ and, on failure with `rollback`, puts the service back on the previous task
 definition. It never raises for a deploy that went wrong: the answer is a
 `Deployment` value whose status says what happened (completed, rolled_back,
 failed, skipped), with the service events and stopped tasks that explain it.
-It never deregisters a task definition.
+It deregisters only the revision it registered itself, and only when
+UpdateService (or CodeDeploy's CreateDeployment) refused to start it, so a
+refused deploy leaves nothing behind; a revision a service took stays.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pipeline import guard, imageref, log
 from pipeline.deployment import Deployment, Status
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from pipeline.config.schema import EcsTarget as EcsTargetConfig
 
 LineSink = Callable[[str], None]
+T = TypeVar("T")
 
 EVENTS_SHOWN = 10  # service events kept in a result
 STOPPED_TASKS_SHOWN = 5
@@ -242,12 +245,18 @@ class _Run:
     def _roll(
         self, service: Service, new_td: str, *, previous_td: str, force_new: bool
     ) -> Deployment:
+        # force_new redeploys the revision the service runs: never one to take away.
+        registered = not force_new
         if service.controller == "CODE_DEPLOY":
-            return self._codedeploy(service, new_td)
+            return self._codedeploy(service, new_td, registered=registered)
         t = self.target
         events = EventLog(service.events)
-        after = self.ports.ecs.update_service(
-            t.cluster, t.service, new_td, force_new_deployment=force_new
+        after = self._starting(
+            lambda: self.ports.ecs.update_service(
+                t.cluster, t.service, new_td, force_new_deployment=force_new
+            ),
+            new_td,
+            registered=registered,
         )
         if after.desired_count == 0:
             return self.done(
@@ -394,17 +403,50 @@ class _Run:
         app, group = codedeploy.default_names(self.target.cluster, self.target.service)
         return self.target.codedeploy_application or app, self.target.codedeploy_group or group
 
-    def _codedeploy(self, service: Service, new_td: str) -> Deployment:
-        api = self.ports.codedeploy
-        if api is None:
-            raise DeployError(f"service {self.target.name} needs CodeDeploy, and no client is set")
-        app, group = self._codedeploy_names()
-        content = codedeploy.appspec(new_td, service.load_balancers, self.target.appspec)
-        extra = api.extra_wait_seconds(app, group)
-        description = f"pipeline: {self.result.image}"[: codedeploy.DESCRIPTION_LIMIT]
-        deployment_id = api.create_deployment(
-            app, group, content, codedeploy.content_sha256(content), description
-        )
+    def _starting(self, start: Callable[[], T], new_td: str, *, registered: bool) -> T:
+        """Start the rollout of `new_td`; when refused, take back the revision registered for it.
+
+        Nothing runs the new revision yet, so a refused deploy leaves nothing
+        behind; the error says whether the revision could be deregistered.
+        """
+        try:
+            return start()
+        except PipelineError as err:
+            if not registered:
+                raise
+            raise DeployError(f"{err}; {self._deregister(new_td)}") from err
+
+    def _deregister(self, new_td: str) -> str:
+        short = rollout.short_td(new_td)
+        try:
+            retrying(
+                lambda: self.ports.ecs.deregister_task_definition(new_td),
+                what=f"ECS DeregisterTaskDefinition {short}",
+                timing=self.timing,
+                attempts=3,
+            )
+        except PipelineError as err:
+            return f"the new revision {short} could not be deregistered: {err}"
+        self.line(f"deregistered {short}")
+        return f"the new revision {short} was deregistered"
+
+    def _codedeploy(self, service: Service, new_td: str, *, registered: bool) -> Deployment:
+        def start() -> tuple[CodeDeployApi, str, str, float, str]:
+            api = self.ports.codedeploy
+            if api is None:
+                raise DeployError(
+                    f"service {self.target.name} needs CodeDeploy, and no client is set"
+                )
+            app, group = self._codedeploy_names()
+            content = codedeploy.appspec(new_td, service.load_balancers, self.target.appspec)
+            extra = api.extra_wait_seconds(app, group)
+            description = f"pipeline: {self.result.image}"[: codedeploy.DESCRIPTION_LIMIT]
+            created = api.create_deployment(
+                app, group, content, codedeploy.content_sha256(content), description
+            )
+            return api, app, group, extra, created
+
+        api, app, group, extra, deployment_id = self._starting(start, new_td, registered=registered)
         self.result = replace(self.result, deployment_id=deployment_id)
         self.line(f"CodeDeploy deployment {deployment_id} in {app}/{group}")
         events = EventLog(service.events)

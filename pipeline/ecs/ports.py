@@ -122,6 +122,10 @@ class EcsApi(Protocol):
         """Registers a revision; returns its ARN."""
         ...
 
+    def deregister_task_definition(self, task_definition: str) -> None:
+        """Marks a revision INACTIVE: what a deploy registered and could not start goes away."""
+        ...
+
     def update_service(
         self, cluster: str, service: str, task_definition: str, *, force_new_deployment: bool
     ) -> Service: ...

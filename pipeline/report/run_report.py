@@ -211,6 +211,8 @@ def _release(entry: ImageReport, result: RunResult, dry_run: bool) -> None:
             entry.error = entry.error or outcome.error
         else:
             entry.scanned = result.scanned.skipped is not None
+    elif entry.name in result.reported_scans:  # a final job: its runner's findings
+        entry.scan = dict(result.reported_scans[entry.name])
     if result.promoted is not None:
         promoted = next((p for p in result.promoted.images if p.name == entry.name), None)
         if promoted is not None:

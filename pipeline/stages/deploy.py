@@ -2,8 +2,10 @@
 
 Takes what push published (`ImagePublished.ref`, `host/repo@sha256:...`,
 never a tag looked up again) and the gate's decision, and returns `Deployed`:
-one `Deployment` per target, in the plan's order. A blocked gate or a failed
-push means no deploy call at all: every target is `skipped` and says why.
+one `Deployment` per target, in the plan's order. A run the runner halted (a
+failed scan, a blocked gate, a failed promote: `halted` says which), a blocked
+gate or a failed push means no deploy call at all: every target is `skipped`
+and says why.
 
 ECS, EKS and manifest targets run in parallel, each in its own thread; their
 waits go through the injected `sleep`, which also ends them when the run is
@@ -84,10 +86,14 @@ def _skipped(target: Target, image: str, why: str) -> Deployment:
     return Deployment(target.type, target_name(target), image, None, "skipped", why)
 
 
-def _not_deployable(published: Published, gated: GateResult | None, dry_run: bool) -> str | None:
+def _not_deployable(
+    published: Published, gated: GateResult | None, halted: str | None, dry_run: bool
+) -> str | None:
     """Why nothing may be deployed at all; None when the run may go on."""
+    if halted is not None:
+        return f"not deployed: {halted}"
     if gated is not None and gated.blocked:
-        return "not deployed: the gate blocked this run"
+        return "not deployed: the gate blocked this release"
     # A dry run pushes nothing: an image not published before has no digest yet.
     failed = [i.name for i in published.images if i.error or not (i.digest or dry_run)]
     if failed:
@@ -105,8 +111,12 @@ def run(
     dry_run: bool,
     clock: Clock,
     sleep: Sleep,
+    halted: str | None = None,
 ) -> Deployed:
-    """Deploy every target of the plan whose image was published; results in the plan's order."""
+    """Deploy every target of the plan whose image was published; results in the plan's order.
+
+    `halted`: why the runner stopped the run before deploy; every target is then skipped.
+    """
     targets: Sequence[Target] = plan.config.deploy
     if not targets:
         return Deployed()
@@ -120,7 +130,7 @@ def run(
         if stop.is_set():
             raise DeployInterrupted("interrupted; a rollout already started goes on")
 
-    blocked = _not_deployable(published, gated, dry_run)
+    blocked = _not_deployable(published, gated, halted, dry_run)
     names = {i.name for i in published.images}
     jobs: list[Callable[[], Deployment]] = []
     for target in targets:

@@ -12,6 +12,10 @@ the checked-out commit, a sha256 digest). A report whose run failed, a dry
 run's report, an image in two reports under two digests, an image no report
 lists: each is a usage error (exit 2) naming the file and the fix, all at once.
 A blocked report is no error: it makes the release's decision "block" (exit 3).
+
+Each image's `scan` fragment (status, counts, blocking, suppressed...) comes
+along, so the final job's report and summary show the findings its runners
+found; only its known members, of the right types, are kept.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from pipeline.errors import UsageError
 from pipeline.readfile import UnreadableFile, read_regular
+from pipeline.scan.findings import SEVERITIES
 from pipeline.scan.gate import GateResult, ImageGate, decide
 from pipeline.stages.results import ImagePublished, Published
 
@@ -55,6 +60,8 @@ class Reported:
     gated: GateResult
     #: image name -> the report it was read from
     sources: Mapping[str, str] = field(default_factory=dict)
+    #: image name -> the runner's scan fragment for it (an image not scanned has none)
+    scans: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def read(
@@ -116,11 +123,14 @@ def combine(
     plan = {e.name: e for e in expected}
     problems: list[str] = []
     chosen: dict[str, tuple[str, ImagePublished, ImageGate]] = {}
+    scans: dict[str, Mapping[str, Any]] = {}
     for label, report in reports:
-        for name, published, gate in _entries(label, report, plan, revision, gated, problems):
+        for name, published, gate, scan in _entries(label, report, plan, revision, gated, problems):
             earlier = chosen.get(name)
             if earlier is None:
                 chosen[name] = (label, published, gate)
+                if scan is not None:
+                    scans[name] = scan
             elif earlier[1].digest != published.digest:
                 problems.append(
                     f"{label}: image {name} has digest {_short(published.digest)}, but"
@@ -129,6 +139,8 @@ def combine(
                 )
             elif gate.decision == "block" and earlier[2].decision != "block":
                 chosen[name] = (earlier[0], earlier[1], gate)  # the stricter word stands
+                if scan is not None:  # with the findings that made it
+                    scans[name] = scan
     listed = {
         i.get("name")
         for _label, report in reports
@@ -151,6 +163,7 @@ def combine(
         Published(images),
         GateResult(decide(gates), gates),
         {n: chosen[n][0] for n in order},
+        {n: scans[n] for n in order if n in scans},
     )
 
 
@@ -169,7 +182,7 @@ def _entries(
     revision: str,
     gated: bool,
     problems: list[str],
-) -> list[tuple[str, ImagePublished, ImageGate]]:
+) -> list[tuple[str, ImagePublished, ImageGate, Mapping[str, Any] | None]]:
     """One report's images; what is wrong with it goes to `problems`."""
     hint = "`pipeline run --report FILE` writes one"
     if not isinstance(report, dict) or not {"status", "images", "stages"} <= report.keys():
@@ -209,10 +222,13 @@ def _entries(
         entry = _entry(label, index, raw, plan, revision, problems)
         if entry is not None:
             out.append(entry)
-    unblocked = not any(g.decision == "block" for _n, _p, g in out)
+    unblocked = not any(g.decision == "block" for _n, _p, g, _s in out)
     if status == "blocked" and unblocked and len(out) == len(images):
         problems.append(f"{label}: status blocked, but no image's gate is block")
-    return [(name, published, _gate(label, published, gate)) for name, published, gate in out]
+    return [
+        (name, published, _gate(label, published, gate), scan)
+        for name, published, gate, scan in out
+    ]
 
 
 def _gate(label: str, published: ImagePublished, gate: ImageGate) -> ImageGate:
@@ -228,7 +244,7 @@ def _entry(
     plan: Mapping[str, Expected],
     revision: str,
     problems: list[str],
-) -> tuple[str, ImagePublished, ImageGate] | None:
+) -> tuple[str, ImagePublished, ImageGate, Mapping[str, Any] | None] | None:
     where = f"{label}: images[{index}]"
     if not isinstance(raw, dict):
         problems.append(f"{where}: not an image entry (an object with name, image, digest...)")
@@ -299,7 +315,51 @@ def _entry(
         revision=str(built_from),
         version=version if isinstance(version, str) else None,
     )
-    return name, published, ImageGate(name, raw["gate"], reasons=_blocking(raw))
+    gate = ImageGate(name, raw["gate"], reasons=_blocking(raw))
+    return name, published, gate, scan_fragment(raw.get("scan"))
+
+
+_TEXT = ("status", "taken_at", "error")
+_FLAGS = ("enhanced", "stale")
+_LISTS = ("blocking", "warnings")
+
+
+def scan_fragment(raw: Any) -> dict[str, Any] | None:
+    """A report's `scan` entry, keeping only its known members of the right types.
+
+    None when there is none (the image was not scanned) or it has no status:
+    the final job shows what the runner found, never what a report made up.
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("status"), str):
+        return None
+    fragment: dict[str, Any] = {}
+    for key in _TEXT:
+        if isinstance(raw.get(key), str):
+            fragment[key] = raw[key]
+    for key in _FLAGS:
+        if isinstance(raw.get(key), bool):
+            fragment[key] = raw[key]
+    for key in _LISTS:
+        if _strings(raw.get(key)):
+            fragment[key] = list(raw[key])
+    counts = raw.get("counts")
+    if isinstance(counts, dict):
+        fragment["counts"] = {
+            severity: number
+            for severity, number in counts.items()
+            if severity in SEVERITIES and type(number) is int and number >= 0
+        }
+    suppressed = raw.get("suppressed")
+    if isinstance(suppressed, list):
+        fragment["suppressed"] = [
+            {key: entry.get(key) for key in ("id", "package", "reason")}
+            for entry in suppressed
+            if isinstance(entry, dict)
+            and isinstance(entry.get("id"), str)
+            and isinstance(entry.get("reason"), str)
+            and isinstance(entry.get("package"), (str, type(None)))
+        ]
+    return fragment
 
 
 def _strings(value: Any) -> bool:

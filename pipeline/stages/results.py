@@ -11,10 +11,12 @@ All are immutable. No stage writes the report: the runner collects these in a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pipeline.deployment import Deployment
     from pipeline.scan.gate import GateResult
     from pipeline.scan.wait import ScanOutcome
@@ -143,3 +145,5 @@ class RunResult:
     finished: bool = False
     #: (stage, seconds) for each stage that ran, in order
     timings: tuple[tuple[str, float], ...] = ()
+    #: a fan-out's final job: each image's scan fragment, from its runner's report
+    reported_scans: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

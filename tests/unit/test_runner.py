@@ -361,8 +361,10 @@ class _Release:
                 )
             )
 
-        def deploy_step(published: Published, gated: object, registry: object) -> Deployed:
-            self.deployed_with.append(gated)
+        def deploy_step(
+            published: Published, gated: object, registry: object, halted: str | None
+        ) -> Deployed:
+            self.deployed_with.append((gated, halted))
             return Deployed()
 
         svc.scan = scan_step
@@ -394,7 +396,7 @@ def test_a_passed_gate_promotes_then_deploys_in_stage_order(tmp_path: Path) -> N
     pushed = registry.tags[("team/app", "sha-abc1234")]
     assert registry.tags[("team/app", "latest")] == pushed  # moved by manifest, same digest
     assert result.gated is not None and result.gated.decision == "pass"
-    assert release.deployed_with == [result.gated]
+    assert release.deployed_with == [(result.gated, None)]
     assert report.status == "ok"
     image = report.image("app")
     assert (image.tags, image.pending_tags, image.gate) == (["sha-abc1234", "latest"], [], "pass")
@@ -410,7 +412,7 @@ def test_a_blocked_gate_moves_no_tag_and_deploy_skips_with_the_blocked_gate(
     assert result.promoted is None
     assert [s for s, _ in result.timings][-3:] == ["scan", "gate", "deploy"]
     assert result.gated is not None and result.gated.blocked
-    assert release.deployed_with == [result.gated]
+    assert release.deployed_with == [(result.gated, "the gate blocked this release")]
     assert report.status == "blocked"
     assert report.image("app").scan["blocking"] == ["CVE-2026-0042"]  # type: ignore[index]
     assert report.image("app").pending_tags == ["latest"]
@@ -425,7 +427,8 @@ def test_a_scan_error_fails_the_run_and_moves_no_tag(tmp_path: Path) -> None:
     assert result.promoted is None and not result.finished
     assert report.status == "failed"
     assert report.image("app").error == "no scan result after 3s (scan.timeout 3s)"
-    assert release.deployed_with == [result.gated]  # every target skipped, saying why
+    # every target skipped, saying why
+    assert release.deployed_with == [(result.gated, "the scan of app failed")]
 
 
 def test_with_scanning_off_the_gate_skips_and_promote_goes_on(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ every deploy target.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def reported(*decisions: str) -> Reported:
 class Calls:
     def __init__(self, promote_fails: bool = False) -> None:
         self.calls: list[str] = []
+        self.halted: list[str | None] = []
         self.promote_fails = promote_fails
 
     def promote(self, published: Published, gated: GateResult | None, _p: Pusher) -> Promoted:
@@ -69,8 +71,11 @@ class Calls:
             )
         )
 
-    def deploy(self, published: Published, gated: GateResult | None, _r: object) -> Deployed:
+    def deploy(
+        self, published: Published, gated: GateResult | None, _r: object, halted: str | None
+    ) -> Deployed:
         self.calls.append(f"deploy {gated.decision if gated else None}")
+        self.halted.append(halted)
         return Deployed()
 
 
@@ -105,11 +110,11 @@ class Calls:
             "ok",
         ),
         (
-            "a failed promote deploys nothing",
+            "a failed promote deploys nothing (deploy told why, skips every target)",
             ("promote", "deploy"),
             ("pass", "pass"),
             True,
-            ["promote pass"],
+            ["promote pass", "deploy pass"],
             False,
             "failed",
         ),
@@ -181,3 +186,67 @@ def test_a_final_job_that_cannot_sign_in_calls_nothing(tmp_path: Path) -> None:
         runner.run(plan, svc, env={}, jobs=1, dry_run=False, reported=reported("pass"))
 
     assert recorder.calls == []
+
+
+@pytest.mark.parametrize(
+    ("decisions", "promote_fails", "halted"),
+    [
+        (("pass", "pass"), False, None),
+        (("pass", "block"), False, "the gate blocked web in the runners' reports"),
+        (("pass", "pass"), True, "promote failed: app: registry refused; web: registry refused"),
+    ],
+    ids=["released", "gate blocked", "promote failed"],
+)
+def test_the_final_job_tells_deploy_why_the_release_halted(
+    tmp_path: Path,
+    decisions: tuple[str, ...],
+    promote_fails: bool,
+    halted: str | None,
+    logged: pytest.LogCaptureFixture,
+) -> None:
+    plan = replace(
+        make_plan(tmp_path, "app", "web"), stages=("promote", "deploy"), from_reports=("r",)
+    )
+    registry = FakeRegistry()
+    svc = services(FakeBuilder(FakeEngine(registry)), registry)
+    recorder = Calls(promote_fails)
+    svc.promote, svc.deploy = recorder.promote, recorder.deploy
+
+    runner.run(plan, svc, env={}, jobs=1, dry_run=False, reported=reported(*decisions))
+
+    assert recorder.halted == [halted]
+    errors = [r.getMessage() for r in logged.records if r.levelno == logging.ERROR]
+    if halted is None:
+        assert errors == []
+    else:  # on stderr too, not only in the summary
+        assert any(e.startswith(halted) and "nothing deployed" in e for e in errors), errors
+
+
+def test_the_final_jobs_report_and_summary_show_each_runners_findings(tmp_path: Path) -> None:
+    from pipeline.console import summary
+
+    plan = replace(
+        make_plan(tmp_path, "app", "web"), stages=("promote", "deploy"), from_reports=("r",)
+    )
+    registry = FakeRegistry()
+    svc = services(FakeBuilder(FakeEngine(registry)), registry)
+    recorder = Calls()
+    svc.promote, svc.deploy = recorder.promote, recorder.deploy
+    web_scan = {
+        "status": "COMPLETE",
+        "counts": {"HIGH": 2, "LOW": 1},
+        "blocking": [],
+        "suppressed": [{"id": "CVE-2026-9", "package": "zlib", "reason": "not reachable"}],
+    }
+    base = reported("pass", "pass")
+    carried = Reported(base.published, base.gated, base.sources, {"web": web_scan})
+
+    result = runner.run(plan, svc, env={}, jobs=1, dry_run=False, reported=carried)
+
+    report = run_report.compose(plan, result, dry_run=False)
+    assert report.status == "ok"
+    assert report.image("app").scan is None  # its report had none
+    assert report.image("web").to_json()["scan"] == web_scan
+    rows = {row[0]: row for row in summary.summarize(report).images}
+    assert rows["web"][3] == "2 high, 1 low"
+    assert rows["app"][3] == "-"

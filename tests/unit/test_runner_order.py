@@ -9,6 +9,7 @@ GitOps workspace. Time only moves when a fake sleeps; nothing waits for real.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ from pipeline.stages import scan as scan_stage
 from pipeline.stages.results import Deployed, Published, RunResult
 from tests.unit.fakes import FakeBuilder, FakeCredentials, FakeEngine, FakeRegistry
 from tests.unit.scan.fakes import T0, FakeScanApi, FakeTime, finding, page
-from tests.unit.test_runner import services
+from tests.unit.test_runner import logged, services
+
+__all__ = ["logged"]
 
 ECR = {"type": "ecr", "account": "123456789012", "region": "eu-west-1"}
 TARGET = {"type": "manifest", "image": "app", "repo": "gitops", "files": ["deploy/web.yaml"]}
@@ -287,7 +290,9 @@ def make_world(
         ecs=_no_ecs, kube=gitops, repositories=gitops, labels=gitops, ancestry=gitops
     )
 
-    def deploy(published: Published, gated: GateResult | None, _registry: Any) -> Deployed | None:
+    def deploy(
+        published: Published, gated: GateResult | None, _registry: Any, halted: str | None
+    ) -> Deployed | None:
         # as app.deploy_step: without the deploy stage the step only writes files
         world.calls.append("deploy")
         if "deploy" not in plan.stages:
@@ -301,6 +306,7 @@ def make_world(
             dry_run=False,
             clock=clock.clock,
             sleep=clock.sleep,
+            halted=halted,
         )
 
     svc.scan, svc.gate, svc.promote, svc.deploy = scan, gate, promote, deploy
@@ -534,8 +540,8 @@ INPUTS = [
     ("gate", False, ("published", "none")),
     ("promote", True, ("published", "gated", "pusher")),
     ("promote", False, ("published", "gated", "pusher")),
-    ("deploy", True, ("published", "gated", "registry")),
-    ("deploy", False, ("published", "gated", "registry")),
+    ("deploy", True, ("published", "gated", "registry", "none")),
+    ("deploy", False, ("published", "gated", "registry", "none")),
 ]
 
 
@@ -589,6 +595,10 @@ class Failure:
     fail_build: bool = False
     #: every stage ran (only a failed deploy, the last stage, gets there)
     finished: bool = False
+    #: why every deploy target was skipped (the run halted before deploy)
+    skipped: str = ""
+    #: an error line the run prints on stderr
+    logs: str = ""
 
 
 def _nothing(world: World) -> None:
@@ -624,8 +634,10 @@ def _deploy_rolls_back(world: World) -> None:
     step = world.svc.deploy
     assert step is not None
 
-    def rolled_back(published: Published, gated: GateResult | None, reg: Any) -> Deployed:
-        deployed = step(published, gated, reg)
+    def rolled_back(
+        published: Published, gated: GateResult | None, reg: Any, halted: str | None
+    ) -> Deployed:
+        deployed = step(published, gated, reg, halted)
         assert deployed is not None and deployed.ok  # the target was deployed, then...
         image = published.images[0].ref
         why = "circuit breaker: tasks failed to start; rolled back"
@@ -668,6 +680,7 @@ FAILURES = [
         runs=("prepare", "build", "push", "deploy"),
         fields=("built", "published", "deployed"),
         error="denied: not allowed",
+        skipped="not deployed: the push of app did not succeed",
     ),
     Failure(
         "scan FAILED",
@@ -678,6 +691,7 @@ FAILURES = [
         decision="block",
         error="UnsupportedImageError",
         scan_pages=(page("FAILED", description="UnsupportedImageError: not supported"),),
+        skipped="not deployed: the scan of app failed",
     ),
     Failure(
         "scan times out",
@@ -688,6 +702,7 @@ FAILURES = [
         decision="block",
         error="scan.timeout",
         scan_pages=(page("IN_PROGRESS"),),
+        skipped="not deployed: the scan of app failed",
     ),
     Failure(
         "gate blocks a CRITICAL finding",
@@ -697,15 +712,18 @@ FAILURES = [
         fields=(*RELEASED, "deployed"),
         decision="block",
         findings=(finding("CVE-2026-0042", "CRITICAL"),),
+        skipped="not deployed: the gate blocked this release",
     ),
     Failure(
         "promote cannot move a tag",
         _deny_tag,
         "failed",
-        runs=("prepare", "build", "push", "scan", "gate", "promote"),
-        fields=(*RELEASED, "promoted"),
+        runs=EVERY,
+        fields=(*RELEASED, "promoted", "deployed"),
         decision="pass",
         error="denied: tag not allowed",
+        skipped="not deployed: promote failed: app: ",
+        logs="promote failed: app: ",
     ),
     Failure(
         "deploy fails",
@@ -732,7 +750,7 @@ FAILURES = [
 
 @pytest.mark.parametrize("case", FAILURES, ids=[c.id for c in FAILURES])
 def test_a_failing_stage_stops_the_run_says_so_and_moves_nothing_it_must_not(
-    tmp_path: Path, case: Failure, threads: None
+    tmp_path: Path, case: Failure, threads: None, logged: pytest.LogCaptureFixture
 ) -> None:
     plan = make_plan(tmp_path)
     world = make_world(
@@ -769,7 +787,16 @@ def test_a_failing_stage_stops_the_run_says_so_and_moves_nothing_it_must_not(
         assert all(d.status == "skipped" for d in report.deployments)
     if result.promoted is not None and not result.promoted.ok:
         assert world.moved() == []  # a failed promote put back what it moved
-        assert "deploy" not in world.calls
+        assert world.gitops.opened == []  # deploy told why, and called nothing
+    if case.logs:
+        errors = [r.getMessage() for r in logged.records if r.levelno == logging.ERROR]
+        assert any(case.logs in e and "nothing deployed" in e for e in errors), errors
+    if case.skipped:  # every target is listed, skipped with the true reason
+        assert report.deployments
+        assert all(d.status == "skipped" for d in report.deployments)
+        assert all(d.message.startswith(case.skipped) for d in report.deployments), [
+            d.message for d in report.deployments
+        ]
 
 
 # ------------------------------------------------------------------------ 3. Ctrl-C at each point

@@ -188,10 +188,16 @@ def _ecs(need: Needs, arns: _Arns, roles: Sequence[str]) -> list[dict[str, Any]]
     passed = list(roles) or [f"arn:{arns.partition(need.ecs[0].region)}:iam::{arns.account}:role/*"]
     return [
         _statement("EcsServices", ["ecs:DescribeServices", "ecs:UpdateService"], services),
-        # Neither action supports resource-level permissions (the Service Authorization Reference).
+        # Describe and Register support no resource-level permissions (the Service
+        # Authorization Reference); Deregister takes back a revision the deploy registered
+        # and could not start, whose family the run does not know before it reads it.
         _statement(
             "EcsTaskDefinitions",
-            ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
+            [
+                "ecs:DeregisterTaskDefinition",
+                "ecs:DescribeTaskDefinition",
+                "ecs:RegisterTaskDefinition",
+            ],
             [ANY],
         ),
         # The task definition's own tags are copied onto the new revision.

@@ -1,9 +1,10 @@
 """The EcsApi port's contract, for what the fake does not script: the fake the ECS deploy's
 unit tests use (FakeEcs) and the boto3 adapter (against the sandbox's ECS) agree on which
 members a task definition may be registered with, on registering revisions and reading
-them back (by ARN, by family:revision, by family for the latest, with their tags), on an
-unknown task definition, and on a service that is not there. (How a service rolls out is
-scripted per test in the fake; the rollout's integration tests run it against the sandbox.)"""
+them back (by ARN, by family:revision, by family for the latest, with their tags), on
+deregistering a revision (it reads back INACTIVE), on an unknown task definition, and on
+a service that is not there. (How a service rolls out is scripted per test in the fake;
+the rollout's integration tests run it against the sandbox.)"""
 
 from __future__ import annotations
 
@@ -72,6 +73,15 @@ def test_revisions_count_up_and_the_family_names_the_latest(ecs: EcsApi) -> None
     by_revision = ecs.describe_task_definition(f"{family}:1")["taskDefinition"]
     assert by_revision["taskDefinitionArn"] == first
     assert by_revision["containerDefinitions"][0]["image"] == "r/app:1"
+
+
+def test_a_deregistered_revision_reads_back_inactive_and_the_others_stay(ecs: EcsApi) -> None:
+    family = _family()
+    first = ecs.register_task_definition(_request(family, "r/app:1"))
+    second = ecs.register_task_definition(_request(family, "r/app:2"))
+    ecs.deregister_task_definition(second)
+    assert ecs.describe_task_definition(second)["taskDefinition"]["status"] == "INACTIVE"
+    assert ecs.describe_task_definition(first)["taskDefinition"]["status"] == "ACTIVE"
 
 
 def test_an_unknown_task_definition_is_an_error_naming_it(ecs: EcsApi) -> None:

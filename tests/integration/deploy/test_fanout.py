@@ -267,10 +267,20 @@ def test_one_blocked_runner_stops_every_promotion_and_every_deploy(
         assert after[name]["tags"] == [sorted([sha, "1.2.3"])], after
         assert after[name]["runs"] == before[name]["runs"] == ":old"
     assert {d["status"] for d in final.report["deployments"]} == {"skipped"}
+    assert {d["message"] for d in final.report["deployments"]} == {
+        "not deployed: the gate blocked web in the runners' reports"
+    }
     gates = {i["name"]: i["gate"] for i in final.report["images"]}
     assert gates == {"app": "pass", "web": "block"}
     for image in final.report["images"]:
         assert sorted(image["pending_tags"]) == ["1.2", "latest"]
+    # the runners' findings carried into the final job's report (and its summary)
+    scans = {i["name"]: i["scan"] for i in final.report["images"]}
+    assert scans["web"]["blocking"] == [CVE] and scans["web"]["counts"]["CRITICAL"] == 1
+    for name, runner in runners.items():
+        (theirs,) = runner.report["images"]
+        for key in ("status", "counts", "blocking", "suppressed"):
+            assert scans[name][key] == theirs["scan"][key], (name, key)
 
 
 def test_a_final_job_with_only_deploy_deploys_the_digests_and_moves_no_tag(

@@ -511,5 +511,5 @@ def test_a_blocked_gate_makes_no_deploy_call_and_the_service_keeps_its_image(
     assert running_definition(ecs, cluster, "web") == first
     (entry,) = deployments(result)
     assert entry["status"] == "skipped"
-    assert "the gate blocked" in entry["message"]
+    assert entry["message"] == "not deployed: the gate blocked this release"
     assert result.report["status"] == "blocked"

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.adapters.ecs import BotoEcs
+from pipeline.adapters.ecs import BotoCodeDeploy, BotoEcs
 from pipeline.ecs.deploy import Deployment, EcsJob, EcsPorts, EcsTarget, deploy_all, deploy_ecs
 from pipeline.sandbox import Sandbox
 from tests.integration.ecs.test_adapter import register_rich
 from tests.unit.ecs.fakes import FakeAncestry, FakeLabels
 
 REPO = "127.0.0.1:1/shop/web"
+TARGET_GROUPS = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup"
 
 
 def image(letter: str) -> str:
@@ -133,3 +134,37 @@ def test_a_service_with_no_task_to_replace_completes_at_once(
     result = deploy(ecs, cluster, "idle", "e")
     assert result.status == "completed", result.message
     assert "desiredCount is 0" in result.message
+
+
+def test_a_refused_codedeploy_start_deregisters_the_revision_it_registered(
+    clients: Callable[[str], Any], cluster: str, unique: str
+) -> None:
+    ecs = clients("ecs")
+    first = register_rich(ecs, f"{REPO}:sha-1", unique)
+    ecs.create_service(
+        cluster=cluster,
+        serviceName="bg",
+        taskDefinition=first,
+        desiredCount=1,
+        deploymentController={"type": "CODE_DEPLOY"},
+        loadBalancers=[
+            {
+                "targetGroupArn": f"{TARGET_GROUPS}/{unique}/1",
+                "containerName": "app",
+                "containerPort": 8080,
+            }
+        ],
+    )
+    # No CodeDeploy application of that name: CodeDeploy refuses before any deployment.
+    ports = EcsPorts(
+        BotoEcs(ecs), FakeLabels(), FakeAncestry(), BotoCodeDeploy(clients("codedeploy"))
+    )
+    target = EcsTarget(cluster, "bg", wait=60.0, codedeploy_application=f"missing-{unique}")
+    result = deploy_ecs(target, image("f"), "2" * 40, ports)
+    assert result.status == "failed", result.message
+    assert result.task_definition is not None and result.task_definition != first
+    assert result.message.endswith("was deregistered"), result.message
+    described = ecs.describe_task_definition(taskDefinition=result.task_definition)
+    assert described["taskDefinition"]["status"] == "INACTIVE"
+    (found,) = ecs.describe_services(cluster=cluster, services=["bg"])["services"]
+    assert found["taskDefinition"] == first

@@ -141,6 +141,11 @@ class FakeEcs:
         self.allowed = allowed or registrable_keys()
         self.registered: list[dict[str, Any]] = []
         self.updates: list[tuple[str, bool]] = []
+        #: UpdateService raises this instead of starting a rollout
+        self.refuse_update: Exception | None = None
+        self.deregistered: list[str] = []
+        #: DeregisterTaskDefinition raises this (every time)
+        self.refuse_deregister: Exception | None = None
         self.describes = 0
         self.stopped_asks: list[str | None] = []
         self._poll = 0
@@ -198,10 +203,26 @@ class FakeEcs:
         }
         return arn
 
+    def deregister_task_definition(self, task_definition: str) -> None:
+        self.deregistered.append(task_definition)
+        if self.refuse_deregister is not None:
+            raise self.refuse_deregister
+        self.task_definitions[task_definition]["taskDefinition"]["status"] = "INACTIVE"
+
+    def active(self) -> list[str]:
+        """The ARNs of the ACTIVE revisions, as ListTaskDefinitions would give them."""
+        return sorted(
+            a
+            for a, td in self.task_definitions.items()
+            if td["taskDefinition"]["status"] == "ACTIVE"
+        )
+
     def update_service(
         self, cluster: str, service: str, task_definition: str, *, force_new_deployment: bool
     ) -> Service:
         self.updates.append((task_definition, force_new_deployment))
+        if self.refuse_update is not None:
+            raise self.refuse_update
         self._poll = 0
         if len(self.updates) > len(self.rollouts):
             raise AssertionError(f"unexpected UpdateService #{len(self.updates)}")
@@ -281,6 +302,8 @@ class FakeCodeDeploy:
         self.extra = extra
         self.created: list[dict[str, str]] = []
         self.stops: list[tuple[str, bool]] = []
+        #: CreateDeployment raises this instead of creating one
+        self.refuse: Exception | None = None
         self._poll = 0
 
     def extra_wait_seconds(self, application: str, group: str) -> float:
@@ -289,6 +312,8 @@ class FakeCodeDeploy:
     def create_deployment(
         self, application: str, group: str, appspec: str, sha256: str, description: str
     ) -> str:
+        if self.refuse is not None:
+            raise self.refuse
         self.created.append(
             {
                 "application": application,

@@ -14,7 +14,13 @@ import pytest
 
 from pipeline.ecs import codepipeline
 from pipeline.ecs.deploy import Deployment, EcsJob, EcsPorts, EcsTarget, deploy_all, deploy_ecs
-from pipeline.ecs.ports import CodeDeployStatus, DeploymentSettings, LoadBalancer, StoppedTask
+from pipeline.ecs.ports import (
+    CodeDeployStatus,
+    DeploymentSettings,
+    EcsApiError,
+    LoadBalancer,
+    StoppedTask,
+)
 from pipeline.guard import REVISION
 from tests.unit.ecs.fakes import (
     DIGEST,
@@ -45,7 +51,7 @@ TARGET = EcsTarget("prod", "web", wait=600.0)
 
 
 class Strict(FakeEcs):
-    """Any call outside the port (deregistering, say) fails the test."""
+    """Any call outside the port (deleting a service, say) fails the test."""
 
     def __getattr__(self, name: str) -> Any:
         raise AssertionError(f"the deploy called {name}, which is not part of the port")
@@ -476,11 +482,97 @@ def test_code_deploy_timeout_with_rollback_stops_the_deployment_with_rollback() 
 
 def test_code_deploy_without_load_balancer_fails_before_creating_anything() -> None:
     api = FakeCodeDeploy([CodeDeployStatus("Succeeded")])
-    result = run(
-        Strict(steady(controller="CODE_DEPLOY"), [], described=task_definition()), codedeploy=api
-    )
+    ecs = Strict(steady(controller="CODE_DEPLOY"), [], described=task_definition())
+    result = run(ecs, codedeploy=api)
     assert result.status == "failed" and "no load balancer" in result.message
     assert api.created == []
+    assert ecs.deregistered == [TD2] and ecs.active() == [TD1]
+    assert result.message.endswith("; the new revision web:2 was deregistered")
+
+
+# ------------------------------------------------------------- a refused start leaves nothing
+
+DENIED_UPDATE = EcsApiError(
+    "ECS UpdateService prod/web: AccessDeniedException: not allowed",
+    code="AccessDeniedException",
+)
+DENIED_CREATE = EcsApiError(
+    "CodeDeploy CreateDeployment AppECS-prod-web/DgpECS-prod-web: DeploymentLimitExceeded",
+    code="DeploymentLimitExceededException",
+)
+DENIED_DEREGISTER = EcsApiError(
+    f"ECS DeregisterTaskDefinition {TD2}: AccessDeniedException: not allowed",
+    code="AccessDeniedException",
+)
+
+
+@pytest.mark.parametrize(
+    ("controller", "deregister_refused", "message", "active"),
+    [
+        (
+            "ECS",
+            False,
+            f"{DENIED_UPDATE}; the new revision web:2 was deregistered",
+            [TD1],
+        ),
+        (
+            "ECS",
+            True,
+            f"{DENIED_UPDATE}; the new revision web:2 could not be deregistered:"
+            f" {DENIED_DEREGISTER}",
+            [TD1, TD2],
+        ),
+        (
+            "CODE_DEPLOY",
+            False,
+            f"{DENIED_CREATE}; the new revision web:2 was deregistered",
+            [TD1],
+        ),
+        (
+            "CODE_DEPLOY",
+            True,
+            f"{DENIED_CREATE}; the new revision web:2 could not be deregistered:"
+            f" {DENIED_DEREGISTER}",
+            [TD1, TD2],
+        ),
+    ],
+    ids=[
+        "UpdateService refused",
+        "UpdateService refused, deregister refused",
+        "CreateDeployment refused",
+        "CreateDeployment refused, deregister refused",
+    ],
+)
+def test_a_refused_start_deregisters_the_revision_it_registered(
+    controller: str, deregister_refused: bool, message: str, active: list[str]
+) -> None:
+    ecs = Strict(steady(controller=controller, load_balancers=LB), [], described=task_definition())
+    ecs.refuse_update = DENIED_UPDATE
+    if deregister_refused:
+        ecs.refuse_deregister = DENIED_DEREGISTER
+    api = FakeCodeDeploy([CodeDeployStatus("Succeeded")])
+    api.refuse = DENIED_CREATE
+    result = run(ecs, codedeploy=api)
+    assert result.status == "failed"
+    assert result.message == message
+    assert ecs.registered and ecs.deregistered == [TD2]
+    assert ecs.active() == active
+
+
+def test_a_refused_forced_redeploy_keeps_the_revision_the_service_runs() -> None:
+    ecs = Strict(steady(td=TD1), [], described=task_definition(image=NEW_IMAGE))
+    ecs.refuse_update = DENIED_UPDATE
+    result = run(ecs, force=True)
+    assert (result.status, result.message) == ("failed", str(DENIED_UPDATE))
+    assert ecs.updates == [(TD1, True)]
+    assert ecs.deregistered == [] and ecs.active() == [TD1]
+
+
+def test_a_rollout_that_fails_after_the_update_keeps_the_revision_the_service_took() -> None:
+    ecs = rolling(service(dep("ecs-svc/new", TD2, "FAILED"), td=TD2))
+    result = run(ecs, clock=FakeTiming(), target=EcsTarget("prod", "web", rollback=False))
+    assert result.status == "failed", result.message
+    assert ecs.deregistered == [] and ecs.active() == [TD1, TD2]
 
 
 # ----------------------------------------------------------------------------- several targets

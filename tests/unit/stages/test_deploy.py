@@ -102,6 +102,7 @@ def run(
     fake: Unreachable,
     *,
     gated: GateResult | None = None,
+    halted: str | None = None,
     force: bool = False,
     dry_run: bool = False,
 ) -> Deployed:
@@ -112,6 +113,7 @@ def run(
         ports(fake),
         force=force,
         dry_run=dry_run,
+        halted=halted,
         clock=lambda: 0.0,
         sleep=lambda _s: None,
     )
@@ -123,23 +125,45 @@ def test_no_targets_no_deployments(tmp_path: Path) -> None:
     assert fake.calls == []
 
 
+BLOCKED = GateResult("block", ())
+PROMOTE_FAILED = "promote failed: app: denied: tag not allowed"
+
+
 @pytest.mark.parametrize(
-    ("pub", "gated", "why"),
+    ("pub", "gated", "halted", "why"),
     [
-        (published(), GateResult("block", ()), "the gate blocked this run"),
-        (published(error="push failed", digest=None), None, "the push of app did not succeed"),
-        (published(digest=None), None, "the push of app did not succeed"),
+        (published(), BLOCKED, None, "not deployed: the gate blocked this release"),
+        (
+            published(),
+            BLOCKED,
+            "the scan of app failed",
+            "not deployed: the scan of app failed",
+        ),
+        (published(), None, PROMOTE_FAILED, f"not deployed: {PROMOTE_FAILED}"),
+        (
+            published(),
+            GateResult("pass", ()),
+            "the gate blocked this release",
+            "not deployed: the gate blocked this release",
+        ),
+        (
+            published(error="push failed", digest=None),
+            None,
+            None,
+            "not deployed: the push of app did not succeed",
+        ),
+        (published(digest=None), None, None, "not deployed: the push of app did not succeed"),
     ],
-    ids=["gate blocked", "push failed", "no digest"],
+    ids=["gate blocked", "scan failed", "promote failed", "halted", "push failed", "no digest"],
 )
-def test_a_blocked_gate_or_a_failed_push_makes_no_deploy_call(
-    tmp_path: Path, pub: Published, gated: GateResult | None, why: str
+def test_a_halted_run_or_a_failed_push_makes_no_deploy_call_and_says_why(
+    tmp_path: Path, pub: Published, gated: GateResult | None, halted: str | None, why: str
 ) -> None:
     fake = Unreachable()
-    result = run(plan(tmp_path, TARGETS), pub, fake, gated=gated)
+    result = run(plan(tmp_path, TARGETS), pub, fake, gated=gated, halted=halted)
     assert fake.calls == []
     assert [d.status for d in result.deployments] == ["skipped"] * 3
-    assert all(why in d.message for d in result.deployments)
+    assert [d.message for d in result.deployments] == [why] * 3
     assert [d.type for d in result.deployments] == ["ecs", "eks", "manifest"]
 
 

@@ -439,3 +439,94 @@ def test_a_report_the_run_wrote_reads_back(tmp_path: Path) -> None:
     )
     assert (app.revision, app.version) == (REV, None)
     assert got.gated.decision == "skipped"
+
+
+# --------------------------------------------------------------------------- scan fragments
+
+FULL_SCAN = {
+    "status": "COMPLETE",
+    "counts": {"CRITICAL": 1, "HIGH": 2},
+    "blocking": ["CVE-2024-1"],
+    "enhanced": True,
+    "taken_at": "2026-11-27T10:00:00+00:00",
+    "stale": False,
+    "suppressed": [{"id": "CVE-2024-9", "package": "zlib", "reason": "not reachable"}],
+    "warnings": ["an earlier scan"],
+}
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        (FULL_SCAN, FULL_SCAN),
+        (None, None),
+        ("COMPLETE", None),
+        ({"counts": {"HIGH": 1}}, None),
+        ({"status": 3}, None),
+        (
+            {"status": "FAILED", "error": "UnsupportedImageError: not supported"},
+            {"status": "FAILED", "error": "UnsupportedImageError: not supported"},
+        ),
+        (
+            {
+                "status": "COMPLETE",
+                "counts": {"CRITICAL": "many", "HIGH": -1, "BOGUS": 4, "LOW": True, "MEDIUM": 3},
+                "blocking": "CVE-2024-1",
+                "enhanced": "yes",
+                "suppressed": [
+                    {"id": "CVE-1", "package": None, "reason": "why", "extra": "dropped"},
+                    {"id": "CVE-2"},
+                    "CVE-3",
+                ],
+                "unknown": {"anything": 1},
+            },
+            {
+                "status": "COMPLETE",
+                "counts": {"MEDIUM": 3},
+                "suppressed": [{"id": "CVE-1", "package": None, "reason": "why"}],
+            },
+        ),
+    ],
+    ids=[
+        "every member kept",
+        "no scan",
+        "not an object",
+        "no status",
+        "status not text",
+        "a failed scan keeps its error",
+        "only known members of the right types",
+    ],
+)
+def test_a_scan_fragment_keeps_only_known_members_of_the_right_types(
+    raw: Any, kept: dict[str, Any] | None
+) -> None:
+    assert from_report.scan_fragment(raw) == kept
+
+
+def test_each_image_carries_the_scan_fragment_of_its_report() -> None:
+    web = image("web", scan=FULL_SCAN)
+    unscanned = image("app", scan=None, gate="skipped")
+    got = combine(
+        [("r-app.json", report(unscanned)), ("r-web.json", report(web))],
+        PLAN,
+        REV,
+        gated=False,
+    )
+
+    assert dict(got.scans) == {"web": FULL_SCAN}
+
+
+def test_an_image_in_two_reports_carries_the_findings_of_the_one_that_blocked_it() -> None:
+    got = combine(
+        [("r-1.json", report(image("app"))), ("r-2.json", report(blocked_app(), status="blocked"))],
+        PLAN[:1],
+        REV,
+        gated=True,
+    )
+
+    assert got.gated.decision == "block"
+    assert got.scans["app"] == {
+        "status": "COMPLETE",
+        "counts": {"CRITICAL": 1},
+        "blocking": ["CVE-2024-1"],
+    }

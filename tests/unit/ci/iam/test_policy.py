@@ -241,6 +241,7 @@ def test_ecs_service_actions_resources_and_conditions() -> None:
     assert got["EcsServices"]["Action"] == ["ecs:DescribeServices", "ecs:UpdateService"]
     assert got["EcsServices"]["Resource"] == [f"{svc}:service/prod/api"]
     assert got["EcsTaskDefinitions"]["Action"] == [
+        "ecs:DeregisterTaskDefinition",
         "ecs:DescribeTaskDefinition",
         "ecs:RegisterTaskDefinition",
     ]
