@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipeline.scan.findings import Finding, Fix
+from pipeline.scan.findings import counts as global_counts
 from pipeline.scan.ports import FindingsPage, ImageRef, ScanSettings
 
 DIGEST = "sha256:" + "ab" * 32
@@ -15,6 +16,16 @@ IMAGE = ImageRef("team/app", DIGEST)
 T0 = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
 
 Step = FindingsPage | Exception
+
+#: what ECR says of a status when a test does not say (the contract test checks that
+#: a page always has a description, and a finished scan its completion time)
+DESCRIPTIONS = {
+    "IN_PROGRESS": "The scan is in progress.",
+    "COMPLETE": "The scan was completed successfully.",
+    "ACTIVE": "Continuous scan is selected for image.",
+    "FAILED": "The scan failed.",
+}
+FINISHED = ("COMPLETE", "ACTIVE")
 
 
 def page(
@@ -27,14 +38,19 @@ def page(
     next_token: str | None = None,
     enhanced: bool = False,
 ) -> FindingsPage:
+    """A page as ECR serves it: unless a test says otherwise, the totals are counted
+    from the findings (ECR repeats them on every page), a finished scan has a
+    completion time and every status a description."""
+    if completed_at is None and status in FINISHED:
+        completed_at = T0
     return FindingsPage(
         status=status,
-        description=description,
+        description=description if description is not None else DESCRIPTIONS.get(status),
         completed_at=completed_at,
         findings=tuple(findings),
         has_basic=not enhanced,
         has_enhanced=enhanced,
-        severity_counts=counts or {},
+        severity_counts=counts if counts is not None else global_counts(findings),
         next_token=next_token,
     )
 
