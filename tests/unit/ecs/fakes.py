@@ -326,6 +326,12 @@ class FakeCodeDeploy:
         return f"d-{len(self.created):08d}"
 
     def get_deployment(self, deployment_id: str) -> CodeDeployStatus:
+        if deployment_id not in {f"d-{n:08d}" for n in range(1, len(self.created) + 1)}:
+            # as CodeDeploy answers an id it never gave (the contract test checks it)
+            raise EcsApiError(
+                f"CodeDeploy GetDeployment {deployment_id}: DeploymentDoesNotExistException",
+                code="DeploymentDoesNotExistException",
+            )
         statuses = self.after_stop if self.stops and self.after_stop else self.statuses
         shown = statuses[min(self._poll, len(statuses) - 1)]
         self._poll += 1

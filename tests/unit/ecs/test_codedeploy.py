@@ -125,9 +125,10 @@ def test_follow_to_succeeded_failed_or_stopped(
     statuses: list[CodeDeployStatus], phase: Phase, says: str
 ) -> None:
     api = FakeCodeDeploy(statuses)
+    deployment = api.create_deployment("app", "grp", "{}", "0" * 64, "test")
     clock = FakeTiming()
     outcome = codedeploy.follow(
-        api, "d-1", seconds=60, timing=clock.timing(), say=lambda _l: None, label="prod/web"
+        api, deployment, seconds=60, timing=clock.timing(), say=lambda _l: None, label="prod/web"
     )
     assert outcome.phase is phase, outcome.reason
     assert says in outcome.reason
