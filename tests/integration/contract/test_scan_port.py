@@ -22,6 +22,7 @@ from pipeline.scan.findings import Finding, counts
 from pipeline.scan.ports import (
     ImageRef,
     LimitExceeded,
+    RepositoryNotFound,
     ScanApi,
     ScanNotFound,
     ScanSettings,
@@ -56,12 +57,14 @@ def _fresh_digest() -> str:
 
 
 def _fake() -> World:
-    api = FakeScanApi([ScanNotFound("no scan yet")], starts=["IN_PROGRESS"])
+    api = FakeScanApi([ScanNotFound("no scan yet")], starts=["IN_PROGRESS"], repositories=set())
     on_push: dict[str, bool] = {}
 
     def repository(scan_on_push: bool) -> str:
         name = f"contract/scan-{uuid.uuid4().hex[:8]}"
         on_push[name] = scan_on_push
+        assert api.repositories is not None
+        api.repositories.add(name)
         api.settings_value = ScanSettings(enhanced=False, on_push=scan_on_push)
         return name
 
@@ -194,3 +197,10 @@ def test_a_manual_repository_has_no_scan_until_one_is_started(world: World) -> N
     assert done.severity_counts == {"CRITICAL": 1, "HIGH": 2}
     with pytest.raises(LimitExceeded):
         world.port.start_scan(image)
+
+
+def test_settings_of_a_repository_that_does_not_exist_say_so(world: World) -> None:
+    world.repository(True)
+    missing = f"contract/scan-missing-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(RepositoryNotFound, match=missing):
+        world.port.settings(missing)

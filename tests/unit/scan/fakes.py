@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from pipeline.scan.findings import Finding, Fix
 from pipeline.scan.findings import counts as global_counts
-from pipeline.scan.ports import FindingsPage, ImageRef, ScanSettings
+from pipeline.scan.ports import FindingsPage, ImageRef, RepositoryNotFound, ScanSettings
 
 DIGEST = "sha256:" + "ab" * 32
 IMAGE = ImageRef("team/app", DIGEST)
@@ -90,6 +90,9 @@ class FakeScanApi:
     pages: dict[str, Step] = field(default_factory=dict)
     starts: list[str | Exception] = field(default_factory=lambda: ["IN_PROGRESS"])
     settings_error: list[Exception] = field(default_factory=list)
+    #: the repositories that exist, when a test says (settings of another one is
+    #: RepositoryNotFound, as ECR answers); None: any name is one
+    repositories: set[str] | None = None
     calls: list[tuple[str, str | None]] = field(default_factory=list)
     images: list[ImageRef] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -99,6 +102,11 @@ class FakeScanApi:
             self.calls.append(("settings", repository))
             if self.settings_error:
                 raise self.settings_error.pop(0)
+            if self.repositories is not None and repository not in self.repositories:
+                raise RepositoryNotFound(
+                    f"ECR BatchGetRepositoryScanningConfiguration {repository}:"
+                    " REPOSITORY_NOT_FOUND"
+                )
         return self.settings_value
 
     def findings_page(self, image: ImageRef, token: str | None = None) -> FindingsPage:
