@@ -181,15 +181,9 @@ def run(
                     plan, services, published, ready.pusher, progress, pushed_at
                 )
             go_on = not published.failed and halted is None
-            if services.deploy is not None:
-                # Without the deploy stage the step only writes CodePipeline's files.
-                step_name = "deploy" if "deploy" in plan.stages else "outputs"
-                with progress.stage(step_name) as outcome:
-                    # Also after a failed push or a halt: the stage then calls nothing,
-                    # and says for each target why it was skipped.
-                    step = services.deploy(published, gated, ready.pusher.registry, halted)
-                    progress.record(deployed=step)
-                    outcome.ok = step is None or step.ok
+            # Also after a failed push or a halt: the stage then calls nothing,
+            # and says for each target why it was skipped.
+            _deploy(plan, services, published, gated, ready.pusher, halted, progress)
             if not go_on:
                 return progress.result
 
@@ -238,22 +232,54 @@ def _release(
     if gated is not None and gated.blocked:
         log.LOG.error("the gate blocked this release: no mutable tag moved, nothing deployed")
         return gated, "the gate blocked this release"
-    if "promote" in plan.stages and services.promote is not None:
-        with progress.stage("promote") as outcome:
-            promoted = services.promote(published, gated, pusher)
-            progress.record(promoted=promoted)
-            outcome.ok = promoted.ok
-        if not promoted.ok:
-            halted = promote_failure(promoted)
-            log.LOG.error("%s; nothing deployed", halted)
-            return gated, halted
-    return gated, None
+    return gated, _promote(plan, services, published, gated, pusher, progress)
+
+
+def _promote(
+    plan: Plan,
+    services: Services,
+    published: Published,
+    gated: GateResult | None,
+    pusher: Pusher,
+    progress: Progress,
+) -> str | None:
+    """The promote stage, when selected; why the run halts if it failed."""
+    if "promote" not in plan.stages or services.promote is None:
+        return None
+    with progress.stage("promote") as outcome:
+        promoted = services.promote(published, gated, pusher)
+        progress.record(promoted=promoted)
+        outcome.ok = promoted.ok
+    if promoted.ok:
+        return None
+    halted = promote_failure(promoted)
+    log.LOG.error("%s; nothing deployed", halted)
+    return halted
 
 
 def promote_failure(promoted: Promoted) -> str:
     """Why deploy is skipped after a failed promote (each image's error, by name)."""
     errors = "; ".join(f"{i.name}: {i.error}" for i in promoted.images if i.error is not None)
     return f"promote failed: {errors}"
+
+
+def _deploy(
+    plan: Plan,
+    services: Services,
+    published: Published,
+    gated: GateResult | None,
+    pusher: Pusher,
+    halted: str | None,
+    progress: Progress,
+) -> None:
+    """The deploy step: the deploy stage when selected, then CodePipeline's files."""
+    if services.deploy is None:
+        return
+    # Without the deploy stage the step only writes CodePipeline's files.
+    with progress.stage("deploy" if "deploy" in plan.stages else "outputs") as outcome:
+        step = services.deploy(published, gated, pusher.registry, halted)
+        progress.record(deployed=step)
+        outcome.ok = step is None or step.ok
 
 
 @dataclass
@@ -395,19 +421,9 @@ def _run_reported(
                 blocked,
             )
             halted = f"the gate blocked {blocked} in the runners' reports"
-        elif "promote" in plan.stages and services.promote is not None:
-            with progress.stage("promote") as outcome:
-                promoted = services.promote(published, gated, pusher)
-                progress.record(promoted=promoted)
-                outcome.ok = promoted.ok
-            if not promoted.ok:
-                halted = promote_failure(promoted)
-                log.LOG.error("%s; nothing deployed", halted)
-        if services.deploy is not None:
-            with progress.stage("deploy") as outcome:
-                step = services.deploy(published, gated, pusher.registry, halted)
-                progress.record(deployed=step)
-                outcome.ok = step is None or step.ok
+        else:
+            halted = _promote(plan, services, published, gated, pusher, progress)
+        _deploy(plan, services, published, gated, pusher, halted, progress)
         if halted is not None:
             return progress.result
         return progress.record(finished=True)
