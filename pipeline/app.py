@@ -354,7 +354,7 @@ def run(
     finally:
         report = run_report.compose(plan, progress.result, dry_run=dry_run)
         # SARIF and the findings summary also when the gate blocked or a scan failed
-        problems = release.write_outputs(plan, progress.result, env)
+        problems = release.write_outputs(plan, progress.result)
         _write_reports(report, report_paths, problems)
     return report
 

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import log
@@ -96,7 +96,7 @@ def _info(message: str) -> None:
     log.LOG.info("%s", message)
 
 
-def write_outputs(plan: Plan, result: RunResult, env: Mapping[str, str]) -> list[str]:
+def write_outputs(plan: Plan, result: RunResult) -> list[str]:
     """The SARIF report (`scan.sarif`); the problems writing it."""
     scanned, gated = result.scanned, result.gated
     if scanned is None or gated is None or not scanned.outcomes:

@@ -46,7 +46,7 @@ def result(*findings: object) -> RunResult:
 
 def test_sarif_is_written_relative_to_the_config_file(tmp_path: Path) -> None:
     problems = release.write_outputs(
-        plan(tmp_path, {"sarif": "out/scan.sarif"}), result(finding("CVE-1", "CRITICAL")), {}
+        plan(tmp_path, {"sarif": "out/scan.sarif"}), result(finding("CVE-1", "CRITICAL"))
     )
     assert problems == []
     document = json.loads((tmp_path / "out" / "scan.sarif").read_text())
@@ -58,13 +58,13 @@ def test_sarif_is_written_relative_to_the_config_file(tmp_path: Path) -> None:
     "run", [RunResult(), RunResult(scanned=Scanned((), skipped="dry run"))], ids=["none", "dry"]
 )
 def test_nothing_is_written_without_scan_results(tmp_path: Path, run: RunResult) -> None:
-    assert release.write_outputs(plan(tmp_path, {"sarif": "scan.sarif"}), run, {}) == []
+    assert release.write_outputs(plan(tmp_path, {"sarif": "scan.sarif"}), run) == []
     assert not (tmp_path / "scan.sarif").exists()
 
 
 def test_an_unwritable_sarif_is_a_problem_named_by_path(tmp_path: Path) -> None:
     (tmp_path / "blocker").write_text("a file, not a folder")
-    problems = release.write_outputs(plan(tmp_path, {"sarif": "blocker/scan.sarif"}), result(), {})
+    problems = release.write_outputs(plan(tmp_path, {"sarif": "blocker/scan.sarif"}), result())
     assert len(problems) == 1 and "cannot write the SARIF report" in problems[0]
 
 
