@@ -96,10 +96,9 @@ def gate_blocks(report: RunReport, config_file: Path | None, env: Mapping[str, s
     """An annotation for each image the severity gate blocked."""
     out = []
     for image in report.images:
-        data = image.to_json()
-        if data.get("gate") != "block":
+        if image.gate != "block":
             continue
-        scan = data.get("scan") or {}
+        scan = image.scan or {}
         blocking = [str(b) for b in scan.get("blocking") or []]
         found = summary.findings(scan)
         message = f"image {image.name}: the severity gate blocked the release ({found})"

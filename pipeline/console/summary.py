@@ -3,8 +3,8 @@
 Built from the report, not from what the terminal saw, so that it tells the
 truth for failed and interrupted runs too: an image that was not pushed has
 no digest, a stage that did not run has no time. The scan and the gate are
-read from the report's JSON (`"scan": {"status", "counts", "blocking"}`,
-`"gate": "pass|block|skipped"`), whatever stage fills them in.
+the report's own fields (the scan fragment `{"status", "counts", "blocking"}`,
+the gate `pass|block|skipped`), whatever stage filled them in.
 """
 
 from __future__ import annotations
@@ -74,20 +74,18 @@ def _deploys(image: ImageReport, report: RunReport) -> str:
 
 
 def _image_row(image: ImageReport, report: RunReport) -> tuple[str, ...]:
-    data = image.to_json()
-    gate = data.get("gate")
     return (
         image.name,
         short_digest(image.digest),
         ", ".join(image.tags) or "-",
-        findings(data.get("scan")),
-        str(gate) if gate else "-",
+        findings(image.scan),
+        image.gate or "skipped",
         _deploys(image, report),
     )
 
 
 def _title(report: RunReport) -> str:
-    status = report.to_json().get("status", report.status)
+    status = report.status
     if report.interrupted:
         status = f"{status} (interrupted)"
     dry = " (dry run)" if report.dry_run else ""
@@ -105,7 +103,7 @@ def _notes(report: RunReport) -> list[str]:
             )
         if image.error:
             notes.append(f"{image.name}: error: {image.error}")
-        scan = image.to_json().get("scan") or {}
+        scan = image.scan or {}
         blocking = scan.get("blocking") or []
         if blocking:
             notes.append(f"{image.name}: blocking findings: {', '.join(map(str, blocking))}")
@@ -146,7 +144,7 @@ def summarize(report: RunReport, outcomes: Mapping[str, bool] | None = None) -> 
         ),
         stages=tuple(stages),
         notes=tuple(_notes(report)),
-        ok=report.to_json().get("status") == "ok",
+        ok=report.status == "ok",
     )
 
 
