@@ -4,7 +4,11 @@ adapter against the sandbox's emulated scanning, answer the same cases the same 
 Each side gets the same scan result its own way: the fake through its builders (as the
 unit tests script it), the sandbox through its control channel before the image lands.
 So the fake's pages cannot drift from what ECR answers (counts on every page, a
-completion time and a description once a scan is done, basic findings' shape).
+completion time and a description once a scan is done, basic findings' shape, an image
+or repository ECR does not hold).
+
+Enhanced scanning is a registry-wide setting, so its cases run on a sandbox of their own
+whose registry is ENHANCED, with one SCAN_ON_PUSH rule; the shared sandbox stays BASIC.
 """
 
 from __future__ import annotations
@@ -18,18 +22,21 @@ import pytest
 
 from pipeline.adapters.ecr_scan import EcrScanApi
 from pipeline.sandbox import Sandbox
-from pipeline.scan.findings import Finding, counts
+from pipeline.scan.findings import Finding, Fix, counts
 from pipeline.scan.ports import (
+    ImageNotFound,
     ImageRef,
     LimitExceeded,
     RepositoryNotFound,
     ScanApi,
     ScanNotFound,
+    ScanNotStartable,
     ScanSettings,
 )
 from tests.integration.contract.images import image, seed_real
-from tests.integration.run.support import Token
+from tests.integration.run.support import Token, ecr_client, ecr_token
 from tests.integration.sandbox.support import RegistryHttp
+from tests.integration.sandboxes import running_sandbox
 from tests.unit.scan.fakes import FakeScanApi, finding, page
 
 PAGE = 100
@@ -57,7 +64,9 @@ def _fresh_digest() -> str:
 
 
 def _fake() -> World:
-    api = FakeScanApi([ScanNotFound("no scan yet")], starts=["IN_PROGRESS"], repositories=set())
+    api = FakeScanApi(
+        [ScanNotFound("no scan yet")], starts=["IN_PROGRESS"], repositories=set(), digests=set()
+    )
     on_push: dict[str, bool] = {}
 
     def repository(scan_on_push: bool) -> str:
@@ -88,7 +97,10 @@ def _fake() -> World:
         else:
             api.script = [ScanNotFound(f"no scan of {name}"), pages[0]]
             api.starts = ["IN_PROGRESS", LimitExceeded("one scan per image per day")]
-        return ImageRef(name, _fresh_digest())
+        pushed = ImageRef(name, _fresh_digest())
+        assert api.digests is not None
+        api.digests.add(pushed.digest)
+        return pushed
 
     return World(api, repository, push)
 
@@ -204,3 +216,183 @@ def test_settings_of_a_repository_that_does_not_exist_say_so(world: World) -> No
     missing = f"contract/scan-missing-{uuid.uuid4().hex[:8]}"
     with pytest.raises(RepositoryNotFound, match=missing):
         world.port.settings(missing)
+
+
+def test_findings_of_a_digest_the_repository_does_not_hold_are_image_not_found(
+    world: World,
+) -> None:
+    held = world.push(world.repository(True), FINDINGS)
+    unknown = ImageRef(held.repository, _fresh_digest())
+    with pytest.raises(ImageNotFound, match=unknown.digest):
+        world.port.findings_page(unknown)
+
+
+def test_a_scan_of_a_digest_the_repository_does_not_hold_is_image_not_found(
+    world: World,
+) -> None:
+    held = world.push(world.repository(False), FINDINGS)
+    unknown = ImageRef(held.repository, _fresh_digest())
+    with pytest.raises(ImageNotFound, match=unknown.digest):
+        world.port.start_scan(unknown)
+    # the image that is there can still be scanned: nothing was used up
+    assert world.port.start_scan(held) in ("IN_PROGRESS", "PENDING", "COMPLETE")
+
+
+def test_findings_in_a_repository_that_does_not_exist_are_repository_not_found(
+    world: World,
+) -> None:
+    world.repository(True)
+    missing = ImageRef(f"contract/scan-missing-{uuid.uuid4().hex[:8]}", _fresh_digest())
+    with pytest.raises(RepositoryNotFound, match=missing.repository):
+        world.port.findings_page(missing)
+    with pytest.raises(RepositoryNotFound, match=missing.repository):
+        world.port.start_scan(missing)
+
+
+# -- enhanced scanning (Amazon Inspector), a registry-wide setting ------------------------
+
+#: repositories named so are scanned on push by the ENHANCED registry's one rule
+RULED = "contract/enhanced-"
+RULES = [
+    {
+        "scanFrequency": "SCAN_ON_PUSH",
+        "repositoryFilters": [{"filter": f"{RULED}*", "filterType": "WILDCARD"}],
+    }
+]
+#: (id, severity, package, version, fixed in) of each Inspector finding
+EnhancedSpec = tuple[str, str, str, str, str]
+INSPECTOR: list[EnhancedSpec] = [
+    ("CVE-2026-1001", "CRITICAL", "openssl", "3.0.1", "3.0.2"),
+    ("CVE-2026-1002", "MEDIUM", "zlib", "1.2.11", "1.2.12"),
+]
+
+
+@dataclass
+class EnhancedWorld:
+    """One side of the enhanced contract: the port, a repository maker (True: one the
+    registry's rule matches) and an image pusher whose scan returns Inspector findings."""
+
+    port: ScanApi
+    repository: Callable[[bool], str]
+    push: Callable[[str, list[EnhancedSpec]], ImageRef]
+
+
+def _inspected(specs: list[EnhancedSpec]) -> tuple[Finding, ...]:
+    return tuple(
+        finding(i, s, package=p, version=v, fixed_in=f, fix=Fix.YES, status="ACTIVE")
+        for i, s, p, v, f in specs
+    )
+
+
+def _fake_enhanced() -> EnhancedWorld:
+    api = FakeScanApi(
+        [ScanNotFound("no scan yet")],
+        settings_value=ScanSettings(enhanced=True, on_push=True),
+        repositories=set(),
+        digests=set(),
+    )
+    refused = "ECR StartImageScan: ValidationException: this registry is configured for enhanced"
+    api.starts = [ScanNotStartable(refused)]
+
+    def repository(ruled: bool) -> str:
+        name = f"{RULED if ruled else 'contract/plain-'}{uuid.uuid4().hex[:8]}"
+        assert api.repositories is not None
+        api.repositories.add(name)
+        if not ruled:
+            api.settings_error = [ScanNotStartable(f"enhanced scanning does not scan {name}")]
+        return name
+
+    def push(name: str, specs: list[EnhancedSpec]) -> ImageRef:
+        api.script = [page("COMPLETE", _inspected(specs), enhanced=True)]
+        pushed = ImageRef(name, _fresh_digest())
+        assert api.digests is not None
+        api.digests.add(pushed.digest)
+        return pushed
+
+    return EnhancedWorld(api, repository, push)
+
+
+def _real_enhanced(handle: Sandbox) -> EnhancedWorld:
+    env = handle.env()
+    ecr = ecr_client(env)
+    token = ecr_token(ecr)
+    host = env["PIPELINE_REGISTRY_HOST"]
+    raw = RegistryHttp(host, token.username, token.password)
+
+    def repository(ruled: bool) -> str:
+        name = f"{RULED if ruled else 'contract/plain-'}{uuid.uuid4().hex[:8]}"
+        # the repository's own flag is superseded by the registry's rules under ENHANCED
+        ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
+        return name
+
+    def push(name: str, specs: list[EnhancedSpec]) -> ImageRef:
+        found = [
+            {
+                "findingArn": f"arn:aws:inspector2:{env['AWS_REGION']}:123456789012:finding/{i}",
+                "severity": s,
+                "status": "ACTIVE",
+                "fixAvailable": "YES",
+                "packageVulnerabilityDetails": {
+                    "vulnerabilityId": i,
+                    "vulnerablePackages": [{"name": p, "version": v, "fixedInVersion": f}],
+                },
+            }
+            for i, s, p, v, f in specs
+        ]
+        handle.act(
+            "findings", {"repository": name, "status": "COMPLETE", "enhancedFindings": found}
+        )
+        manifest = seed_real(raw, host, name, "v1", {"contract": uuid.uuid4().hex})
+        return ImageRef(name, manifest.digest)
+
+    return EnhancedWorld(EcrScanApi(ecr, page_size=PAGE), repository, push)
+
+
+@pytest.fixture(scope="module")
+def enhanced_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox whose registry scans with Inspector (the shared one stays BASIC)."""
+    for box in running_sandbox(tmp_path_factory, "enhanced-sandbox"):
+        ecr_client(box.env()).put_registry_scanning_configuration(scanType="ENHANCED", rules=RULES)
+        yield box
+
+
+@pytest.fixture(params=["fake", "real"])
+def enhanced(request: pytest.FixtureRequest) -> EnhancedWorld:
+    if request.param == "fake":
+        return _fake_enhanced()
+    handle: Sandbox = request.getfixturevalue("enhanced_sandbox")
+    return _real_enhanced(handle)
+
+
+def test_enhanced_settings_of_a_repository_a_rule_matches_say_enhanced_and_on_push(
+    enhanced: EnhancedWorld,
+) -> None:
+    name = enhanced.repository(True)
+    assert enhanced.port.settings(name) == ScanSettings(enhanced=True, on_push=True)
+
+
+def test_enhanced_settings_of_a_repository_no_rule_matches_say_it_cannot_be_scanned(
+    enhanced: EnhancedWorld,
+) -> None:
+    name = enhanced.repository(False)
+    with pytest.raises(ScanNotStartable, match=name):
+        enhanced.port.settings(name)
+
+
+def test_an_enhanced_scan_page_carries_inspector_findings_and_no_basic_list(
+    enhanced: EnhancedWorld,
+) -> None:
+    image = enhanced.push(enhanced.repository(True), INSPECTOR)
+    first = enhanced.port.findings_page(image)
+    assert first.status == "COMPLETE"
+    assert first.description and first.completed_at is not None
+    assert (first.has_basic, first.has_enhanced) == (False, True)
+    assert first.findings == _inspected(INSPECTOR)
+    assert first.severity_counts == {"CRITICAL": 1, "MEDIUM": 1}
+    assert first.next_token is None
+
+
+def test_enhanced_scanning_refuses_to_start_a_scan(enhanced: EnhancedWorld) -> None:
+    image = enhanced.push(enhanced.repository(True), INSPECTOR)
+    with pytest.raises(ScanNotStartable, match=r"(?i)enhanced"):
+        enhanced.port.start_scan(image)

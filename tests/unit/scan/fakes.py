@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 
 from pipeline.scan.findings import Finding, Fix
 from pipeline.scan.findings import counts as global_counts
-from pipeline.scan.ports import FindingsPage, ImageRef, RepositoryNotFound, ScanSettings
+from pipeline.scan.ports import (
+    FindingsPage,
+    ImageNotFound,
+    ImageRef,
+    RepositoryNotFound,
+    ScanSettings,
+)
 
 DIGEST = "sha256:" + "ab" * 32
 IMAGE = ImageRef("team/app", DIGEST)
@@ -93,6 +99,9 @@ class FakeScanApi:
     #: the repositories that exist, when a test says (settings of another one is
     #: RepositoryNotFound, as ECR answers); None: any name is one
     repositories: set[str] | None = None
+    #: the digests the registry holds, when a test says (a page or a scan of another one
+    #: is ImageNotFound, as ECR answers); None: any digest is one
+    digests: set[str] | None = None
     calls: list[tuple[str, str | None]] = field(default_factory=list)
     images: list[ImageRef] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -109,10 +118,25 @@ class FakeScanApi:
                 )
         return self.settings_value
 
+    def _held(self, operation: str, image: ImageRef) -> None:
+        """ECR looks the repository, then the image, up before it looks at any scan."""
+        if self.repositories is not None and image.repository not in self.repositories:
+            raise RepositoryNotFound(
+                f"ECR {operation} {image}: RepositoryNotFoundException: The repository with"
+                f" name '{image.repository}' does not exist"
+            )
+        if self.digests is not None and image.digest not in self.digests:
+            raise ImageNotFound(
+                f"ECR {operation} {image}: ImageNotFoundException: The image with imageId"
+                f" {{imageDigest:'{image.digest}', imageTag:'null'}} does not exist within"
+                f" the repository with name '{image.repository}'"
+            )
+
     def findings_page(self, image: ImageRef, token: str | None = None) -> FindingsPage:
         with self.lock:
             self.calls.append(("page", token))
             self.images.append(image)
+            self._held("DescribeImageScanFindings", image)
             if token is not None:
                 step = self.pages[token]
             else:
@@ -125,6 +149,7 @@ class FakeScanApi:
         with self.lock:
             self.calls.append(("start", None))
             self.images.append(image)
+            self._held("StartImageScan", image)
             step = self.starts.pop(0) if len(self.starts) > 1 else self.starts[0]
         if isinstance(step, Exception):
             raise step
