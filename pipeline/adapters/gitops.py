@@ -109,7 +109,15 @@ class Checkout:
         self._base_commit = git.out("rev-parse", "HEAD")
 
     def commit(self, paths: Sequence[Path], message: str) -> str:
-        rel = [str(p.relative_to(self.top.resolve())) for p in paths]
+        top = self.top.resolve()
+        rel: list[str] = []
+        for path in paths:
+            try:
+                rel.append(str(path.relative_to(top)))
+            except ValueError:
+                raise DeployError(
+                    f"committing to {self.label}: {path} is outside the repository"
+                ) from None
         self.git.run("add", "--", *rel)
         committer = self.git.with_env(**self.git.identity())
         committer.run(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,58 +10,10 @@ import pytest
 from pipeline.config.schema import ManifestTarget
 from pipeline.deployment import DeployError
 from pipeline.gitops.deploy import PUSH_ATTEMPTS, deploy_manifest
+from tests.unit.gitops.fakes import FakeBranch, FakeRepos, FakeWorkspace
 
 REPO = "r.example.com/team/backend"
 D = "sha256:" + "1" * 64
-
-
-class FakeWorkspace:
-    def __init__(self, root: Path, refusals: int = 0, on_sync: Any = None) -> None:
-        self.base = self.top = root
-        self.upstream = (root / "app.yaml").read_text()
-        self.label = "gitops:main"
-        self.refusals = refusals
-        self.on_sync = on_sync
-        self.commits: list[tuple[list[str], str]] = []
-        self.pushes = 0
-        self.syncs = 0
-        self.published = False
-        self.closed = False
-
-    def commit(self, paths: Sequence[Path], message: str) -> str:
-        self.commits.append(([p.name for p in paths], message))
-        return f"{len(self.commits):040d}"
-
-    def push(self) -> bool:
-        self.pushes += 1
-        return self.pushes > self.refusals
-
-    def sync(self) -> None:
-        """Back to the remote's files: ours are gone, theirs (on_sync) may have arrived."""
-        self.syncs += 1
-        (self.base / "app.yaml").write_text(self.upstream)
-        if self.on_sync:
-            self.on_sync(self)
-
-    def publish_locally(self) -> None:
-        self.published = True
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class FakeRepos:
-    def __init__(self, workspace: FakeWorkspace | None, error: Exception | None = None) -> None:
-        self.workspace = workspace
-        self.error = error
-        self.opened: list[tuple[str, str | None, bool]] = []
-
-    def open(self, repo: str, branch: str | None, push: bool) -> FakeWorkspace:
-        self.opened.append((repo, branch, push))
-        if self.error:
-            raise self.error
-        assert self.workspace is not None
-        return self.workspace
 
 
 def settings(**extra: Any) -> ManifestTarget:
@@ -79,8 +30,8 @@ def settings(**extra: Any) -> ManifestTarget:
 
 @pytest.fixture
 def ws(tmp_path: Path) -> FakeWorkspace:
-    (tmp_path / "app.yaml").write_text(f"image: {REPO}:1.0  # app\n")
-    return FakeWorkspace(tmp_path)
+    branch = FakeBranch({"app.yaml": f"image: {REPO}:1.0  # app\n"})
+    return FakeWorkspace(tmp_path / "checkout", branch, "gitops:main")
 
 
 @pytest.mark.parametrize(
@@ -119,21 +70,17 @@ def test_a_completed_write_back_reports_the_pin_and_what_it_replaced(ws: FakeWor
     assert (result.type, result.target, result.image) == ("manifest", "gitops:main", f"{REPO}@{D}")
     assert (result.previous, result.status) == (f"{REPO}:1.0", "completed")
     assert result.message == "pushed 000000000000 (app.yaml)"
-    assert (ws.base / "app.yaml").read_text() == f"image: {REPO}@{D}  # app\n"
+    assert ws.branch.files["app.yaml"] == f"image: {REPO}@{D}  # app\n"
     assert ws.closed
 
 
 def test_refused_pushes_start_again_from_the_new_tip(ws: FakeWorkspace) -> None:
     ws.refusals = 2
-
-    def upstream_moved(w: FakeWorkspace) -> None:
-        (w.base / "app.yaml").write_text(f"image: {REPO}:1.1  # app, bumped upstream\n")
-
-    ws.on_sync = upstream_moved
+    ws.racer_files = {"app.yaml": f"image: {REPO}:1.1  # app, bumped upstream\n"}
     result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
     assert result.status == "completed"
     assert (ws.pushes, ws.syncs, len(ws.commits)) == (3, 2, 3)
-    assert (ws.base / "app.yaml").read_text() == f"image: {REPO}@{D}  # app, bumped upstream\n"
+    assert ws.branch.files["app.yaml"] == f"image: {REPO}@{D}  # app, bumped upstream\n"
 
 
 def test_a_branch_that_never_stops_moving_fails_after_the_bound(ws: FakeWorkspace) -> None:
@@ -152,16 +99,18 @@ def test_nothing_to_change_is_skipped_without_a_commit(ws: FakeWorkspace) -> Non
 
 
 def test_push_false_publishes_locally(ws: FakeWorkspace) -> None:
+    ws.branch.local = True
     result = deploy_manifest(settings(push=False), REPO, D, None, None, None, FakeRepos(ws))
     assert result.status == "completed" and result.message.endswith("not pushed")
     assert ws.published and ws.pushes == 0
+    assert ws.branch.files["app.yaml"] == f"image: {REPO}@{D}  # app\n"
 
 
 def test_dry_run_writes_and_commits_nothing(ws: FakeWorkspace) -> None:
-    before = (ws.base / "app.yaml").read_text()
+    before = dict(ws.branch.files)
     result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws), dry_run=True)
     assert result.status == "skipped" and result.message == "dry run: would change app.yaml"
-    assert (ws.base / "app.yaml").read_text() == before
+    assert ws.branch.files == before and ws.branch.log == ["initial"]
     assert ws.commits == [] and ws.pushes == 0
 
 
