@@ -4,6 +4,10 @@
 refuses names the pod template lacks, where a real server would append), then
 bumps `generation`; the status catches up `roll_seconds` later, or reports
 ProgressDeadlineExceeded for the images listed in `failing`.
+
+`FakeConnector` hands out one FakeKube (most unit tests), or else knows its
+clusters as the real connector finds them: kubeconfig contexts by name, EKS
+clusters by region and name, and refuses the others as it does.
 """
 
 from __future__ import annotations
@@ -75,12 +79,16 @@ class FakeKube:
         roll_seconds: float = 5.0,
         failing: frozenset[str] = frozenset(),
         unavailable: int = 0,
+        label: str | None = None,
+        unauthorized: bool = False,
     ) -> None:
         self.obj = obj
         self.clock = clock
         self.roll_seconds = roll_seconds
         self.failing = failing
         self.unavailable = unavailable  # the next N reads fail as transient
+        self.label = label  # the cluster, as the real client names it in its errors
+        self.unauthorized = unauthorized  # the API server refuses our credentials (401)
         self.patches: list[dict[str, Any]] = []
         self.reads = 0
         self.closed = False
@@ -92,7 +100,9 @@ class FakeKube:
         self.reads += 1
         if self.unavailable:
             self.unavailable -= 1
-            raise KubeUnavailable("reading deployment default/backend: 503 Service Unavailable")
+            raise KubeUnavailable(
+                f"reading deployment default/backend{self._in}: 503 Service Unavailable"
+            )
         self._progress()
         return copy.deepcopy(self.obj)
 
@@ -121,12 +131,19 @@ class FakeKube:
     def close(self) -> None:
         self.closed = True
 
+    @property
+    def _in(self) -> str:
+        return f" in {self.label}" if self.label else ""
+
     def _exists(self, namespace: str, name: str, doing: str) -> None:
         """Only default/backend is there; anything else is the API server's 404."""
-        if (namespace, name) != ("default", "backend"):
+        where = f"deployment {namespace}/{name}{self._in}"
+        if self.unauthorized:  # checked before anything is looked up, as the server does
             raise DeployError(
-                f'{doing} deployment {namespace}/{name}: 404 deployments.apps "{name}" not found'
+                f"{doing} {where}: 401 Unauthorized (the cluster did not accept the credentials)"
             )
+        if (namespace, name) != ("default", "backend"):
+            raise DeployError(f'{doing} {where}: 404 deployments.apps "{name}" not found')
 
     # ---------------------------------------------------------------- controller
     def images(self) -> dict[str, str]:
@@ -163,14 +180,52 @@ class FakeKube:
 
 
 class FakeConnector:
-    def __init__(self, kube: FakeKube | None = None, error: Exception | None = None) -> None:
+    def __init__(
+        self,
+        kube: FakeKube | None = None,
+        error: Exception | None = None,
+        *,
+        contexts: Mapping[str, FakeKube] | None = None,
+        eks: Mapping[tuple[str, str], FakeKube] | None = None,
+        region: str | None = None,
+        credentials: bool = True,
+    ) -> None:
         self.kube = kube
         self.error = error
+        #: the kubeconfig's contexts, and the EKS clusters by (region, name); when neither
+        #: is given, every cluster is `kube`
+        self.contexts = contexts
+        self.eks = eks
+        self.region = region  # AWS_REGION
+        self.credentials = credentials  # whether AWS credentials are there to sign with
         self.clusters: list[Cluster] = []
 
     def connect(self, cluster: Cluster) -> FakeKube:
         self.clusters.append(cluster)
         if self.error:
             raise self.error
-        assert self.kube is not None
-        return self.kube
+        if self.contexts is None and self.eks is None:
+            assert self.kube is not None
+            return self.kube
+        if cluster.context:
+            found = (self.contexts or {}).get(cluster.context)
+            if found is None:
+                raise DeployError(
+                    f"kubeconfig ~/.kube/config, context {cluster.context}: Expected key"
+                    f" {cluster.context} in kube-config contexts"
+                )
+            return found
+        if not cluster.name:
+            raise DeployError("an eks target needs either `cluster` (EKS) or `context`")
+        region = cluster.region or self.region
+        if not region:
+            raise DeployError(
+                f"no region for EKS cluster {cluster.name}: set `region:` on the target,"
+                " or AWS_REGION"
+            )
+        found = (self.eks or {}).get((region, cluster.name))
+        if found is None:
+            raise DeployError(f"EKS cluster {cluster.name} not found in {region}")
+        if not self.credentials:
+            raise DeployError(f"no AWS credentials to sign a token for EKS cluster {cluster.name}")
+        return found
