@@ -47,7 +47,8 @@ class World:
 
 def _fake(tmp_path: Path) -> World:
     url = f"file://{tmp_path}/fake-remote.git"
-    held = {"remote": FakeBranch(FILES), "local": FakeBranch(FILES, local=True)}
+    remote = FakeBranch(FILES)
+    held = {"remote": remote, "local": FakeBranch(FILES, local=True, origin=remote)}
     repos = FakeRepos(branches={url: held["remote"], "local": held["local"]}, scratch=tmp_path)
     return World(
         repos,
@@ -229,6 +230,22 @@ def test_push_false_advances_the_local_repository_s_branch(world: World) -> None
     assert world.show("local", APP) == "image: r.example/app@sha256:2\n"
     assert world.log("local") == ["pin app", "initial"]
     assert world.log("remote") == ["initial"]  # nothing was pushed
+
+
+def test_a_local_repository_is_pushed_to_its_remote_and_its_own_branch_left_alone(
+    world: World,
+) -> None:
+    workspace = world.repos.open(world.local, "main", True)
+    try:
+        assert workspace.label == f"{world.local}:main"
+        workspace.commit([_edit(workspace, APP, "image: r.example/app@sha256:3\n")], "pin app")
+        assert workspace.push() is True
+    finally:
+        workspace.close()
+    assert world.show("remote", APP) == "image: r.example/app@sha256:3\n"
+    assert world.log("remote") == ["pin app", "initial"]
+    assert world.show("local", APP) == FILES[APP]  # the caller's branch is as it was
+    assert world.log("local") == ["initial"]
 
 
 def test_a_clone_s_commit_cannot_stay_local(world: World, clone: Workspace) -> None:

@@ -28,9 +28,16 @@ def _new_id() -> str:
 class FakeBranch:
     """A branch: its files at the tip, its commits' messages (newest first), its tip."""
 
-    def __init__(self, files: Mapping[str, str], name: str = "main", local: bool = False) -> None:
+    def __init__(
+        self,
+        files: Mapping[str, str],
+        name: str = "main",
+        local: bool = False,
+        origin: FakeBranch | None = None,
+    ) -> None:
         self.name = name
         self.local = local  # a repository on this machine (`push: false` works), not a URL
+        self.origin = origin  # a local repository's remote: what `push: true` checks out
         self.files = dict(files)
         self.log = ["initial"]
         self.tip = _new_id()
@@ -161,6 +168,10 @@ class FakeRepos:
                 f"{masked}: `push: false` would leave the commit in a temporary clone;"
                 " push it, or name a local path"
             )
+        if held.local and push:
+            if held.origin is None:
+                raise DeployError(f"{repo}:{branch or held.name}: no remote to push to")
+            held = held.origin  # the remote's branch, as fetched: pushed back there
         name = branch or held.name
         if name != held.name:
             doing = "cloning" if not held.local else "fetching"
