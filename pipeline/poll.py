@@ -20,7 +20,12 @@ Sleep = Callable[[float], None]
 
 
 class Deadline:
-    """A point in injected time, and how far away it is."""
+    """A point in injected time, and how far away it is.
+
+    The one deadline of the package: a wait's (`until`) and a retried registry
+    operation's budget and each of its tries (`retry.deadline`, which the adapters
+    read to bound their I/O).
+    """
 
     def __init__(self, now: Now, seconds: float) -> None:
         self.now = now
