@@ -1,10 +1,11 @@
 """Asking again until an answer is final or the time is up, with time injected.
 
-One loop for every wait on a rollout (an ECS service, a CodeDeploy deployment, a
-Kubernetes Deployment): look; stop when the answer is final; tell the caller about an
-answer that is not; give up once the deadline has passed; else sleep until the next
-look, never past the deadline. The caller's clock and sleep are the only time it knows,
-so tests drive it with a fake clock that moves only when slept.
+One loop for every wait on something that finishes later (an ECS service, a CodeDeploy
+deployment, a Kubernetes Deployment, an image's scan): look; stop when the answer is
+final; tell the caller about an answer that is not; give up once the deadline has
+passed; else sleep until the next look, never past the deadline. The caller's clock and
+sleep are the only time it knows, so tests drive it with a fake clock that moves only
+when slept.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ Sleep = Callable[[float], None]
 
 
 class Deadline:
-    """A point in injected time, and how far away it is."""
+    """A point in injected time, and how far away it is.
+
+    The one deadline of the package: a wait's (`until`) and a retried registry
+    operation's budget and each of its tries (`retry.deadline`, which the adapters
+    read to bound their I/O).
+    """
 
     def __init__(self, now: Now, seconds: float) -> None:
         self.now = now
@@ -75,7 +81,22 @@ def until(
     the pause after the n-th look (0-based), cut short at the deadline. The last look
     comes at or after the deadline, so an answer that became final meanwhile counts.
     """
-    deadline = Deadline(now, seconds)
+    return within(
+        Deadline(now, seconds), look, final, sleep=sleep, interval=interval, pending=pending
+    )
+
+
+def within(
+    deadline: Deadline,
+    look: Callable[[Deadline], T],
+    final: Callable[[T], bool],
+    *,
+    sleep: Sleep,
+    interval: Callable[[int], float],
+    pending: Callable[[T], None] = _nothing,
+) -> Polled[T]:
+    """`until`, under a deadline the caller started before the first look: a wait that
+    asks something first (a setting) under the same time limit."""
     looks = 0
     while True:
         answer = look(deadline)

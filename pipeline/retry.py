@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pipeline.errors import Interrupted, PushError, RegistryError
+from pipeline.poll import Deadline
 
 T = TypeVar("T")
 
@@ -178,15 +179,6 @@ class RegistryFailure(RegistryError):
 # --------------------------------------------------------------------------- deadlines
 
 
-@dataclass(frozen=True)
-class Deadline:
-    at: float
-    clock: Callable[[], float] = time.monotonic
-
-    def remaining(self) -> float:
-        return max(0.0, self.at - self.clock())
-
-
 _LOCAL = threading.local()
 _FLOOR = 0.05  # a timeout of 0 means "no timeout" to some clients
 
@@ -214,7 +206,7 @@ def clip(timeout: float) -> float:
     limit = current_deadline()
     if limit is None:
         return timeout
-    return max(_FLOOR, min(timeout, limit.remaining()))
+    return max(_FLOOR, min(timeout, limit.left()))
 
 
 def bounded(operation: Callable[[], T], what: str) -> T:
@@ -240,7 +232,7 @@ def bounded(operation: Callable[[], T], what: str) -> T:
             done.set()
 
     threading.Thread(target=run, name="bounded-call", daemon=True).start()
-    if not done.wait(limit.remaining()):
+    if not done.wait(limit.left()):
         raise RegistryFailure(f"{what}: no answer within the time left (timeout)", Kind.TRANSIENT)
     if errors:
         raise errors[0]
@@ -324,8 +316,7 @@ class _Loop:
     ) -> None:
         self.what, self.policy, self.waits = what, policy, waits
         self.reauth, self.verify, self.log = reauth, verify, log
-        self.started = waits.clock()
-        self.budget = Deadline(self.started + policy.timeout, waits.clock)
+        self.budget = Deadline(waits.clock, policy.timeout)
         self.fruitless = 0  # failed tries that got nothing done: they grow the backoff
         self.reauthed = False
         self.next_wait = 0.0
@@ -334,10 +325,11 @@ class _Loop:
     def attempt(self, operation: Callable[[], T]) -> T:
         if self.waits.cancelled():
             raise Interrupted(f"{self.what}: interrupted")
-        at = self.budget.at
-        if self.policy.try_timeout is not None:
-            at = min(at, self.waits.clock() + self.policy.try_timeout)
-        with deadline(Deadline(at, self.waits.clock)):
+        limit = self.budget
+        try_timeout = self.policy.try_timeout
+        if try_timeout is not None and try_timeout < limit.left():
+            limit = Deadline(self.waits.clock, try_timeout)
+        with deadline(limit):
             return operation()
 
     def retryable(self, err: RegistryFailure) -> bool:
@@ -377,8 +369,8 @@ class _Loop:
             self.exhausted = f"after {tries} attempts (PIPELINE_PUSH_ATTEMPTS={limit})"
         elif tries >= _TRY_GUARD:
             self.exhausted = f"after {tries} attempts"
-        elif self.budget.remaining() - self.next_wait < self.policy.min_try:
-            took = self.waits.clock() - self.started
+        elif self.budget.left() - self.next_wait < self.policy.min_try:
+            took = self.budget.elapsed()
             self.exhausted = (
                 f"after {tries} attempts in {took:.0f} s (time limit {self.policy.timeout:g} s)"
             )

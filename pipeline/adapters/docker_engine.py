@@ -216,7 +216,7 @@ def _watchdog(expired: threading.Event, stream: PushStream) -> threading.Timer |
         expired.set()
         stream.interrupt()
 
-    timer = threading.Timer(limit.remaining(), expire)
+    timer = threading.Timer(limit.left(), expire)
     timer.daemon = True
     timer.start()
     return timer

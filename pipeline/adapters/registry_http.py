@@ -345,6 +345,6 @@ def _read(resp: Any, limit: int, what: str) -> bytes:
                 f"{what}: the answer is larger than {limit >> 10} KiB", Kind.FATAL
             )
         chunks.append(chunk)
-        if limit_at is not None and limit_at.remaining() <= 0:
+        if limit_at is not None and limit_at.left() <= 0:
             raise RegistryFailure(f"{what}: the answer did not arrive in time (timeout)")
     return b"".join(chunks)

@@ -1,4 +1,4 @@
-"""Wait for an image's scan result: our own poll loop, one status table.
+"""Wait for an image's scan result: the shared poll loop, one status table.
 
 boto3's `image_scan_complete` waiter knows only COMPLETE and FAILED: it polls
 ACTIVE, UNSUPPORTED_IMAGE and the other terminal statuses until "Max attempts
@@ -6,7 +6,8 @@ exceeded", fails at once on ScanNotFoundException, and takes an enhanced
 COMPLETE whose findings have not arrived for a clean result
 (reference/scan-gate-and-moto.md, aws/aws-sdk#288 and #289). Here every
 status has a deliberate action, the image is pinned by digest, and time,
-sleep and jitter are injected.
+sleep and jitter are injected. The looking, the deadline and the pauses are
+`pipeline.poll`'s; what a status means and how long to pause are decided here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from pipeline import parallel
+from pipeline import parallel, poll
 from pipeline.config.schema import Scan
 from pipeline.scan.findings import Finding
 from pipeline.scan.ports import (
@@ -154,7 +155,6 @@ class _Waiter:
         self.api = api
         self.request = request
         self.policy = policy
-        self.clock = clock
         self.sleep = sleep
         self.now = now
         self.jitter = jitter
@@ -165,8 +165,7 @@ class _Waiter:
         self.empty_done = 0
         self.notes: list[str] = []
         self.last_status = "none yet"
-        self.t0 = clock()
-        self.deadline = self.t0 + policy.timeout
+        self.deadline = poll.Deadline(clock, policy.timeout)
         self.wall_start = now()
 
     # ------------------------------------------------------------------ loop
@@ -174,11 +173,14 @@ class _Waiter:
     def run(self) -> ScanOutcome:
         try:
             settings = self._call(lambda: self.api.settings(self.request.image.repository))
-            while True:
-                outcome = self._poll(settings)
-                if outcome is not None:
-                    return outcome
-                self._pause()
+            polled = poll.within(
+                self.deadline,
+                lambda _deadline: self._poll(settings),
+                lambda outcome: outcome is not None,
+                sleep=self.sleep,
+                interval=self._pause,
+            )
+            return polled.answer if polled.answer is not None else self._timeout()
         except _OutOfTime:
             return self._timeout()
         except UnsupportedImage as err:
@@ -205,15 +207,14 @@ class _Waiter:
     def _page(self, token: str | None) -> FindingsPage:
         return self._call(lambda: self.api.findings_page(self.request.image, token))
 
-    def _pause(self) -> None:
-        remaining = self.deadline - self.clock()
-        if remaining <= 0:
-            raise _OutOfTime
-        elapsed = self.clock() - self.t0
-        cap = self.policy.young_poll if elapsed < self.policy.young else self.policy.max_poll
-        step = min(cap, self.policy.first_poll * self.policy.growth ** (self.polls - 1))
+    def _pause(self, looks: int) -> float:
+        """The pause after the `looks`-th poll (0-based): growing, and capped by the
+        wait's age, so a young scan that finished is noticed within `young_poll`."""
+        young = self.deadline.elapsed() < self.policy.young
+        cap = self.policy.young_poll if young else self.policy.max_poll
+        step = min(cap, self.policy.first_poll * self.policy.growth**looks)
         # Jitter only shortens a pause, so the cap stays a promise.
-        self.sleep(min(remaining, self.jitter(0.75 * step, step)))
+        return self.jitter(0.75 * step, step)
 
     def _call(self, operation: Callable[[], T]) -> T:
         """Retry throttling with full jitter, inside the same deadline."""
@@ -226,7 +227,7 @@ class _Waiter:
                 high = self.policy.throttle_first * 2 ** (tries - 1)
                 wait = self.jitter(0.0, min(self.policy.throttle_max, high))
                 self.log(f"{self.request.name}: {err}; retrying in {wait:.1f}s")
-                if self.clock() + wait >= self.deadline:
+                if wait >= self.deadline.left():
                     self.notes.append(f"the scan API kept throttling us ({err})")
                     raise _OutOfTime from None
                 self.sleep(wait)
@@ -237,7 +238,7 @@ class _Waiter:
         """No scan exists for the digest: wait for one, or start one (once)."""
         if settings.enhanced:
             return  # Inspector scans by itself and refuses StartImageScan: only wait
-        young = self.clock() - self.t0 < self.policy.grace
+        young = self.deadline.elapsed() < self.policy.grace
         if settings.on_push and self.request.pushed and young:
             return  # scan-on-push has not registered the scan yet
         if not self.started:
@@ -343,7 +344,7 @@ class _Waiter:
         )
 
     def _timeout(self) -> ScanOutcome:
-        waited = self.clock() - self.t0
+        waited = self.deadline.elapsed()
         quota = "; the daily scan quota was used up" if self.quota_hit else ""
         return self._outcome(
             TIMEOUT,
@@ -376,7 +377,7 @@ class _Waiter:
             warnings=tuple(self.notes),
             started_scan=self.started,
             polls=self.polls,
-            elapsed=self.clock() - self.t0,
+            elapsed=self.deadline.elapsed(),
         )
 
 

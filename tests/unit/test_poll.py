@@ -114,3 +114,22 @@ def test_a_deadline_measures_injected_time() -> None:
     )
     clock.sleep(7)
     assert (deadline.left(), deadline.passed(), deadline.elapsed()) == (0, True, 7)
+
+
+def test_within_keeps_a_deadline_started_before_the_first_look() -> None:
+    clock = Clock()
+    deadline = poll.Deadline(clock.now, 10)
+    clock.sleep(7)  # the caller asked something else first, under the same deadline
+    seen: list[float] = []
+
+    def look(given: poll.Deadline) -> str:
+        assert given is deadline
+        seen.append(clock.now())
+        return "a"
+
+    polled = poll.within(
+        deadline, look, lambda answer: answer == "done", sleep=clock.sleep, interval=poll.every(2)
+    )
+    assert (polled.answer, polled.timed_out) == ("a", True)
+    assert seen == [107, 109, 110]  # three seconds were left, not ten
+    assert clock.slept == [7, 2, 1]

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline import retry
 from pipeline.errors import Interrupted, PipelineError, PushError, RegistryError
+from pipeline.poll import Deadline
 from pipeline.retry import Kind, RegistryFailure
 
 T, R, E, IM, F = Kind.TRANSIENT, Kind.REAUTH, Kind.EXPIRED, Kind.IMMUTABLE, Kind.FATAL
@@ -103,9 +104,9 @@ class Script:
     def __call__(self) -> str:
         self.calls += 1
         limit = retry.current_deadline()
-        self.deadlines.append(limit.remaining() if limit else -1)
+        self.deadlines.append(limit.left() if limit else -1)
         if self.time is not None:
-            self.time.now += min(self.took, limit.remaining()) if limit else self.took
+            self.time.now += min(self.took, limit.left()) if limit else self.took
         if self.errors:
             raise self.errors.pop(0)
         return "ok"
@@ -383,10 +384,10 @@ def test_each_retry_is_logged_with_its_cause() -> None:
 def test_clip_bounds_timeouts_by_the_current_deadline() -> None:
     time = FakeTime()
     assert retry.clip(60) == 60
-    with retry.deadline(retry.Deadline(12.5, time.clock)):
+    with retry.deadline(Deadline(time.clock, 12.5)):
         assert retry.clip(60) == 12.5
         assert retry.clip(5) == 5
-        with retry.deadline(retry.Deadline(100, time.clock)):  # an inner limit never extends
+        with retry.deadline(Deadline(time.clock, 100)):  # an inner limit never extends
             assert retry.clip(60) == 12.5
         time.now = 20
         assert retry.clip(60) == 0.05  # past it: the smallest timeout, not "none"
@@ -396,7 +397,7 @@ def test_clip_bounds_timeouts_by_the_current_deadline() -> None:
 def test_bounded_gives_up_waiting_at_the_deadline() -> None:
     release = threading.Event()
     with (
-        retry.deadline(retry.Deadline(real_time.monotonic() + 0.1)),
+        retry.deadline(Deadline(real_time.monotonic, 0.1)),
         pytest.raises(RegistryFailure, match="no answer within the time left") as err,
     ):
         retry.bounded(lambda: release.wait(10), "ECR PutImage app:v1")
@@ -405,7 +406,7 @@ def test_bounded_gives_up_waiting_at_the_deadline() -> None:
 
 
 def test_bounded_hands_back_the_value_or_the_error() -> None:
-    with retry.deadline(retry.Deadline(real_time.monotonic() + 10)):
+    with retry.deadline(Deadline(real_time.monotonic, 10)):
         assert retry.bounded(lambda: 42, "x") == 42
         with pytest.raises(KeyError):
             retry.bounded(lambda: {}["missing"], "x")

@@ -15,6 +15,7 @@ from pipeline import log, retry
 from pipeline.adapters import docker_engine
 from pipeline.adapters.ports import Credentials
 from pipeline.console import events
+from pipeline.poll import Deadline
 from pipeline.retry import Kind, RegistryFailure
 
 
@@ -153,7 +154,7 @@ def test_a_stalled_push_is_hung_up_at_the_tries_deadline() -> None:
     engine = docker_engine.Engine(client=SimpleNamespace(api=api))
     started = time.monotonic()
     with (
-        retry.deadline(retry.Deadline(time.monotonic() + 0.3)),
+        retry.deadline(Deadline(time.monotonic, 0.3)),
         pytest.raises(RegistryFailure, match="not done within the time left") as err,
     ):
         engine.push("reg.example/app", "v1", CREDS, lambda _l: None)

@@ -19,6 +19,7 @@ from pipeline.adapters import registry_http
 from pipeline.adapters.credentials import Static
 from pipeline.adapters.ports import Credentials
 from pipeline.adapters.registry_http import RegistryClient
+from pipeline.poll import Deadline
 from pipeline.retry import Kind, RegistryFailure
 
 MEDIA = "application/vnd.docker.distribution.manifest.v2+json"
@@ -259,7 +260,7 @@ def test_a_stalled_registry_is_cut_off_at_the_tries_deadline(serve) -> None:  # 
     client = RegistryClient(server.host, None)
     started = time.monotonic()
     with (
-        retry.deadline(retry.Deadline(time.monotonic() + 0.5)),
+        retry.deadline(Deadline(time.monotonic, 0.5)),
         pytest.raises(RegistryFailure) as err,
     ):
         client.manifest("a", "v1")

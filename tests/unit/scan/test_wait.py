@@ -408,6 +408,33 @@ def test_throttling_that_never_ends_stops_at_the_deadline() -> None:
     assert time.t - 1000.0 <= 30.0
 
 
+def test_throttled_settings_lookups_count_against_the_same_deadline() -> None:
+    time = FakeTime()
+    api = FakeScanApi([page("IN_PROGRESS")], MANUAL)
+    api.settings_error.extend(Throttled("ThrottlingException") for _ in range(3))
+    outcome = run(api, WaitPolicy(timeout=30.0), time=time)
+    assert time.sleeps[:3] == [1.0, 2.0, 4.0]  # the lookup's retries, then the polls
+    assert outcome.status == "TIMEOUT"
+    assert outcome.elapsed == pytest.approx(30.0)
+    assert time.t - 1000.0 == pytest.approx(30.0)  # not 30 s more after the lookup
+
+
+def test_the_last_poll_comes_at_the_deadline() -> None:
+    time = FakeTime()
+    seen_at: list[float] = []
+
+    class Watched(FakeScanApi):
+        def findings_page(self, image: ImageRef, token: str | None = None) -> FindingsPage:
+            seen_at.append(time.t - 1000.0)
+            return super().findings_page(image, token)
+
+    outcome = run(Watched([page("IN_PROGRESS")], MANUAL), WaitPolicy(timeout=10.0), time=time)
+    assert outcome.status == "TIMEOUT"
+    assert seen_at[0] == 0.0
+    assert seen_at[-1] == pytest.approx(10.0)  # a scan finished just then still counts
+    assert outcome.polls == len(seen_at)
+
+
 @pytest.mark.parametrize(
     ("error", "where"),
     [
