@@ -67,8 +67,9 @@ def setup(ctx: click.Context, file_: str | None, verbose: int, quiet: int) -> Pa
     return Path(file_ or state.file or "pipeline.yaml")
 
 
-def _csv(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
+def _csv(value: str | None) -> list[str] | None:
+    """The names in a comma-separated option; None when the option was not given."""
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
 
 
 def planned(
@@ -86,11 +87,11 @@ def planned(
 ) -> Plan:
     """The plan for the selected images and stages; `before` runs once set up."""
     from pipeline import app
-    from pipeline import plan as planning
+    from pipeline.stages import order
 
     path = setup(ctx, file_, verbose, quiet)
-    stages = planning.select_stages(_csv(only), _csv(skip))
+    selection = order.select(_csv(only), _csv(skip))
     before()
     return app.make_plan(
-        app.Source(path, ref, sha), images=images, stages=stages, from_reports=from_reports
+        app.Source(path, ref, sha), images=images, selection=selection, from_reports=from_reports
     )
