@@ -40,7 +40,7 @@ from pipeline.report import run_report
 from pipeline.report.run_report import RunReport
 from pipeline.settings import RunSettings
 from pipeline.stages import build as build_stage
-from pipeline.stages import reuse
+from pipeline.stages import order, reuse
 from pipeline.stages.push import Pusher
 from pipeline.stages.results import Deployed, Published
 
@@ -88,13 +88,18 @@ def make_plan(
     env: Mapping[str, str] | None = None,
     check: bool = True,
     from_reports: Sequence[str] = (),
+    selection: order.Selection | None = None,
 ) -> planning.Plan:
     """The plan of a run; with `check`, refused (UsageError) as `run` would refuse it.
 
     `plan` and `run` share this, so they refuse the same configurations with the
-    same message; `tags` only computes tags and passes check=False.
+    same message; `tags` only computes tags and passes check=False. `selection`
+    (`--only`/`--skip` as typed) chooses the stages in place of `stages`, and a
+    refusal then names the stages it asked for.
     """
     env = os.environ if env is None else env
+    if selection is not None:
+        stages = selection.stages
     config = load_config(source, env)
     ctx = resolve_context(source, config, env)
     plan = planning.make(
@@ -104,7 +109,7 @@ def make_plan(
         plan = replace(plan, from_reports=tuple(from_reports))
     if not check:
         return plan
-    preflight.check(plan, env)
+    preflight.check(plan, env, selection)
     later = preflight.not_yet_implemented(config)
     return replace(plan, warnings=(*plan.warnings, *later)) if later else plan
 

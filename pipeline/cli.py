@@ -134,8 +134,8 @@ def plan(
     ref: str | None,
     sha: str | None,
     images: Sequence[str],
-    only: str | None,
-    skip: str | None,
+    only: Sequence[str],
+    skip: Sequence[str],
     as_json: bool,
 ) -> None:
     """Everything `run` would do, resolved; no docker or AWS calls."""

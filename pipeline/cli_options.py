@@ -48,9 +48,15 @@ def source_options(func: F) -> F:
 
 def selection_options(func: F) -> F:
     """Which images and which stages (plan and run)."""
-    func = click.option("--skip", help="Comma-separated stages to leave out.")(func)
+    # Repeatable, and every value counts: keeping only the last one would make
+    # `--skip deploy --skip promote` a run that deploys.
     func = click.option(
-        "--only", help="Comma-separated stages to run (build,push,scan,gate,promote,deploy)."
+        "--skip", multiple=True, help="Comma-separated stages to leave out (repeatable)."
+    )(func)
+    func = click.option(
+        "--only",
+        multiple=True,
+        help="Comma-separated stages to run (build,push,scan,gate,promote,deploy; repeatable).",
     )(func)
     return click.option("--image", "images", multiple=True, help="Only this image (repeatable).")(
         func
@@ -67,8 +73,13 @@ def setup(ctx: click.Context, file_: str | None, verbose: int, quiet: int) -> Pa
     return Path(file_ or state.file or "pipeline.yaml")
 
 
-def _csv(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
+def _csv(values: Sequence[str]) -> list[str] | None:
+    """The names in a repeatable comma-separated option; None when it was not given, and
+    no name when a value names none (an unset CI variable), so that it is refused."""
+    if not values:
+        return None
+    each = [[n.strip() for n in value.split(",") if n.strip()] for value in values]
+    return [name for names in each for name in names] if all(each) else []
 
 
 def planned(
@@ -79,18 +90,18 @@ def planned(
     ref: str | None,
     sha: str | None,
     images: Sequence[str],
-    only: str | None,
-    skip: str | None,
+    only: Sequence[str],
+    skip: Sequence[str],
     before: Callable[[], None] = lambda: None,
     from_reports: Sequence[str] = (),
 ) -> Plan:
     """The plan for the selected images and stages; `before` runs once set up."""
     from pipeline import app
-    from pipeline import plan as planning
+    from pipeline.stages import order
 
     path = setup(ctx, file_, verbose, quiet)
-    stages = planning.select_stages(_csv(only), _csv(skip))
+    selection = order.select(_csv(only), _csv(skip))
     before()
     return app.make_plan(
-        app.Source(path, ref, sha), images=images, stages=stages, from_reports=from_reports
+        app.Source(path, ref, sha), images=images, selection=selection, from_reports=from_reports
     )

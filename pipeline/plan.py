@@ -19,6 +19,7 @@ from pipeline.config.types import format_duration
 from pipeline.context import Context
 from pipeline.errors import UsageError
 from pipeline.scan import config_check
+from pipeline.stages import order
 
 STAGES = ("build", "push", "scan", "gate", "promote", "deploy")
 
@@ -120,16 +121,8 @@ class Plan:
 
 
 def select_stages(only: Sequence[str] = (), skip: Sequence[str] = ()) -> tuple[str, ...]:
-    for name in (*only, *skip):
-        if name not in STAGES:
-            raise UsageError(
-                f"unknown stage {name!r}; stages are {', '.join(STAGES)}"
-                + did_you_mean(name, STAGES)
-            )
-    chosen = [s for s in STAGES if (not only or s in only) and s not in skip]
-    if not chosen:
-        raise UsageError("--only/--skip leave no stage to run")
-    return tuple(chosen)
+    """The stages `--only`/`--skip` ask for (empty: the option was not given)."""
+    return order.select(list(only) or None, list(skip) or None).stages
 
 
 def build_order(images: Sequence[Image]) -> list[Image]:

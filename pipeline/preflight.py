@@ -10,7 +10,7 @@ warnings naming the version that will, never silence.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from pipeline.config.schema import Config
 from pipeline.errors import UsageError
@@ -39,17 +39,40 @@ def not_yet_implemented(config: Config) -> list[str]:
     ]
 
 
-def refuse(plan: Plan) -> None:
-    """Refusals that need only the plan: a stage without its inputs, tags that cannot be pushed."""
+#: Why a config plans no such stage: (the stages, what they need, whether the config has it).
+_DROPPED: tuple[tuple[tuple[str, ...], str, Callable[[bool, bool], bool]], ...] = (
+    (("deploy",), "a deploy target (deploy:)", lambda scanning, deploys: deploys),
+    (
+        ("scan", "gate"),
+        "scanning (scan.enabled on an ECR registry)",
+        lambda scanning, deploys: scanning,
+    ),
+)
+
+
+def nothing_left(asked: Sequence[str], *, scanning: bool, deploys: bool) -> str:
+    """Why a selection leaves no stage to run with this config, naming only the stages
+    `asked` (the selection as typed), never those the user did not ask for."""
+    reasons = []
+    for stages, need, has in _DROPPED:
+        named = [stage for stage in stages if stage in asked]
+        if named and not has(scanning, deploys):
+            verb = "needs" if len(named) == 1 else "need"
+            reasons.append(f"{' and '.join(named)} {verb} {need}")
+    why = f" ({'; '.join(reasons)})" if reasons else ""
+    return f"--only/--skip leave no stage to run with this config{why}; select other stages"
+
+
+def refuse(plan: Plan, selection: order.Selection = order.EVERY_STAGE) -> None:
+    """Refusals that need only the plan: a stage without its inputs, tags that cannot be pushed.
+
+    `selection`: `--only`/`--skip` as typed, so that a selection the config leaves
+    empty is refused naming the stages asked for (a plan made in code asked for all)."""
     if not plan.stages:
         # `--only deploy` without deploy targets, `--only scan,gate` without scanning:
         # a run of nothing would report ok.
-        dropped = [] if plan.config.deploy else ["deploy needs a deploy target (deploy:)"]
-        if not _scans(plan):
-            dropped.append("scan and gate need scanning (scan.enabled on an ECR registry)")
         raise UsageError(
-            f"--only/--skip leave no stage to run with this config ({'; '.join(dropped)});"
-            " select other stages"
+            nothing_left(selection.stages, scanning=_scans(plan), deploys=bool(plan.config.deploy))
         )
     # One table says what each stage takes; the reports of a fan-out give what
     # push and gate would have (stages/order.py).
@@ -75,9 +98,10 @@ def _scans(plan: Plan) -> bool:
     return applies(plan.config)
 
 
-def check(plan: Plan, env: Mapping[str, str]) -> None:
-    """Every refusal a run makes before any network call (UsageError, exit 2)."""
-    refuse(plan)
+def check(plan: Plan, env: Mapping[str, str], selection: order.Selection | None = None) -> None:
+    """Every refusal a run makes before any network call (UsageError, exit 2);
+    `selection` as in `refuse`."""
+    refuse(plan, order.EVERY_STAGE if selection is None else selection)
     if "build" in plan.stages:
         from pipeline.stages import build as build_stage
 

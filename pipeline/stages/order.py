@@ -17,8 +17,9 @@ whose value the reports already give is not run again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from pipeline.config.suggest import did_you_mean
 from pipeline.errors import UsageError
 
 
@@ -70,6 +71,64 @@ _WHY: dict[tuple[str, str], str] = {
 }
 
 _BY_NAME = {s.name: s for s in STAGES}
+_NAMES = tuple(_BY_NAME)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """`--only`/`--skip` as the user typed them (no `--only`: every stage).
+
+    The plan's stages are what is left once the config drops the stages it cannot
+    run (scan and gate without scanning, deploy without targets); a refusal speaks
+    of what was asked, so it needs the selection as typed, not what is left.
+    """
+
+    only: frozenset[str] = field(default_factory=frozenset)
+    skip: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The stages asked for, in run order."""
+        return tuple(
+            name
+            for name in _NAMES
+            if (not self.only or name in self.only) and name not in self.skip
+        )
+
+
+EVERY_STAGE = Selection()
+
+
+def select(only: Sequence[str] | None, skip: Sequence[str] | None) -> Selection:
+    """The selection typed as `--only`/`--skip` (None: the option was not given), or a
+    UsageError (exit 2) when it names an unknown stage, names none (an empty CI variable
+    must not widen a run to every stage), contradicts itself, or leaves nothing to run."""
+    for name in (*(only or ()), *(skip or ())):
+        if name not in _BY_NAME:
+            raise UsageError(
+                f"unknown stage {name!r}; stages are {', '.join(_NAMES)}"
+                + did_you_mean(name, _NAMES)
+            )
+    for option, given, instead in (
+        ("--only", only, "run every stage"),
+        ("--skip", skip, "skip none"),
+    ):
+        if given is not None and not given:
+            raise UsageError(
+                f"{option} names no stage (leave it out to {instead});"
+                f" stages are {', '.join(_NAMES)}"
+            )
+    selection = Selection(frozenset(only or ()), frozenset(skip or ()))
+    both = [name for name in _NAMES if name in selection.only & selection.skip]
+    if both:
+        raise UsageError(
+            f"--only and --skip both name {', '.join(both)}; name each stage in one of them"
+        )
+    if not selection.stages:  # no overlap, so only --skip can get here
+        raise UsageError(
+            "--only/--skip leave no stage to run (--skip names every stage); select other stages"
+        )
+    return selection
 
 
 def missing_inputs(

@@ -150,3 +150,170 @@ def test_a_run_refused_before_any_stage_prints_no_summary(
     with pytest.raises(StageError):
         cli_run._watched(plan, tmp_path / "pipeline.yaml", False, run)
     assert capsys.readouterr().out == ""
+
+
+GENERIC = "version: 1\nregistry: {type: generic, url: registry.example.com/acme}\n"
+PUBLIC = "version: 1\nregistry: {type: ecr-public, alias: acme}\nscan: {enabled: false}\n"
+UNSCANNED_ECR = (
+    'version: 1\nregistry: {type: ecr, account: "123456789012", region: us-east-1}\n'
+    "scan: {enabled: false}\n"
+)
+DEPLOYS = "deploy: [{type: ecs, image: app, cluster: c, service: s}]\n"
+NOTHING_LEFT = (
+    "pipeline: error: --only/--skip leave no stage to run with this config ({});"
+    " select other stages\n"
+)
+NEEDS_SCANNING = "need{} scanning (scan.enabled on an ECR registry)"
+STAGE_NAMES = "stages are build, push, scan, gate, promote, deploy"
+NO_ONLY = f"--only names no stage (leave it out to run every stage); {STAGE_NAMES}"
+
+
+def _run_and_plan(args: list[str]) -> list[list[str]]:
+    """`plan` refuses what `run` refuses, with the same line; --from-report is run's alone."""
+    run = ["run", "--report", "run.json"]
+    return [run] if "--from-report" in args else [run, ["plan"]]
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "stderr"),
+    [
+        (
+            GENERIC,
+            ["--only", "gate"],
+            NOTHING_LEFT.format("gate " + NEEDS_SCANNING.format("s")),
+        ),
+        (
+            GENERIC + DEPLOYS,
+            ["--only", "scan"],
+            NOTHING_LEFT.format("scan " + NEEDS_SCANNING.format("s")),
+        ),
+        (
+            PUBLIC,
+            ["--only", "scan,gate"],
+            NOTHING_LEFT.format("scan and gate " + NEEDS_SCANNING.format("")),
+        ),
+        (
+            UNSCANNED_ECR,
+            ["--only", "gate"],
+            NOTHING_LEFT.format("gate " + NEEDS_SCANNING.format("s")),
+        ),
+        (
+            GENERIC,
+            ["--only", "deploy"],
+            NOTHING_LEFT.format("deploy needs a deploy target (deploy:)"),
+        ),
+        (
+            PUBLIC,
+            ["--skip", "build,push,promote"],
+            NOTHING_LEFT.format(
+                "deploy needs a deploy target (deploy:); scan and gate " + NEEDS_SCANNING.format("")
+            ),
+        ),
+        (
+            GENERIC,
+            ["--skip", "build,push,scan,gate,promote,deploy"],
+            "pipeline: error: --only/--skip leave no stage to run (--skip names every stage);"
+            " select other stages\n",
+        ),
+        (
+            GENERIC,
+            ["--only", "deploy", "--from-report", "r.json"],
+            NOTHING_LEFT.format("deploy needs a deploy target (deploy:)"),
+        ),
+    ],
+    ids=[
+        "generic --only gate",
+        "generic with deploy --only scan",
+        "ecr-public unscanned --only scan,gate",
+        "ecr unscanned --only gate",
+        "no deploy target --only deploy",
+        "skip all the config can run",
+        "skip every stage",
+        "final job with no deploy target",
+    ],
+)
+def test_a_selection_that_leaves_nothing_names_the_stages_asked_for_and_nothing_else(
+    config: str, args: list[str], stderr: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "pipeline.yaml").write_text(config + SHA_RULES + "images: [{name: app}]\n")
+
+    for command in _run_and_plan(args):
+        code = cli.main([*command, *args])
+
+        out, err = capsys.readouterr()
+        assert (code, out, err) == (2, "", stderr), command
+    assert not (project / "run.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr"),
+    [
+        (["--only", "tests"], f"unknown stage 'tests'; {STAGE_NAMES}"),
+        (["--skip", "promot"], f"unknown stage 'promot'; {STAGE_NAMES} (did you mean 'promote'?)"),
+        (["--only", "build,Push"], f"unknown stage 'Push'; {STAGE_NAMES} (did you mean 'push'?)"),
+        (["--only", ""], NO_ONLY),
+        (["--only", " , "], NO_ONLY),
+        (["--skip", ""], f"--skip names no stage (leave it out to skip none); {STAGE_NAMES}"),
+        (
+            ["--only", "build", "--skip", "build"],
+            "--only and --skip both name build; name each stage in one of them",
+        ),
+        (
+            ["--only", "build,push", "--skip", "push"],
+            "--only and --skip both name push; name each stage in one of them",
+        ),
+        (
+            ["--only", "build", "--from-report", "r.json"],
+            "--from-report promotes and deploys what other runners published and gated;"
+            " it runs no other stage (this run asks for build):"
+            " run it with --only promote,deploy (or --only deploy)",
+        ),
+        (
+            ["--only", "promote,deploy"],
+            "promote moves the mutable tags onto what the push stage of the same run published;"
+            " run it with push (--only push,scan,gate,promote), or give the runners' reports"
+            " (--from-report)",
+        ),
+        (
+            ["--only", "deploy"],
+            "the deploy stage deploys what the push stage of the same run published;"
+            " run it with push (--only push,deploy), or give the runners' reports (--from-report)",
+        ),
+        (
+            ["--only", "gate"],
+            "the gate judges the scan results of the same run; run it with scan"
+            " (--only push,scan,gate), or set scan.enabled: false to release unscanned",
+        ),
+        (
+            ["--skip", "gate"],
+            "promote moves the mutable tags only after the gate of the same run passed;"
+            " run it with scan and gate (--only push,scan,gate,promote)",
+        ),
+    ],
+)
+def test_every_selection_refused_up_front_exits_2_with_one_clear_line(
+    args: list[str], stderr: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "pipeline.yaml").write_text(CONFIG + DEPLOYS)
+
+    for command in _run_and_plan(args):
+        code = cli.main([*command, *args])
+
+        out, err = capsys.readouterr()
+        assert (code, out, err) == (2, "", f"pipeline: error: {stderr}\n"), command
+    assert not (project / "run.json").exists()
+
+
+@pytest.mark.parametrize("option", ["--only", "--skip"])
+def test_a_stage_option_without_its_value_is_a_usage_error(
+    option: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "pipeline.yaml").write_text(CONFIG)
+
+    code = cli.main(["run", option])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert f"Option '{option}' requires an argument." in err
+    assert "Traceback" not in err

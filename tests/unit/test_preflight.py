@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cli
+from pipeline import cli, preflight
+from pipeline import plan as planning
+from pipeline.config.schema import Config
+from pipeline.context import Context
+from pipeline.errors import UsageError
+from pipeline.stages import order
 from tests.unit.gitrepo import GitRepo
 
 GENERIC = "registry: {type: generic, url: registry.example.com/acme}\n"
@@ -202,3 +207,98 @@ def test_a_config_without_unimplemented_keys_plans_quietly(
     out, err = capsys.readouterr()
     assert err == ""
     assert '"warnings": []' in out
+
+
+NOTHING_LEFT = "--only/--skip leave no stage to run with this config ({}); select other stages"
+NEEDS_SCANNING = "scan.enabled on an ECR registry"
+
+
+@pytest.mark.parametrize(
+    ("asked", "scanning", "deploys", "reasons"),
+    [
+        (("gate",), False, False, f"gate needs scanning ({NEEDS_SCANNING})"),
+        (("gate",), False, True, f"gate needs scanning ({NEEDS_SCANNING})"),
+        (("scan",), False, False, f"scan needs scanning ({NEEDS_SCANNING})"),
+        (("scan", "gate"), False, False, f"scan and gate need scanning ({NEEDS_SCANNING})"),
+        (("deploy",), False, False, "deploy needs a deploy target (deploy:)"),
+        (("deploy",), True, False, "deploy needs a deploy target (deploy:)"),
+        (
+            ("gate", "deploy"),
+            False,
+            False,
+            f"deploy needs a deploy target (deploy:); gate needs scanning ({NEEDS_SCANNING})",
+        ),
+        (
+            ("scan", "gate", "deploy"),
+            False,
+            False,
+            "deploy needs a deploy target (deploy:);"
+            f" scan and gate need scanning ({NEEDS_SCANNING})",
+        ),
+    ],
+    ids=lambda v: ",".join(v) if isinstance(v, tuple) else str(v),
+)
+def test_nothing_left_names_only_the_stages_asked_for_and_why_each_cannot_run(
+    asked: tuple[str, ...], scanning: bool, deploys: bool, reasons: str
+) -> None:
+    message = preflight.nothing_left(asked, scanning=scanning, deploys=deploys)
+    assert message == NOTHING_LEFT.format(reasons)
+
+
+def _plan(tmp_path: Path, registry: str, selection: order.Selection) -> planning.Plan:
+    config = Config.model_validate(
+        {
+            "version": 1,
+            "registry": {"type": "generic", "url": "registry.example.com/acme"}
+            if registry == "generic"
+            else {"type": "ecr", "account": "123456789012", "region": "eu-west-1"},
+            "tags": [{"type": "sha"}],
+            "scan": {"enabled": registry == "ecr"},
+            "images": [{"name": "app"}],
+        }
+    )
+    ctx = Context(provider="local", event="push", sha="a" * 40, ref="refs/heads/main", origins=())
+    return planning.make(config, ctx, {}, root=tmp_path, stages=selection.stages)
+
+
+@pytest.mark.parametrize(
+    ("registry", "only", "skip", "reasons"),
+    [
+        ("generic", ["gate"], None, f"gate needs scanning ({NEEDS_SCANNING})"),
+        ("generic", ["scan", "gate"], None, f"scan and gate need scanning ({NEEDS_SCANNING})"),
+        ("ecr", ["deploy"], None, "deploy needs a deploy target (deploy:)"),
+        (
+            "generic",
+            None,
+            ["build", "push", "promote"],
+            "deploy needs a deploy target (deploy:);"
+            f" scan and gate need scanning ({NEEDS_SCANNING})",
+        ),
+    ],
+)
+def test_a_selection_the_config_leaves_empty_is_refused_naming_what_was_asked(
+    tmp_path: Path,
+    registry: str,
+    only: list[str] | None,
+    skip: list[str] | None,
+    reasons: str,
+) -> None:
+    selection = order.select(only, skip)
+    plan = _plan(tmp_path, registry, selection)
+    assert plan.stages == ()
+    with pytest.raises(UsageError) as err:
+        preflight.refuse(plan, selection)
+    assert str(err.value) == NOTHING_LEFT.format(reasons)
+    with pytest.raises(UsageError) as err:
+        preflight.check(plan, {}, selection)
+    assert str(err.value) == NOTHING_LEFT.format(reasons)
+
+
+def test_without_the_typed_selection_every_dropped_stage_is_named(tmp_path: Path) -> None:
+    """A plan made in code (no --only/--skip typed) asked for every stage."""
+    plan = _plan(tmp_path, "generic", order.select(["gate"], None))
+    with pytest.raises(UsageError) as err:
+        preflight.refuse(plan)
+    reasons = "deploy needs a deploy target (deploy:);"
+    reasons += f" scan and gate need scanning ({NEEDS_SCANNING})"
+    assert str(err.value) == NOTHING_LEFT.format(reasons)

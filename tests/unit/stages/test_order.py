@@ -84,3 +84,89 @@ def test_the_table_follows_the_run_order_the_cli_accepts() -> None:
     from pipeline.plan import STAGES
 
     assert tuple(s.name for s in order.STAGES) == ALL == STAGES
+
+
+@pytest.mark.parametrize(
+    ("only", "skip", "stages"),
+    [
+        (None, None, ALL),
+        (["gate"], None, ("gate",)),
+        (["deploy", "build"], None, ("build", "deploy")),
+        (["build", "build", "push"], None, ("build", "push")),
+        (None, ["promote", "deploy"], ("build", "push", "scan", "gate")),
+        (["build", "push", "scan"], ["gate"], ("build", "push", "scan")),
+    ],
+    ids=lambda v: "-" if v is None else ",".join(v) if isinstance(v, (list, tuple)) else str(v),
+)
+def test_a_selection_asks_for_the_stages_it_names_in_run_order(
+    only: list[str] | None, skip: list[str] | None, stages: tuple[str, ...]
+) -> None:
+    selection = order.select(only, skip)
+    assert selection.stages == stages
+    assert selection.only == frozenset(only or ())
+    assert selection.skip == frozenset(skip or ())
+
+
+def test_no_selection_asks_for_every_stage() -> None:
+    assert order.Selection().stages == ALL == order.EVERY_STAGE.stages
+
+
+@pytest.mark.parametrize(
+    ("only", "skip", "message"),
+    [
+        (
+            ["tests"],
+            None,
+            "unknown stage 'tests'; stages are build, push, scan, gate, promote, deploy",
+        ),
+        (
+            None,
+            ["promot"],
+            "unknown stage 'promot'; stages are build, push, scan, gate, promote, deploy"
+            " (did you mean 'promote'?)",
+        ),
+        (
+            [],
+            None,
+            "--only names no stage (leave it out to run every stage); stages are"
+            " build, push, scan, gate, promote, deploy",
+        ),
+        (
+            None,
+            [],
+            "--skip names no stage (leave it out to skip none); stages are"
+            " build, push, scan, gate, promote, deploy",
+        ),
+        (
+            ["build"],
+            ["build"],
+            "--only and --skip both name build; name each stage in one of them",
+        ),
+        (
+            ["build", "push", "deploy"],
+            ["deploy", "push"],
+            "--only and --skip both name push, deploy; name each stage in one of them",
+        ),
+        (
+            None,
+            list(ALL),
+            "--only/--skip leave no stage to run (--skip names every stage); select other stages",
+        ),
+    ],
+    ids=[
+        "unknown",
+        "misspelt",
+        "empty --only",
+        "empty --skip",
+        "one stage in both",
+        "two stages in both",
+        "skip every stage",
+    ],
+)
+def test_a_selection_that_names_no_runnable_stage_is_refused_saying_why(
+    only: list[str] | None, skip: list[str] | None, message: str
+) -> None:
+    with pytest.raises(UsageError) as err:
+        order.select(only, skip)
+    assert str(err.value) == message
+    assert err.value.exit_code == 2
