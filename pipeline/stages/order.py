@@ -102,7 +102,7 @@ EVERY_STAGE = Selection()
 def select(only: Sequence[str] | None, skip: Sequence[str] | None) -> Selection:
     """The selection typed as `--only`/`--skip` (None: the option was not given), or a
     UsageError (exit 2) when it names an unknown stage, names none (an empty CI variable
-    must not widen a run to every stage), contradicts itself, or leaves nothing to run."""
+    must not widen a run to every stage), or leaves nothing to run."""
     for name in (*(only or ()), *(skip or ())):
         if name not in _BY_NAME:
             raise UsageError(
@@ -119,14 +119,12 @@ def select(only: Sequence[str] | None, skip: Sequence[str] | None) -> Selection:
                 f" stages are {', '.join(_NAMES)}"
             )
     selection = Selection(frozenset(only or ()), frozenset(skip or ()))
-    both = [name for name in _NAMES if name in selection.only & selection.skip]
-    if both:
+    # --skip subtracts from --only (`--only build,push --skip push` builds): that is
+    # what the two options did before they were checked together, and what they say.
+    if not selection.stages:
+        names = "every stage" if not selection.only else "every stage --only names"
         raise UsageError(
-            f"--only and --skip both name {', '.join(both)}; name each stage in one of them"
-        )
-    if not selection.stages:  # no overlap, so only --skip can get here
-        raise UsageError(
-            "--only/--skip leave no stage to run (--skip names every stage); select other stages"
+            f"--only/--skip leave no stage to run (--skip names {names}); select other stages"
         )
     return selection
 

@@ -33,14 +33,14 @@ CONFIG = (
         (["--skip", "deploy", "--skip", "promote"], ["build", "push", "scan", "gate"]),
         (
             ["--only", "build,push,scan,gate,promote", "--skip", "promote", "--skip", "build"],
-            None,
+            ["push", "scan", "gate"],
         ),
         (["--skip", "promote,deploy", "--skip", "build"], ["push", "scan", "gate"]),
     ],
 )
 def test_a_repeated_stage_option_adds_up_its_values(
     args: list[str],
-    stages: list[str] | None,
+    stages: list[str],
     project: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -49,13 +49,6 @@ def test_a_repeated_stage_option_adds_up_its_values(
     code = cli.main(["plan", "--json", *args])
 
     out, err = capsys.readouterr()
-    if stages is None:  # --only names promote and build, and so does --skip
-        assert (code, out) == (2, "")
-        assert err == (
-            "pipeline: error: --only and --skip both name build, promote;"
-            " name each stage in one of them\n"
-        )
-        return
     assert code == 0, err
     assert json.loads(out)["stages"] == stages
 
