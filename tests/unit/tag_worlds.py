@@ -24,6 +24,35 @@ class W:
     name: str
 
 
+def _facts(repo: GitRepo, **shas: str) -> World:
+    """The built repository's path and the named commits."""
+    return {"path": repo.path, **shas}
+
+
+def _detached_at(world: World, fact: str) -> World:
+    """`world`, its checkout detached at the commit named `fact`."""
+    GitRepo(world["path"]).detach(world[fact])
+    return world
+
+
+def _in_checkout(world: World, *git: str) -> World:
+    """`world` after one more git command in its checkout."""
+    GitRepo(world["path"]).git(*git)
+    return world
+
+
+def _detached_release(tmp: Path, older: str, *tags: tuple[str, bool]) -> World:
+    """`older` (lightweight) on the first commit, `tags` (name, annotated) on HEAD, detached."""
+    r = GitRepo.init(tmp / "repo")
+    r.commit()
+    r.tag(older)
+    head = r.commit()
+    for name, annotated in tags:
+        r.tag(name, annotated=annotated)
+    r.detach()
+    return _facts(r, head=head)
+
+
 # --------------------------------------------------------------------------- repository states
 
 
@@ -44,7 +73,7 @@ def tagged(tmp: Path) -> World:
     r.tag("v1.0.0", annotated=True)
     head = r.commit()
     r.tag("v1.1.0", annotated=True)
-    return {"path": r.path, "base": base, "head": head}
+    return _facts(r, base=base, head=head)
 
 
 def pull_request(tmp: Path) -> World:
@@ -68,23 +97,17 @@ def pull_request(tmp: Path) -> World:
 
 def pull_request_head(tmp: Path) -> World:
     """The same PR, checked out as the contract asks: detached at the PR head."""
-    world = pull_request(tmp)
-    GitRepo(world["path"]).detach(world["pr_head"])
-    return world
+    return _detached_at(pull_request(tmp), "pr_head")
 
 
 def pull_request_base(tmp: Path) -> World:
     """pull_request_target's default checkout: the base branch tip."""
-    world = pull_request(tmp)
-    GitRepo(world["path"]).detach(world["base_tip"])
-    return world
+    return _detached_at(pull_request(tmp), "base_tip")
 
 
 def tagged_at_base(tmp: Path) -> World:
     """`tagged`, checked out (detached) at the first commit, v1.0.0."""
-    world = tagged(tmp)
-    GitRepo(world["path"]).detach(world["base"])
-    return world
+    return _detached_at(tagged(tmp), "base")
 
 
 def tagged_ids(tmp: Path) -> World:
@@ -98,14 +121,7 @@ def tagged_ids(tmp: Path) -> World:
 
 def rc_then_release(tmp: Path) -> World:
     """HEAD carries v2.0.0-rc.1 and, pushed later onto the same commit, v2.0.0."""
-    r = GitRepo.init(tmp / "repo")
-    r.commit()
-    r.tag("v1.0.0")
-    head = r.commit()
-    r.tag("v2.0.0-rc.1", annotated=True)
-    r.tag("v2.0.0", annotated=True)
-    r.detach()
-    return {"path": r.path, "head": head}
+    return _detached_release(tmp, "v1.0.0", ("v2.0.0-rc.1", True), ("v2.0.0", True))
 
 
 def detached_rc_and_stable(tmp: Path) -> World:
@@ -113,14 +129,7 @@ def detached_rc_and_stable(tmp: Path) -> World:
 
     git sorts the rc first (`git describe`, `--sort=-version:refname`).
     """
-    r = GitRepo.init(tmp / "repo")
-    r.commit()
-    r.tag("v1.1.0")
-    head = r.commit()
-    r.tag("v1.2.0-rc.1", annotated=True)
-    r.tag("v1.2.0")
-    r.detach()
-    return {"path": r.path, "head": head}
+    return _detached_release(tmp, "v1.1.0", ("v1.2.0-rc.1", True), ("v1.2.0", False))
 
 
 def detached_many(tmp: Path) -> World:
@@ -130,7 +139,7 @@ def detached_many(tmp: Path) -> World:
     for name in ("v1.9.0", "v1.10.0", "v1.10.0-rc.2", "nightly", "backend/v3.0.0"):
         r.tag(name, annotated=name.startswith("v1.10"))
     r.detach()
-    return {"path": r.path, "head": head}
+    return _facts(r, head=head)
 
 
 def detached_untagged(tmp: Path) -> World:
@@ -138,7 +147,7 @@ def detached_untagged(tmp: Path) -> World:
     head = r.commit()
     r.commit()
     r.detach(head)
-    return {"path": r.path, "head": head}
+    return _facts(r, head=head)
 
 
 def nested_tag(tmp: Path) -> World:
@@ -147,39 +156,34 @@ def nested_tag(tmp: Path) -> World:
     head = r.commit()
     r.tag("v2.0.0", annotated=True)
     r.git("tag", "-a", "-m", "again", "v2.0.0-again", "v2.0.0")
-    return {"path": r.path, "head": head}
+    return _facts(r, head=head)
 
 
 def dirty(tmp: Path) -> World:
     r = GitRepo.init(tmp / "repo")
     head = r.commit()
     r.make_dirty()
-    return {"path": r.path, "head": head}
+    return _facts(r, head=head)
 
 
 def untracked_only(tmp: Path) -> World:
     r = GitRepo.init(tmp / "repo")
     head = r.commit()
     r.add_untracked()
-    return {"path": r.path, "head": head}
+    return _facts(r, head=head)
 
 
 def shallow(tmp: Path) -> World:
     """`git clone --depth 1` of a repository whose HEAD is tagged v2.0.0."""
-    src = GitRepo.init(tmp / "src", branch="trunk")
-    src.commit()
-    src.tag("v1.0.0")
-    head = src.commit()
-    src.tag("v2.0.0", annotated=True)
-    clone = src.clone(tmp / "clone", depth=1)
-    return {"path": clone.path, "head": head}
+    src = _released_origin(tmp)
+    return _facts(src.clone(tmp / "clone", depth=1), head=src.head())
 
 
-def _released_origin(tmp: Path) -> GitRepo:
-    """A repository with v1.0.0 on its first commit and v2.0.0 on HEAD (branch trunk)."""
+def _released_origin(tmp: Path, first: str = "v1.0.0") -> GitRepo:
+    """A repository with `first` on its first commit and v2.0.0 on HEAD (branch trunk)."""
     src = GitRepo.init(tmp / "src", branch="trunk")
     src.commit()
-    src.tag("v1.0.0")
+    src.tag(first)
     src.commit()
     src.tag("v2.0.0", annotated=True)
     return src
@@ -190,7 +194,7 @@ def shallow_tags_fetched(tmp: Path) -> World:
     src = _released_origin(tmp)
     clone = src.clone(tmp / "clone", depth=1)
     clone.git("fetch", "-q", "--tags")
-    return {"path": clone.path, "head": src.head()}
+    return _facts(clone, head=src.head())
 
 
 def shallow_checkout_fetch_tags(tmp: Path) -> World:
@@ -203,45 +207,32 @@ def shallow_checkout_fetch_tags(tmp: Path) -> World:
     refspecs = ["+refs/tags/*:refs/tags/*", f"+{head}:refs/remotes/origin/trunk"]
     clone.git("fetch", "-q", "--depth=1", "origin", *refspecs)
     clone.detach(head)
-    return {"path": clone.path, "head": head}
+    return _facts(clone, head=head)
 
 
 def shallow_only_head_release(tmp: Path) -> World:
     """A depth-1 clone whose origin has no release besides the one on HEAD."""
-    src = GitRepo.init(tmp / "src", branch="trunk")
-    src.commit()
-    src.tag("nightly")
-    src.commit()
-    src.tag("v2.0.0", annotated=True)
-    clone = src.clone(tmp / "clone", depth=1)
-    return {"path": clone.path, "head": src.head()}
+    src = _released_origin(tmp, first="nightly")
+    return _facts(src.clone(tmp / "clone", depth=1), head=src.head())
 
 
 def shallow_unreachable_origin(tmp: Path) -> World:
     """`shallow`, but origin cannot be asked (gone, or no credentials kept)."""
-    world = shallow(tmp)
-    GitRepo(world["path"]).git("remote", "set-url", "origin", str(tmp / "gone.git"))
-    return world
+    return _in_checkout(shallow(tmp), "remote", "set-url", "origin", str(tmp / "gone.git"))
 
 
 def shallow_without_origin(tmp: Path) -> World:
-    world = shallow(tmp)
-    GitRepo(world["path"]).git("remote", "remove", "origin")
-    return world
+    return _in_checkout(shallow(tmp), "remote", "remove", "origin")
 
 
 def codebuild_pr_checkout(tmp: Path) -> World:
     """CodeBuild's PR build: detached at the PR head."""
-    world = codebuild_checkout(tmp)
-    GitRepo(world["path"]).detach(world["pr_head"])
-    return world
+    return _detached_at(codebuild_checkout(tmp), "pr_head")
 
 
 def codebuild_at_base(tmp: Path) -> World:
     """CodeBuild built `--source-version v1.0.0`: detached at that commit."""
-    world = codebuild_checkout(tmp)
-    GitRepo(world["path"]).detach(world["base"])
-    return world
+    return _detached_at(codebuild_checkout(tmp), "base")
 
 
 def codebuild_checkout(tmp: Path) -> World:

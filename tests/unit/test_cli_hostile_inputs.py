@@ -22,11 +22,12 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pipeline import cli
-from tests.unit.gitrepo import GitRepo
+from tests.unit.cli_project import dockerfile_project, files_under
 
 MiB = 1 << 20
 MEMORY_LIMIT = 200 * MiB
@@ -84,10 +85,6 @@ def policy(name: str) -> str:
     return POLICY_CONFIG.format(policy=name)
 
 
-def payload(text: str) -> dict[str, str | bytes | Setup]:
-    return {"event.json": text}
-
-
 def event_env(**extra: str) -> dict[str, str]:
     return {**GITHUB, "GITHUB_EVENT_PATH": "event.json", **extra}
 
@@ -100,6 +97,36 @@ PR_ENV = {
 }
 TAGS = ("tags", "--json")
 RULE = '{"rulePriority": 1, "selection": %s, "action": {"type": "expire"}}'
+
+
+def policy_file(id: str, message: str, content: str | bytes | Setup) -> Case:
+    """The config's lifecycle policy is p.json, holding `content`."""
+    return Case(id, message, policy("p.json"), files={"p.json": content})
+
+
+def event_payload(
+    id: str, message: str, content: str | Setup, env: dict[str, str] | None = None
+) -> Case:
+    """`tags --json` on GitHub, with event.json holding `content` (a push unless `env`)."""
+    files: dict[str, str | bytes | Setup] = {"event.json": content}
+    return Case(id, message, command=TAGS, files=files, env=event_env() if env is None else env)
+
+
+def on_github(id: str, message: str, **env: str) -> Case:
+    """`tags --json` in a GitHub push run, with these variables set (or overridden)."""
+    return Case(id, message, command=TAGS, env={**GITHUB, **env})
+
+
+def on_codebuild(id: str, message: str, **env: str) -> Case:
+    """`tags --json` in a CodeBuild build, with these variables set."""
+    return Case(id, message, command=TAGS, env={"CODEBUILD_BUILD_ID": "b:1", **env})
+
+
+def image_with(id: str, message: str, keys: str, **more: Any) -> Case:
+    """GOOD_CONFIG whose image `app` has more `keys` (a context, a dockerfile)."""
+    config = GOOD_CONFIG.replace("{name: app}", "{name: app, " + keys + "}")
+    return Case(id, message, config, **more)
+
 
 CASES = [
     # ----------------------------------------------------------------- the config's YAML
@@ -190,142 +217,86 @@ CASES = [
         policy("zero.json"),
         files={"zero.json": symlink("/dev/zero")},
     ),
-    Case(
-        "a policy that is a FIFO",
-        "not a regular file: it is a FIFO",
-        policy("p.json"),
-        files={"p.json": fifo},
-    ),
-    Case(
+    policy_file("a policy that is a FIFO", "not a regular file: it is a FIFO", fifo),
+    policy_file(
         "a policy whose selection is a list",
         "rules[0].selection: required",
-        policy("p.json"),
-        files={"p.json": '{"rules": [' + RULE % "[1]" + "]}"},
+        '{"rules": [' + RULE % "[1]" + "]}",
     ),
-    Case(
+    policy_file(
         "a policy whose rules are text",
         'a lifecycle policy is an object with a non-empty "rules" list',
-        policy("p.json"),
-        files={"p.json": '{"rules": "x"}'},
+        '{"rules": "x"}',
     ),
-    Case(
-        "a policy nested 15,000 deep",
-        "nested too deeply",
-        policy("p.json"),
-        files={"p.json": "[" * 15_000 + "]" * 15_000},
-    ),
-    Case(
+    policy_file("a policy nested 15,000 deep", "nested too deeply", "[" * 15_000 + "]" * 15_000),
+    policy_file(
         "a policy with a 5000-digit number",
         "not valid JSON",
-        policy("p.json"),
-        files={"p.json": '{"rules": [' + RULE.replace("1,", "9" * 5000 + ",", 1) % "{}" + "]}"},
+        '{"rules": [' + RULE.replace("1,", "9" * 5000 + ",", 1) % "{}" + "]}",
     ),
-    Case(
-        "a policy over ECR's 30,720 characters",
-        "ECR takes at most 30720",
-        policy("p.json"),
-        files={"p.json": " " * 40_000 + "{}"},
+    policy_file(
+        "a policy over ECR's 30,720 characters", "ECR takes at most 30720", " " * 40_000 + "{}"
     ),
-    Case(
-        "a policy that is a list",
-        "a lifecycle policy is an object",
-        policy("p.json"),
-        files={"p.json": "[]"},
-    ),
+    policy_file("a policy that is a list", "a lifecycle policy is an object", "[]"),
     # ----------------------------------------------------------------- CI event payloads
-    Case(
+    event_payload(
         "a payload whose repository is text",
         "repository: expected an object, got 'x'",
-        command=TAGS,
-        files=payload('{"repository": "x"}'),
-        env=event_env(),
+        '{"repository": "x"}',
     ),
-    Case(
+    event_payload(
         "a PR payload whose pull_request is text",
         "pull_request: expected an object, got 'x'",
-        command=TAGS,
-        files=payload('{"pull_request": "x"}'),
-        env=PR_ENV,
+        '{"pull_request": "x"}',
+        PR_ENV,
     ),
-    Case(
+    event_payload(
         "a PR payload whose number is not a number",
         "pull_request.number: expected a whole number (a PR number), got 'abc'",
-        command=TAGS,
-        files=payload('{"pull_request": {"number": "abc"}}'),
-        env=PR_ENV,
+        '{"pull_request": {"number": "abc"}}',
+        PR_ENV,
     ),
-    Case(
+    event_payload(
         "a PR head that looks like an option",
         "pull_request.head.sha: expected a commit id of 40 hex digits, got '--output=written'",
-        command=TAGS,
-        files=payload('{"number": 7, "pull_request": {"head": {"sha": "--output=written"}}}'),
-        env=PR_ENV,
+        '{"number": 7, "pull_request": {"head": {"sha": "--output=written"}}}',
+        PR_ENV,
     ),
-    Case(
-        "a payload that is a list",
-        "expected a JSON object, got a list",
-        command=TAGS,
-        files=payload("[1, 2]"),
-        env=event_env(),
+    event_payload("a payload that is a list", "expected a JSON object, got a list", "[1, 2]"),
+    event_payload("a payload that is not JSON", "is not valid JSON", "{'single': quotes}"),
+    event_payload(
+        "a payload nested 100,000 deep", "is nested too deeply", "[" * 100_000 + "]" * 100_000
     ),
-    Case(
-        "a payload that is not JSON",
-        "is not valid JSON",
-        command=TAGS,
-        files=payload("{'single': quotes}"),
-        env=event_env(),
-    ),
-    Case(
-        "a payload nested 100,000 deep",
-        "is nested too deeply",
-        command=TAGS,
-        files=payload("[" * 100_000 + "]" * 100_000),
-        env=event_env(),
-    ),
-    Case(
-        "a payload that is a FIFO",
-        "not a regular file: it is a FIFO",
-        command=TAGS,
-        files={"event.json": fifo},
-        env=event_env(),
-    ),
-    Case(
+    event_payload("a payload that is a FIFO", "not a regular file: it is a FIFO", fifo),
+    on_github(
         "a payload that is /dev/zero",
         "not a regular file: it is a character device",
-        command=TAGS,
-        env={**GITHUB, "GITHUB_EVENT_PATH": "/dev/zero"},
+        GITHUB_EVENT_PATH="/dev/zero",
     ),
-    Case(
-        "a payload over 25 MiB",
-        "too large: 26 MiB, and the limit is 25 MiB",
-        command=TAGS,
-        files={"event.json": sparse(26 * MiB)},
-        env=event_env(),
+    event_payload(
+        "a payload over 25 MiB", "too large: 26 MiB, and the limit is 25 MiB", sparse(26 * MiB)
     ),
     # ----------------------------------------------------------------- values that reach git
-    Case(
+    on_github(
         "GITHUB_SHA that is an option",
         "GITHUB_SHA='--output=written' is not a commit id",
-        command=TAGS,
-        env={**GITHUB, "GITHUB_SHA": "--output=written", "GITHUB_REF": "refs/heads/main"},
+        GITHUB_SHA="--output=written",
+        GITHUB_REF="refs/heads/main",
     ),
-    Case(
+    on_github(
         "GITHUB_REF that is an option",
         "GITHUB_REF='--output=written' is not a git ref",
-        command=TAGS,
-        env={**GITHUB, "GITHUB_REF": "--output=written"},
+        GITHUB_REF="--output=written",
     ),
-    Case(
+    on_github(
         "GITHUB_REF with a control character",
         "is not a git ref",
-        command=TAGS,
-        env={**GITHUB, "GITHUB_REF": "refs/heads/a\x01b"},
+        GITHUB_REF="refs/heads/a\x01b",
     ),
-    Case(
+    on_github(
         "GITHUB_EVENT_NAME that is not an event",
         "GITHUB_EVENT_NAME='push; rm -rf' is not an event name",
-        command=TAGS,
-        env={**GITHUB, "GITHUB_EVENT_NAME": "push; rm -rf"},
+        GITHUB_EVENT_NAME="push; rm -rf",
     ),
     Case(
         "--sha that is an option",
@@ -337,56 +308,49 @@ CASES = [
         "--ref '--output=written': no such tag or branch",
         command=(*TAGS, "--ref", "--output=written"),
     ),
-    Case(
+    on_codebuild(
         "CODEBUILD_SOURCE_VERSION that is an option",
         "CODEBUILD_SOURCE_VERSION='--output=written' is neither a commit id nor a branch",
-        command=TAGS,
-        env={"CODEBUILD_BUILD_ID": "b:1", "CODEBUILD_SOURCE_VERSION": "--output=written"},
+        CODEBUILD_SOURCE_VERSION="--output=written",
     ),
-    Case(
+    on_codebuild(
         "CODEBUILD_WEBHOOK_TRIGGER with a PR that is not a number",
         "cannot read a PR number from CodeBuild's '--output=written'",
-        command=TAGS,
-        env={"CODEBUILD_BUILD_ID": "b:1", "CODEBUILD_WEBHOOK_TRIGGER": "pr/--output=written"},
+        CODEBUILD_WEBHOOK_TRIGGER="pr/--output=written",
     ),
-    Case(
+    on_codebuild(
         "CODEBUILD_WEBHOOK_HEAD_REF that is not a ref",
         "CODEBUILD_WEBHOOK_HEAD_REF='refs/heads/..' does not name a git ref",
-        command=TAGS,
-        env={"CODEBUILD_BUILD_ID": "b:1", "CODEBUILD_WEBHOOK_HEAD_REF": "refs/heads/.."},
+        CODEBUILD_WEBHOOK_HEAD_REF="refs/heads/..",
     ),
     # ----------------------------------------------------------------- paths
-    Case(
+    image_with(
         "a context that climbs out",
         "images[0].context: '../../..' leads outside the repository",
-        GOOD_CONFIG.replace("{name: app}", "{name: app, context: ../../..}"),
+        "context: ../../..",
     ),
-    Case(
+    image_with(
         "a committed symlink to /root as the context",
         "it resolves to /root",
-        GOOD_CONFIG.replace("{name: app}", "{name: app, context: svc}"),
+        "context: svc",
         files={"svc": symlink("/root")},
     ),
-    Case(
+    image_with(
         "a context that is a symlink loop",
         "is not a usable path",
-        GOOD_CONFIG.replace("{name: app}", "{name: app, context: loop}"),
+        "context: loop",
         files={"loop": symlink("loop")},
     ),
-    Case(
-        "a context with a NUL",
-        "it contains a NUL character",
-        GOOD_CONFIG.replace("{name: app}", '{name: app, context: "a\\0b"}'),
-    ),
-    Case(
+    image_with("a context with a NUL", "it contains a NUL character", 'context: "a\\0b"'),
+    image_with(
         "dockerfile: /dev/zero",
         "'/dev/zero' leads outside the repository",
-        GOOD_CONFIG.replace("{name: app}", "{name: app, dockerfile: /dev/zero}"),
+        "dockerfile: /dev/zero",
     ),
-    Case(
+    image_with(
         "a Dockerfile that is a FIFO",
         "Dockerfile.fifo is a FIFO (named pipe); a Dockerfile must be a regular file",
-        GOOD_CONFIG.replace("{name: app}", "{name: app, dockerfile: Dockerfile.fifo}"),
+        "dockerfile: Dockerfile.fifo",
         files={"Dockerfile.fifo": fifo},
     ),
     Case(
@@ -411,20 +375,7 @@ CASES = [
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_environment: None) -> Path:
-    repo = GitRepo.init(tmp_path / "repo")
-    (repo.path / "Dockerfile").write_text("FROM scratch\n")
-    repo.commit()
-    monkeypatch.chdir(repo.path)
-    return repo.path
-
-
-def _files(root: Path) -> dict[Path, int]:
-    """Every file under `root` and its size; git's own bookkeeping aside."""
-    out = {}
-    for path in root.rglob("*"):
-        if ".git" not in path.relative_to(root).parts and not path.is_symlink():
-            out[path] = path.lstat().st_size
-    return out
+    return dockerfile_project(tmp_path, monkeypatch)
 
 
 def _lay_out(root: Path, case: Case) -> Path:
@@ -481,7 +432,7 @@ def test_hostile_input_is_a_clear_exit_2(
     for name, value in case.env.items():
         monkeypatch.setenv(name, value)
     config = _lay_out(project, case)
-    before = _files(project)
+    before = files_under(project)
 
     code, elapsed, peak = _run_bounded(["-f", str(config), *case.command], case.seconds)
     if code is None:
@@ -495,7 +446,7 @@ def test_hostile_input_is_a_clear_exit_2(
     assert len(err.strip().splitlines()) <= case.lines, err  # a line per problem, no flood
     assert len(err) < 2000
     assert peak < MEMORY_LIMIT / 2, f"{peak / MiB:.0f} MiB"
-    assert _files(project) == before, "a file was written"
+    assert files_under(project) == before, "a file was written"
     assert not (project / "written").exists()
     # measured under tracemalloc, which makes Python several times slower
     assert elapsed < case.seconds * 3, f"{elapsed:.2f}s"

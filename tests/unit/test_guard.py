@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipeline.guard import CREATED, REVISION, check
+from pipeline.guard import CREATED, REVISION, GuardVerdict, check
 from tests.unit.ecs.fakes import FakeAncestry, FakeLabels
 
 OLD, NEW, OTHER = "1" * 40, "2" * 40, "3" * 40
@@ -27,6 +27,48 @@ class Case:
     allowed: bool = True
     rule: str = ""
     says: str = ""
+
+
+#: an image's (revision, created) labels; created None: the image has no created label
+Labels = tuple[str, str | None]
+
+
+def _labels(revision: str, created: str | None) -> dict[str, str]:
+    return {REVISION: revision} if created is None else {REVISION: revision, CREATED: created}
+
+
+def git_cannot_tell(
+    id: str, *, deploying: Labels, running: Labels, allowed: bool = True, rule: str, says: str = ""
+) -> Case:
+    """git cannot order the two commits: only the images' created labels are left to decide."""
+    return Case(
+        id,
+        deploying[0],
+        _labels(*running),
+        _labels(*deploying),
+        git_unknown=True,
+        allowed=allowed,
+        rule=rule,
+        says=says,
+    )
+
+
+def verdict_of(
+    commit: str | None,
+    running_images: list[str],
+    labels: FakeLabels,
+    ancestry: FakeAncestry,
+    force: bool = False,
+) -> GuardVerdict:
+    """`check` for the image being deployed (DEPLOYING)."""
+    return check(
+        commit=commit,
+        image=DEPLOYING,
+        running_images=running_images,
+        labels=labels,
+        ancestry=ancestry,
+        force=force,
+    )
 
 
 CASES = [
@@ -65,64 +107,50 @@ CASES = [
         rule="no running commit",
         says="could not be read",
     ),
-    Case(
+    git_cannot_tell(
         "git cannot tell, created labels say older",
-        OLD,
-        {REVISION: NEW, CREATED: LATE},
-        {REVISION: OLD, CREATED: EARLY},
-        git_unknown=True,
+        deploying=(OLD, EARLY),
+        running=(NEW, LATE),
         allowed=False,
         rule="created time",
         says="decided by the images' created labels",
     ),
-    Case(
+    git_cannot_tell(
         "git cannot tell, created labels say newer",
-        NEW,
-        {REVISION: OLD, CREATED: EARLY},
-        {REVISION: NEW, CREATED: LATE},
-        git_unknown=True,
+        deploying=(NEW, LATE),
+        running=(OLD, EARLY),
         rule="created time",
     ),
-    Case(
+    git_cannot_tell(
         "git cannot tell, same created time: allowed",
-        NEW,
-        {REVISION: OLD, CREATED: EARLY},
-        {REVISION: NEW, CREATED: EARLY},
-        git_unknown=True,
+        deploying=(NEW, EARLY),
+        running=(OLD, EARLY),
         rule="created time",
     ),
-    Case(
+    git_cannot_tell(
         "git cannot tell, no created labels: allowed, undecided",
-        NEW,
-        {REVISION: OLD},
-        {REVISION: NEW},
-        git_unknown=True,
+        deploying=(NEW, None),
+        running=(OLD, None),
         rule="undecided",
         says="cannot order",
     ),
-    Case(
+    git_cannot_tell(
         "created labels with offsets and fractions compare as times",
-        OLD,
-        {REVISION: NEW, CREATED: "2026-01-01T12:00:00.5+02:00"},
-        {REVISION: OLD, CREATED: "2026-01-01T09:00:00Z"},
-        git_unknown=True,
+        deploying=(OLD, "2026-01-01T09:00:00Z"),
+        running=(NEW, "2026-01-01T12:00:00.5+02:00"),
         allowed=False,
         rule="created time",
     ),
-    Case(
+    git_cannot_tell(
         "nanosecond fractions (as Go writes them) compare as times",
-        NEW,
-        {REVISION: OLD, CREATED: "2026-01-01T10:00:00.123456789Z"},
-        {REVISION: NEW, CREATED: "2026-01-01T10:00:00.987654321Z"},
-        git_unknown=True,
+        deploying=(NEW, "2026-01-01T10:00:00.987654321Z"),
+        running=(OLD, "2026-01-01T10:00:00.123456789Z"),
         rule="created time",
     ),
-    Case(
+    git_cannot_tell(
         "an unparsable created label counts as none",
-        OLD,
-        {REVISION: NEW, CREATED: "yesterday"},
-        {REVISION: OLD, CREATED: EARLY},
-        git_unknown=True,
+        deploying=(OLD, EARLY),
+        running=(NEW, "yesterday"),
         rule="undecided",
     ),
     Case(
@@ -137,28 +165,16 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_verdicts(case: Case) -> None:
     labels = FakeLabels({RUNNING: case.running_labels, DEPLOYING: case.deploying_labels})
-    verdict = check(
-        commit=case.commit,
-        image=DEPLOYING,
-        running_images=[RUNNING],
-        labels=labels,
-        ancestry=FakeAncestry(case.pairs, unknown=case.git_unknown),
-        force=case.force,
-    )
+    ancestry = FakeAncestry(case.pairs, unknown=case.git_unknown)
+    verdict = verdict_of(case.commit, [RUNNING], labels, ancestry, force=case.force)
     assert (verdict.allowed, verdict.rule) == (case.allowed, case.rule), verdict.message
     assert case.says in verdict.message
 
 
 def test_any_running_image_newer_refuses() -> None:
     second = RUNNING.replace("b" * 64, "c" * 64)
-    verdict = check(
-        commit=OLD,
-        image=DEPLOYING,
-        running_images=[RUNNING, second, RUNNING],
-        labels=FakeLabels({RUNNING: {REVISION: OLD}, second: {REVISION: NEW}}),
-        ancestry=FakeAncestry([(OLD, NEW)]),
-        force=False,
-    )
+    labels = FakeLabels({RUNNING: {REVISION: OLD}, second: {REVISION: NEW}})
+    verdict = verdict_of(OLD, [RUNNING, second, RUNNING], labels, FakeAncestry([(OLD, NEW)]))
     assert not verdict.allowed
     assert verdict.running == NEW
 
@@ -166,13 +182,6 @@ def test_any_running_image_newer_refuses() -> None:
 def test_git_is_asked_before_the_labels_and_only_then() -> None:
     labels = FakeLabels({RUNNING: {REVISION: OLD}})
     ancestry = FakeAncestry([(OLD, NEW)])
-    check(
-        commit=NEW,
-        image=DEPLOYING,
-        running_images=[RUNNING],
-        labels=labels,
-        ancestry=ancestry,
-        force=False,
-    )
+    verdict_of(NEW, [RUNNING], labels, ancestry)
     assert ancestry.asked == [(NEW, OLD)]
     assert labels.asked == [RUNNING], "the deploying image's labels are read only when needed"

@@ -18,129 +18,127 @@ from pipeline.config.schema import Config
 from pipeline.context import Context
 from pipeline.errors import UsageError
 from pipeline.stages import order
-from tests.unit.gitrepo import GitRepo
+from tests.unit.cli_project import dockerfile_project, files_under
 
 GENERIC = "registry: {type: generic, url: registry.example.com/acme}\n"
 ECR = 'registry: {account: "123456789012", region: eu-west-1}\n'
 SHA_RULES = "tags: [{type: branch}, {type: sha}]\n"
 
 
+APP = "images: [{name: app}]\n"
+#: the usual configs (after `version: 1`): one image `app`, branch and sha tags
+ECR_APP = ECR + SHA_RULES + APP
+GENERIC_APP = GENERIC + SHA_RULES + APP
+
+
+def generic_app(image: str) -> str:
+    """GENERIC_APP with more keys on the image, e.g. `secrets: [...]`."""
+    return GENERIC + SHA_RULES + "images: [{name: app, " + image + "}]\n"
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
-    config: str  # after `version: 1`
-    args: list[str] = field(default_factory=list)
+    args: list[str]
+    message: str
+    config: str = GENERIC_APP  # after `version: 1`
     env: dict[str, str] = field(default_factory=dict)
-    message: str = ""
     files: dict[str, str] = field(default_factory=dict)
 
 
 CASES = [
     Case(
         "scan without the push whose digests it waits for",
-        ECR + SHA_RULES + "images: [{name: app}]\n",
         ["--only", "build,scan,gate"],
-        message="the scan stage waits for the scan of what the push stage of the same run",
+        "the scan stage waits for the scan of what the push stage of the same run",
+        ECR_APP,
     ),
     Case(
         "the gate without the scan it judges",
-        ECR + SHA_RULES + "images: [{name: app}]\n",
         ["--only", "build,push,gate"],
-        message="the gate judges the scan results of the same run; run it with scan",
+        "the gate judges the scan results of the same run; run it with scan",
+        ECR_APP,
     ),
     Case(
         "promote without the gate of the same run",
-        ECR + SHA_RULES + "images: [{name: app}]\n",
         ["--skip", "gate"],
-        message="promote moves the mutable tags only after the gate of the same run passed",
+        "promote moves the mutable tags only after the gate of the same run passed",
+        ECR_APP,
     ),
     Case(
         "promote without the push that published the digest",
-        GENERIC + SHA_RULES + "images: [{name: app}]\n",
         ["--only", "build,promote"],
-        message="promote moves the mutable tags onto what the push stage of the same run",
+        "promote moves the mutable tags onto what the push stage of the same run",
     ),
     Case(
         "scanning asked of a registry with no scan API",
-        GENERIC + SHA_RULES + "scan: {enabled: true}\nimages: [{name: app}]\n",
         [],
-        message="scan.enabled: registry type generic has no scan API to wait for",
+        "scan.enabled: registry type generic has no scan API to wait for",
+        GENERIC + SHA_RULES + "scan: {enabled: true}\n" + APP,
     ),
     Case(
         "deploy without the push that publishes its images",
-        GENERIC + SHA_RULES + "images: [{name: app}]\n"
-        "deploy: [{type: ecs, image: app, cluster: c, service: s}]\n",
         ["--only", "build,deploy"],
-        message="the deploy stage deploys what the push stage of the same run published",
+        "the deploy stage deploys what the push stage of the same run published",
+        GENERIC_APP + "deploy: [{type: ecs, image: app, cluster: c, service: s}]\n",
     ),
     Case(
         "an IMMUTABLE repository whose rules give only moving tags on this run",
+        ["--only", "build,push"],
+        "image app: every tag of this run moves (main)",
         'registry: {account: "123456789012", region: eu-west-1, repository:'
         " {tag_mutability: IMMUTABLE, mutable_tags: ['*']}}\n"
-        "tags: [{type: branch}]\nlatest: never\nimages: [{name: app}]\n",
-        ["--only", "build,push"],
-        message="image app: every tag of this run moves (main)",
+        "tags: [{type: branch}]\nlatest: never\n" + APP,
     ),
     Case(
         "a secret variable that is not set",
-        GENERIC + SHA_RULES + "images: [{name: app, secrets: [{id: tok, env: NPM_TOKEN}]}]\n",
         ["--only", "build,push"],
-        message="image app: secret tok: environment variable NPM_TOKEN is not set",
+        "image app: secret tok: environment variable NPM_TOKEN is not set",
+        generic_app("secrets: [{id: tok, env: NPM_TOKEN}]"),
     ),
     Case(
         "a secret file that is missing",
-        GENERIC + SHA_RULES + "images: [{name: app, secrets: [{id: npmrc, src: .npmrc}]}]\n",
         ["--only", "build"],
-        message="image app: secret npmrc: ",
+        "image app: secret npmrc: ",
+        generic_app("secrets: [{id: npmrc, src: .npmrc}]"),
     ),
     Case(
         "a secret file over BuildKit's 500 KiB",
-        GENERIC + SHA_RULES + "images: [{name: app, secrets: [{id: big, src: big.bin}]}]\n",
         ["--only", "build"],
-        message="is larger than BuildKit's limit of 500 KiB",
+        "is larger than BuildKit's limit of 500 KiB",
+        generic_app("secrets: [{id: big, src: big.bin}]"),
         files={"big.bin": "x" * (501 << 10)},
     ),
     Case(
         "registry credentials named by the config but not set",
-        "registry: {type: generic, url: registry.example.com/acme, username_env: REG_USER,"
-        " password_env: REG_PASS}\n" + SHA_RULES + "images: [{name: app}]\n",
         ["--only", "build,push"],
+        "registry credentials: REG_PASS (named by registry.password_env) is not set",
+        "registry: {type: generic, url: registry.example.com/acme, username_env: REG_USER,"
+        " password_env: REG_PASS}\n" + SHA_RULES + APP,
         {"REG_USER": "me"},
-        message="registry credentials: REG_PASS (named by registry.password_env) is not set",
     ),
     Case(
         "no tag rule applies",
-        GENERIC + "tags: [{type: pr}]\nimages: [{name: app}]\n",
         ["--only", "build,push"],
-        message="image app: no tag rule applies to this run",
+        "image app: no tag rule applies to this run",
+        GENERIC + "tags: [{type: pr}]\n" + APP,
     ),
     Case(
         "an image that does not exist",
-        GENERIC + SHA_RULES + "images: [{name: app}]\n",
         ["--only", "build", "--image", "ap"],
-        message="no image named 'ap' in the config (did you mean 'app'?)",
+        "no image named 'ap' in the config (did you mean 'app'?)",
     ),
     Case(
         "--sha of another commit than the checkout",
-        GENERIC + SHA_RULES + "images: [{name: app}]\n",
         ["--only", "build", "--sha", "HEAD~1"],
-        message="but the checked-out HEAD is",
+        "but the checked-out HEAD is",
     ),
 ]
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_environment: None) -> Path:
-    repo = GitRepo.init(tmp_path / "repo")
-    (repo.path / "Dockerfile").write_text("FROM scratch\n")
-    repo.commit(file="Dockerfile.base")
-    repo.commit()
-    monkeypatch.chdir(repo.path)
-    return repo.path
-
-
-def _files(root: Path) -> set[Path]:
-    return {p for p in root.rglob("*") if ".git" not in p.relative_to(root).parts}
+    return dockerfile_project(tmp_path, monkeypatch, commits=2)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -156,7 +154,7 @@ def test_plan_refuses_what_run_refuses(
         (project / name).write_text(content)
     config = project / "pipeline.yaml"
     config.write_text("version: 1\n" + case.config + "outputs: {report: report.json}\n")
-    before = _files(project)
+    before = files_under(project)
     said = {}
     for command in (["plan"], ["plan", "--json"], ["run", "--report", "run.json"]):
         code = cli.main(["-f", str(config), *command, *case.args])
@@ -168,7 +166,7 @@ def test_plan_refuses_what_run_refuses(
     assert case.message in said["run"]
     assert said["plan"] == said["plan --json"] == said["run"]
     assert len(said["run"].strip().splitlines()) == 1
-    assert _files(project) == before
+    assert files_under(project) == before
 
 
 def test_keys_that_landed_with_their_behaviour_do_not_warn(
@@ -202,7 +200,7 @@ def test_a_config_without_unimplemented_keys_plans_quietly(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = project / "pipeline.yaml"
-    config.write_text("version: 1\n" + GENERIC + SHA_RULES + "images: [{name: app}]\n")
+    config.write_text("version: 1\n" + GENERIC_APP)
     assert cli.main(["-f", str(config), "plan", "--only", "build,push", "--json"]) == 0
     out, err = capsys.readouterr()
     assert err == ""

@@ -321,6 +321,12 @@ def stages_run(result: RunResult) -> list[str]:
     return [stage for stage, _ in result.timings]
 
 
+def fields_set(result: RunResult) -> tuple[str, ...]:
+    """The stages' values the run holds, in stage order (None: that stage returned nothing)."""
+    values = ("built", "published", "scanned", "gated", "promoted", "deployed")
+    return tuple(f for f in values if getattr(result, f) is not None)
+
+
 @pytest.fixture
 def threads() -> Iterator[None]:
     """No test leaves a thread running: every pool has ended (joined) by its end."""
@@ -350,6 +356,11 @@ class Selection:
     #: the refusal's message (it names the fix)
     refused: str = ""
     moved: bool = False
+
+
+def refused(id: str, message: str, **selected: Any) -> Selection:
+    """A selection `pipeline run` refuses before any stage runs, naming the fix."""
+    return Selection(id, refused=message, **selected)
 
 
 SELECTIONS = [
@@ -427,70 +438,50 @@ SELECTIONS = [
         fields=("built", "published", "scanned", "gated", "promoted"),
         moved=True,
     ),
-    Selection(
+    refused(
         "no deploy targets: only deploy is dropped, leaving nothing",
+        "leave no stage to run with this config (deploy needs a deploy target",
         only=("deploy",),
         deploy=False,
-        refused="leave no stage to run with this config (deploy needs a deploy target",
     ),
-    Selection(
+    refused(
         "scanning off: only scan,gate leaves nothing",
+        "scan and gate need scanning (scan.enabled on an ECR registry)",
         only=("scan", "gate"),
         scanning=False,
-        refused="scan and gate need scanning (scan.enabled on an ECR registry)",
     ),
-    Selection(
+    refused(
         "only gate",
+        "the gate judges the scan results of the same run; run it with scan",
         only=("gate",),
-        refused="the gate judges the scan results of the same run; run it with scan",
     ),
-    Selection(
-        "only scan (without push)",
-        only=("scan",),
-        refused="run it with push (--only push,scan,gate)",
-    ),
-    Selection(
+    refused("only scan (without push)", "run it with push (--only push,scan,gate)", only=("scan",)),
+    refused(
         "only build,scan,gate",
+        "run it with push (--only push,scan,gate)",
         only=("build", "scan", "gate"),
-        refused="run it with push (--only push,scan,gate)",
     ),
-    Selection(
+    refused(
         "skip gate while scanning",
+        "run it with scan and gate (--only push,scan,gate,promote)",
         skip=("gate",),
-        refused="run it with scan and gate (--only push,scan,gate,promote)",
     ),
-    Selection(
+    refused(
         "only push,promote while scanning",
+        "run it with scan and gate (--only push,scan,gate,promote)",
         only=("push", "promote"),
-        refused="run it with scan and gate (--only push,scan,gate,promote)",
     ),
-    Selection(
+    refused(
         "only build,promote with scanning off",
+        "run it with push (--only push,scan,gate,promote)",
         only=("build", "promote"),
         scanning=False,
-        refused="run it with push (--only push,scan,gate,promote)",
     ),
-    Selection(
-        "skip push",
-        skip=("push",),
-        refused="run it with push (--only push,scan,gate)",
-    ),
-    Selection(
-        "only build,deploy",
-        only=("build", "deploy"),
-        refused="run it with push (--only push,deploy)",
-    ),
-    Selection(
-        "skip every stage",
-        skip=planning.STAGES,
-        refused="--only/--skip leave no stage to run",
-    ),
-    Selection("an unknown stage", only=("tests",), refused="unknown stage 'tests'; stages are"),
-    Selection(
-        "a misspelt stage",
-        skip=("promot",),
-        refused="did you mean 'promote'",
-    ),
+    refused("skip push", "run it with push (--only push,scan,gate)", skip=("push",)),
+    refused("only build,deploy", "run it with push (--only push,deploy)", only=("build", "deploy")),
+    refused("skip every stage", "--only/--skip leave no stage to run", skip=planning.STAGES),
+    refused("an unknown stage", "unknown stage 'tests'; stages are", only=("tests",)),
+    refused("a misspelt stage", "did you mean 'promote'", skip=("promot",)),
 ]
 
 
@@ -511,8 +502,7 @@ def test_only_and_skip_run_exactly_the_selected_stages_or_are_refused_naming_the
             world.engine.local[ref] = "sha256:cfg-app"
     result = world.run()
     assert tuple(stages_run(result)) == case.runs
-    values = ("built", "published", "scanned", "gated", "promoted", "deployed")
-    assert tuple(f for f in values if getattr(result, f) is not None) == case.fields
+    assert fields_set(result) == case.fields
     assert result.finished and result.error is None and not result.interrupted
     assert world.builder.started == (["app"] if "build" in plan.stages else [])
     assert bool(world.moved()) is case.moved
@@ -647,6 +637,40 @@ def _deploy_rolls_back(world: World) -> None:
 
 
 RELEASED = ("built", "published", "scanned", "gated")
+
+
+def halted_at_the_gate(
+    id: str,
+    status: str,
+    skipped: str,
+    *,
+    error: str = "",
+    scan_page: Any = None,
+    findings: tuple[Any, ...] = (),
+) -> Failure:
+    """The scan fails or finds too much: the gate blocks, deploy only skips every target."""
+    return Failure(
+        id,
+        _nothing,
+        status,
+        runs=("prepare", "build", "push", "scan", "gate", "deploy"),
+        fields=(*RELEASED, "deployed"),
+        decision="block",
+        error=error,
+        scan_pages=None if scan_page is None else (scan_page,),
+        findings=findings,
+        skipped=skipped,
+    )
+
+
+def failed_after_the_gate(
+    id: str, arrange: Callable[[World], None], error: str, **more: Any
+) -> Failure:
+    """The gate passed and every stage ran up to the one that failed (promote or deploy)."""
+    fields = (*RELEASED, "promoted", "deployed")
+    return Failure(id, arrange, "failed", EVERY, fields, decision="pass", error=error, **more)
+
+
 FAILURES = [
     Failure(
         "credentials refused",
@@ -682,69 +706,35 @@ FAILURES = [
         error="denied: not allowed",
         skipped="not deployed: the push of app did not succeed",
     ),
-    Failure(
+    halted_at_the_gate(
         "scan FAILED",
-        _nothing,
         "failed",
-        runs=("prepare", "build", "push", "scan", "gate", "deploy"),
-        fields=(*RELEASED, "deployed"),
-        decision="block",
+        "not deployed: the scan of app failed",
         error="UnsupportedImageError",
-        scan_pages=(page("FAILED", description="UnsupportedImageError: not supported"),),
-        skipped="not deployed: the scan of app failed",
+        scan_page=page("FAILED", description="UnsupportedImageError: not supported"),
     ),
-    Failure(
+    halted_at_the_gate(
         "scan times out",
-        _nothing,
         "failed",
-        runs=("prepare", "build", "push", "scan", "gate", "deploy"),
-        fields=(*RELEASED, "deployed"),
-        decision="block",
+        "not deployed: the scan of app failed",
         error="scan.timeout",
-        scan_pages=(page("IN_PROGRESS"),),
-        skipped="not deployed: the scan of app failed",
+        scan_page=page("IN_PROGRESS"),
     ),
-    Failure(
+    halted_at_the_gate(
         "gate blocks a CRITICAL finding",
-        _nothing,
         "blocked",
-        runs=("prepare", "build", "push", "scan", "gate", "deploy"),
-        fields=(*RELEASED, "deployed"),
-        decision="block",
+        "not deployed: the gate blocked this release",
         findings=(finding("CVE-2026-0042", "CRITICAL"),),
-        skipped="not deployed: the gate blocked this release",
     ),
-    Failure(
+    failed_after_the_gate(
         "promote cannot move a tag",
         _deny_tag,
-        "failed",
-        runs=EVERY,
-        fields=(*RELEASED, "promoted", "deployed"),
-        decision="pass",
-        error="denied: tag not allowed",
+        "denied: tag not allowed",
         skipped="not deployed: promote failed: app: ",
         logs="promote failed: app: ",
     ),
-    Failure(
-        "deploy fails",
-        _deploy_fails,
-        "failed",
-        runs=EVERY,
-        fields=(*RELEASED, "promoted", "deployed"),
-        decision="pass",
-        error="repository not found",
-        finished=True,
-    ),
-    Failure(
-        "deploy rolls back",
-        _deploy_rolls_back,
-        "failed",
-        runs=EVERY,
-        fields=(*RELEASED, "promoted", "deployed"),
-        decision="pass",
-        error="rolled back",
-        finished=True,
-    ),
+    failed_after_the_gate("deploy fails", _deploy_fails, "repository not found", finished=True),
+    failed_after_the_gate("deploy rolls back", _deploy_rolls_back, "rolled back", finished=True),
 ]
 
 
@@ -770,8 +760,7 @@ def test_a_failing_stage_stops_the_run_says_so_and_moves_nothing_it_must_not(
     result = progress.result
     assert result.finished is case.finished
     assert tuple(stages_run(result)) == case.runs
-    values = ("built", "published", "scanned", "gated", "promoted", "deployed")
-    assert tuple(f for f in values if getattr(result, f) is not None) == case.fields
+    assert fields_set(result) == case.fields
     assert (result.gated.decision if result.gated else None) == case.decision
     report = world.report(result)
     assert report.status == case.status

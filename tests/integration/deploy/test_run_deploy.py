@@ -10,20 +10,29 @@ and the exit code.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from pipeline.sandbox import Sandbox
 from tests.integration.ecs.test_adapter import register_rich
-from tests.integration.run.support import GIT_ENV, Project, Result, ecr_config, run_cli
+from tests.integration.run.releases import Release, critical, script_scan
+from tests.integration.run.support import GIT_ENV, Project, Result, run_cli
 from tests.integration.sandbox.kube.support import Kubectl, deployment
 
 STAGES: tuple[str, ...] = ()  # every stage: scan, gate and promote before the deploy
+
+
+def deploying(release: Release, deploy: list[dict[str, Any]], **top: Any) -> Project:
+    """The release's project (sha tags) with these deploy targets and more top-level keys."""
+    return release.project(tags=[{"type": "sha"}], deploy=deploy, **top)
 
 
 def project_for(
@@ -32,17 +41,8 @@ def project_for(
     deploy: list[dict[str, Any]],
     **top: Any,
 ) -> Project:
-    project = make_project("project")
-    project.write("Dockerfile", f"FROM local/busybox:1\nRUN echo {uuid.uuid4().hex} > /nonce\n")
-    config = ecr_config(
-        [{"name": "app", "repository": f"{prefix}/app"}],
-        tags=[{"type": "sha"}],
-        deploy=deploy,
-        **top,
-    )
-    project.config(config)
-    project.commit("first")
-    return project
+    """`deploying`, for the tests that hold the fixtures rather than a Release."""
+    return deploying(Release(make_project, {}, prefix), deploy, **top)
 
 
 def run(project: Project, env: dict[str, str], *args: str) -> Result:
@@ -51,6 +51,11 @@ def run(project: Project, env: dict[str, str], *args: str) -> Result:
 
 def repository(env: dict[str, str], prefix: str) -> str:
     return f"{env['PIPELINE_REGISTRY_HOST']}/{prefix}/app"
+
+
+@pytest.fixture
+def release(make_project: Callable[[str], Project], env: dict[str, str], prefix: str) -> Release:
+    return Release(make_project, env, prefix)
 
 
 def pushed(result: Result) -> str:
@@ -80,22 +85,51 @@ def ecs_target(cluster: str, service: str = "web", **more: Any) -> dict[str, Any
     return {"type": "ecs", "image": "app", "cluster": cluster, "service": service, **more}
 
 
+def eks_target(namespace: str, deployment: str = "web", **where: str) -> dict[str, Any]:
+    """A Deployment to roll out within 60s, in an EKS `cluster` or through a kube `context`."""
+    return {
+        "type": "eks",
+        "image": "app",
+        **where,
+        "namespace": namespace,
+        "deployment": deployment,
+        "wait": "60s",
+    }
+
+
+@dataclass(frozen=True)
+class Service:
+    """The ECS service `web` of the test's cluster, first running the release's image :old."""
+
+    ecs: Any
+    cluster: str
+    first: str  # its task definition before any deploy
+
+    def running(self) -> str:
+        """The task definition of its PRIMARY deployment."""
+        return running_definition(self.ecs, self.cluster, "web")
+
+    def image(self) -> str:
+        """The image of the first container of what it runs."""
+        found = self.ecs.describe_task_definition(taskDefinition=self.running())
+        return str(found["taskDefinition"]["containerDefinitions"][0]["image"])
+
+
+@pytest.fixture
+def web(aws: Callable[[str], Any], cluster: str, unique: str, release: Release) -> Service:
+    ecs = aws("ecs")
+    return Service(ecs, cluster, ecs_service(ecs, cluster, "web", f"{release.image}:old", unique))
+
+
 # --------------------------------------------------------------------------- ECS
 
 
 def test_an_ecs_deploy_ends_on_the_pushed_digest_with_every_other_field_intact(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    aws: Callable[[str], Any],
-    cluster: str,
-    unique: str,
+    release: Release, web: Service, cluster: str
 ) -> None:
-    ecs = aws("ecs")
-    first = ecs_service(ecs, cluster, "web", f"{repository(env, prefix)}:old", unique)
-    project = project_for(
-        make_project,
-        prefix,
+    ecs, first, env = web.ecs, web.first, release.env
+    project = deploying(
+        release,
         [ecs_target(cluster, wait="60s")],
         outputs={"imagedefinitions": "out/imagedefinitions.json", "image_detail": "out/d.json"},
     )
@@ -111,8 +145,8 @@ def test_an_ecs_deploy_ends_on_the_pushed_digest_with_every_other_field_intact(
         "image": ref,
         "status": "completed",
     }
-    assert entry["previous"] == f"{repository(env, prefix)}:old"
-    now = running_definition(ecs, cluster, "web")
+    assert entry["previous"] == f"{release.image}:old"
+    now = web.running()
     assert now == entry["task_definition"] != first
     before = ecs.describe_task_definition(taskDefinition=first, include=["TAGS"])
     after = ecs.describe_task_definition(taskDefinition=now, include=["TAGS"])
@@ -143,30 +177,21 @@ def test_an_ecs_deploy_ends_on_the_pushed_digest_with_every_other_field_intact(
     assert again.code == 0, again.describe()
     assert deployments(again)[0]["status"] == "skipped"
     assert "already runs" in deployments(again)[0]["message"]
-    assert running_definition(ecs, cluster, "web") == now
+    assert web.running() == now
     assert definitions.read_bytes() == written
 
 
 def test_a_failing_ecs_rollout_rolls_back_and_exits_1(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    aws: Callable[[str], Any],
-    cluster: str,
-    unique: str,
-    sandbox_handle: Sandbox,
+    release: Release, web: Service, cluster: str, sandbox_handle: Sandbox
 ) -> None:
-    ecs = aws("ecs")
-    first = ecs_service(ecs, cluster, "web", f"{repository(env, prefix)}:old", unique)
-    project = project_for(
-        make_project,
-        prefix,
+    project = deploying(
+        release,
         [ecs_target(cluster, wait="60s")],
         outputs={"imagedefinitions": "imagedefinitions.json"},
     )
     sandbox_handle.act("fail-next/ecs", {"cluster": cluster, "service": "web"})
 
-    result = run(project, env)
+    result = run(project, release.env)
 
     assert result.code == 1, result.describe()
     assert result.report["status"] == "failed"
@@ -174,21 +199,15 @@ def test_a_failing_ecs_rollout_rolls_back_and_exits_1(
     assert entry["status"] == "rolled_back", entry
     assert "circuit breaker" in entry["message"]
     assert any("stopped task" in e for e in entry["events"])
-    assert running_definition(ecs, cluster, "web") == first
+    assert web.running() == web.first
     assert not (project.root / "imagedefinitions.json").exists(), "a failed deploy writes none"
 
 
 def test_an_older_commit_is_refused_while_a_newer_one_runs_and_force_deploys_it(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    aws: Callable[[str], Any],
-    cluster: str,
-    unique: str,
+    release: Release, web: Service, cluster: str
 ) -> None:
-    ecs = aws("ecs")
-    ecs_service(ecs, cluster, "web", f"{repository(env, prefix)}:old", unique)
-    project = project_for(make_project, prefix, [ecs_target(cluster, wait="60s")])
+    env = release.env
+    project = deploying(release, [ecs_target(cluster, wait="60s")])
     older = project.head
     project.write("Dockerfile", f"FROM local/busybox:1\nRUN echo {uuid.uuid4().hex} > /n\n")
     newer = project.commit("newer")
@@ -202,29 +221,20 @@ def test_an_older_commit_is_refused_while_a_newer_one_runs_and_force_deploys_it(
     assert entry["status"] == "failed"
     assert f"commit {older} is an ancestor of {newer}" in entry["message"]
     assert "--force" in entry["message"]
-    running = ecs.describe_task_definition(taskDefinition=running_definition(ecs, cluster, "web"))
-    newer_ref = running["taskDefinition"]["containerDefinitions"][0]["image"]
-    assert newer_ref != pushed(refused)
+    assert web.image() != pushed(refused)  # the newer commit's image runs on
 
     forced = run(project, env, "--force")
 
     assert forced.code == 0, forced.describe()
     assert deployments(forced)[0]["status"] == "completed"
-    running = ecs.describe_task_definition(taskDefinition=running_definition(ecs, cluster, "web"))
-    assert running["taskDefinition"]["containerDefinitions"][0]["image"] == pushed(forced)
+    assert web.image() == pushed(forced)
 
 
 def test_dry_run_prints_the_diff_and_changes_nothing(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    aws: Callable[[str], Any],
-    cluster: str,
-    unique: str,
+    release: Release, web: Service, cluster: str, unique: str
 ) -> None:
-    ecs = aws("ecs")
-    first = ecs_service(ecs, cluster, "web", f"{repository(env, prefix)}:old", unique)
-    project = project_for(make_project, prefix, [ecs_target(cluster)])
+    ecs, env = web.ecs, release.env
+    project = deploying(release, [ecs_target(cluster)])
     assert run_cli(project, env, "run", "--only", "build,push").code == 0
     families = ecs.list_task_definitions(familyPrefix=unique)["taskDefinitionArns"]
 
@@ -232,10 +242,10 @@ def test_dry_run_prints_the_diff_and_changes_nothing(
 
     assert result.code == 0, result.describe()
     ref = pushed(result)
-    assert f"app: {repository(env, prefix)}:old -> {ref}" in result.output
+    assert f"app: {release.image}:old -> {ref}" in result.output
     (entry,) = deployments(result)
     assert entry["status"] == "skipped" and entry["message"].startswith("dry-run: would")
-    assert running_definition(ecs, cluster, "web") == first
+    assert web.running() == web.first
     assert ecs.list_task_definitions(familyPrefix=unique)["taskDefinitionArns"] == families
 
 
@@ -243,24 +253,17 @@ def test_dry_run_prints_the_diff_and_changes_nothing(
 
 
 def test_an_eks_deploy_through_the_emulated_cluster_and_through_a_context(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    kubectl: Kubectl,
-    namespace: str,
-    eks_cluster: str,
+    release: Release, kubectl: Kubectl, namespace: str, eks_cluster: str
 ) -> None:
-    old = f"{repository(env, prefix)}:old"
+    env, old = release.env, f"{release.image}:old"
     for name in ("web", "api"):
         kubectl.apply(deployment(name, image=old, replicas=2, namespace=namespace))
     context = yaml.safe_load(Path(env["KUBECONFIG"]).read_text())["current-context"]
-    eks = {"type": "eks", "image": "app", "namespace": namespace, "wait": "60s"}
-    project = project_for(
-        make_project,
-        prefix,
+    project = deploying(
+        release,
         [
-            {**eks, "cluster": eks_cluster, "deployment": "web"},
-            {**eks, "context": context, "deployment": "api"},
+            eks_target(namespace, "web", cluster=eks_cluster),
+            eks_target(namespace, "api", context=context),
         ],
     )
     before = kubectl.json("get", "deployment", "web", "-n", namespace)
@@ -283,30 +286,15 @@ def test_an_eks_deploy_through_the_emulated_cluster_and_through_a_context(
 
 
 def test_an_eks_rollout_that_misses_its_deadline_rolls_back_and_exits_1(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
+    release: Release,
     kubectl: Kubectl,
     namespace: str,
     eks_cluster: str,
     sandbox_handle: Sandbox,
 ) -> None:
-    old = f"{repository(env, prefix)}:old"
+    env, old = release.env, f"{release.image}:old"
     kubectl.apply(deployment("web", image=old, replicas=2, namespace=namespace))
-    project = project_for(
-        make_project,
-        prefix,
-        [
-            {
-                "type": "eks",
-                "image": "app",
-                "cluster": eks_cluster,
-                "namespace": namespace,
-                "deployment": "web",
-                "wait": "60s",
-            }
-        ],
-    )
+    project = deploying(release, [eks_target(namespace, "web", cluster=eks_cluster)])
     # armed once the Deployment's own first rollout is over: it is the deploy's that fails
     kubectl("rollout", "status", "deployment/web", "-n", namespace, "--timeout=60s")
     sandbox_handle.act("fail-next/eks", {"namespace": namespace, "deployment": "web"})
@@ -345,39 +333,27 @@ def manifest_repo(root: Path, image: str) -> Path:
     """A bare repository (the remote) holding deploy/web.yaml on main."""
     bare = root / "manifests.git"
     work = root / "manifests-seed"
-    git = {**GIT_ENV}
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
     (work / "deploy").mkdir()
     (work / "deploy/web.yaml").write_text(MANIFEST.format(image=image))
     for args in (["add", "-A"], ["commit", "-q", "-m", "seed"], ["push", "-q", str(bare), "main"]):
-        subprocess.run(["git", *args], cwd=work, env={**_path_env(), **git}, check=True)
+        subprocess.run(["git", *args], cwd=work, env={**os.environ, **GIT_ENV}, check=True)
     return bare
 
 
-def _path_env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
+def remote_git(bare: Path, *args: str) -> str:
+    """What `git ARGS` prints in the bare repository (the remote)."""
+    command = ["git", "--git-dir", str(bare), *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def remote_file(bare: Path, path: str) -> str:
-    return subprocess.run(
-        ["git", "--git-dir", str(bare), "show", f"main:{path}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    return remote_git(bare, "show", f"main:{path}")
 
 
 def commits(bare: Path) -> int:
-    out = subprocess.run(
-        ["git", "--git-dir", str(bare), "rev-list", "--count", "main"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return int(out)
+    return int(remote_git(bare, "rev-list", "--count", "main"))
 
 
 def manifest_target(bare: Path) -> dict[str, Any]:
@@ -392,14 +368,11 @@ def manifest_target(bare: Path) -> dict[str, Any]:
 
 
 def test_a_manifest_write_back_keeps_comments_and_a_second_run_makes_no_commit(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    tmp_path: Path,
+    release: Release, tmp_path: Path
 ) -> None:
-    old = f"{repository(env, prefix)}:old"
+    env, old = release.env, f"{release.image}:old"
     bare = manifest_repo(tmp_path, old)
-    project = project_for(make_project, prefix, [manifest_target(bare)])
+    project = deploying(release, [manifest_target(bare)])
 
     result = run(project, env)
 
@@ -410,12 +383,7 @@ def test_a_manifest_write_back_keeps_comments_and_a_second_run_makes_no_commit(
     expected = MANIFEST.format(image=old).replace(old, ref)
     assert remote_file(bare, "deploy/web.yaml") == expected
     assert commits(bare) == 2
-    message = subprocess.run(
-        ["git", "--git-dir", str(bare), "log", "-1", "--format=%s", "main"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    message = remote_git(bare, "log", "-1", "--format=%s", "main").strip()
     assert message == f"deploy app sha-{project.head[:7]} {ref.split('@')[1]}"
 
     again = run(project, env)
@@ -426,40 +394,27 @@ def test_a_manifest_write_back_keeps_comments_and_a_second_run_makes_no_commit(
 
 
 def test_ecs_eks_and_a_manifest_deploy_in_one_run(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    aws: Callable[[str], Any],
+    release: Release,
+    web: Service,
     cluster: str,
-    unique: str,
     kubectl: Kubectl,
     namespace: str,
     eks_cluster: str,
     tmp_path: Path,
 ) -> None:
-    old = f"{repository(env, prefix)}:old"
-    ecs = aws("ecs")
-    ecs_service(ecs, cluster, "web", old, unique)
+    old = f"{release.image}:old"
     kubectl.apply(deployment("web", image=old, replicas=2, namespace=namespace))
     bare = manifest_repo(tmp_path, old)
-    project = project_for(
-        make_project,
-        prefix,
+    project = deploying(
+        release,
         [
             ecs_target(cluster, wait="60s"),
-            {
-                "type": "eks",
-                "image": "app",
-                "cluster": eks_cluster,
-                "namespace": namespace,
-                "deployment": "web",
-                "wait": "60s",
-            },
+            eks_target(namespace, "web", cluster=eks_cluster),
             manifest_target(bare),
         ],
     )
 
-    result = run(project, env)
+    result = run(project, release.env)
 
     assert result.code == 0, result.describe()
     ref = pushed(result)
@@ -468,8 +423,7 @@ def test_ecs_eks_and_a_manifest_deploy_in_one_run(
         ("eks", "completed", ref),
         ("manifest", "completed", ref),
     ]
-    running = ecs.describe_task_definition(taskDefinition=running_definition(ecs, cluster, "web"))
-    assert running["taskDefinition"]["containerDefinitions"][0]["image"] == ref
+    assert web.image() == ref
     now = kubectl.json("get", "deployment", "web", "-n", namespace)
     assert now["spec"]["template"]["spec"]["containers"][0]["image"] == ref
     assert f'image: "{ref}"   # written back by the pipeline' in remote_file(
@@ -481,34 +435,26 @@ def test_ecs_eks_and_a_manifest_deploy_in_one_run(
 
 
 def test_a_blocked_gate_makes_no_deploy_call_and_the_service_keeps_its_image(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    aws: Callable[[str], Any],
+    release: Release,
+    web: Service,
     cluster: str,
-    unique: str,
+    aws: Callable[[str], Any],
     sandbox_handle: Sandbox,
     tmp_path: Path,
 ) -> None:
-    from tests.integration.run.test_release import critical, script_scan
-
-    ecs = aws("ecs")
-    first = ecs_service(ecs, cluster, "web", f"{repository(env, prefix)}:old", unique)
+    env, repository = release.env, release.repository
     aws("ecr").create_repository(
-        repositoryName=f"{prefix}/app", imageScanningConfiguration={"scanOnPush": True}
+        repositoryName=repository, imageScanningConfiguration={"scanOnPush": True}
     )
-    script_scan(sandbox_handle, env, tmp_path, f"{prefix}/app", findings=[critical()])
-    project = project_for(
-        make_project,
-        prefix,
-        [ecs_target(cluster, wait="60s")],
-        scan={"thresholds": {"critical": 0}},
+    script_scan(sandbox_handle, env, tmp_path, repository, findings=[critical()])
+    project = deploying(
+        release, [ecs_target(cluster, wait="60s")], scan={"thresholds": {"critical": 0}}
     )
 
-    result = run_cli(project, env, "run", timeout=300)  # every stage
+    result = release.run(project)  # every stage
 
     assert result.code == 3, result.describe()
-    assert running_definition(ecs, cluster, "web") == first
+    assert web.running() == web.first
     (entry,) = deployments(result)
     assert entry["status"] == "skipped"
     assert entry["message"] == "not deployed: the gate blocked this release"

@@ -8,87 +8,57 @@ ECR lists under which tag, the report and the SARIF file.
 
 from __future__ import annotations
 
+import functools
 import json
-import subprocess
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipeline.sandbox import Sandbox
-from tests.integration.run.support import (
-    Project,
-    Result,
-    ecr_config,
-    image_tags,
-    pipeline_argv,
-    run_cli,
-)
+import pytest
 
-CVE = "CVE-2031-0042"
+from pipeline.sandbox import Sandbox
+from tests.integration.run.releases import CVE, Release, critical, script_scan
+from tests.integration.run.support import Project, Result, image_tags, run_cli
+
 SEMVER = [
     {"type": "semver", "pattern": "{{version}}"},
     {"type": "semver", "pattern": "{{major}}.{{minor}}"},
     {"type": "sha"},
 ]
+#: `next_scan(*extra, **doc)`: the sandbox's next scan of the release's repository
+NextScan = Callable[..., None]
 
 
-def critical(cve: str = CVE) -> dict[str, Any]:
-    return {
-        "name": cve,
-        "uri": f"https://cve.example/{cve}",
-        "severity": "CRITICAL",
-        "attributes": [
-            {"key": "package_name", "value": "openssl"},
-            {"key": "package_version", "value": "3.0.1"},
-        ],
-    }
+@pytest.fixture
+def release(make_project: Callable[[str], Project], env: dict[str, str], prefix: str) -> Release:
+    return Release(make_project, env, prefix)
 
 
-def script_scan(
-    sandbox: Sandbox, env: dict[str, str], tmp: Path, repository: str, *extra: str, **doc: Any
-) -> None:
-    """`pipeline sandbox findings REPOSITORY --file F.json ...`: the next scan's result."""
-    path = tmp / f"findings-{uuid.uuid4().hex[:6]}.json"
-    path.write_text(json.dumps(doc))
-    argv = ["sandbox", "findings", repository, "--file", str(path), *extra]
-    out = subprocess.run(
-        pipeline_argv(*argv, "--dir", str(sandbox.dir)),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-
-
-def release_project(
-    make_project: Callable[[str], Project], repository: str, scan: dict[str, Any]
-) -> Project:
-    project = make_project("project")
-    project.write("Dockerfile", f"FROM local/busybox:1\nRUN echo {uuid.uuid4().hex} > /nonce\n")
-    project.config(
-        ecr_config(
-            [{"name": "app", "repository": repository}],
-            tags=SEMVER,
-            scan={"thresholds": {"critical": 0}, "sarif": "reports/scan.sarif", **scan},
-            outputs={"imagedefinitions": "reports/imagedefinitions.json"},
-        )
-    )
-    project.commit("release")
-    project.tag("v1.2.3")
-    return project
-
-
-def repository_scanning_on_push(ecr: Any, prefix: str) -> str:
-    name = f"{prefix}/app"
+@pytest.fixture
+def scanning(ecr: Any, release: Release) -> str:
+    """The release's repository, created with scan on push (so a push starts a scan)."""
+    name = release.repository
     ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
     return name
 
 
-def run_all(project: Project, env: dict[str, str]) -> Result:
-    return run_cli(project, env, "run", timeout=300)
+@pytest.fixture
+def next_scan(
+    sandbox_handle: Sandbox, env: dict[str, str], tmp_path: Path, release: Release
+) -> NextScan:
+    return functools.partial(script_scan, sandbox_handle, env, tmp_path, release.repository)
+
+
+def release_project(release: Release, scan: dict[str, Any]) -> Project:
+    """The release commit, tagged v1.2.3: semver tags, a gate at 0 CRITICAL, SARIF and outputs."""
+    project = release.project(
+        "release",
+        tags=SEMVER,
+        scan={"thresholds": {"critical": 0}, "sarif": "reports/scan.sarif", **scan},
+        outputs={"imagedefinitions": "reports/imagedefinitions.json"},
+    )
+    project.tag("v1.2.3")
+    return project
 
 
 def pushed_digest(result: Result) -> str:
@@ -98,19 +68,14 @@ def pushed_digest(result: Result) -> str:
 
 
 def test_a_critical_finding_blocks_the_release_and_moves_no_mutable_tag(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    ecr: Any,
-    sandbox_handle: Sandbox,
-    tmp_path: Path,
+    release: Release, ecr: Any, scanning: str, next_scan: NextScan, tmp_path: Path
 ) -> None:
-    repository = repository_scanning_on_push(ecr, prefix)
-    script_scan(sandbox_handle, env, tmp_path, repository, findings=[critical()])
-    project = release_project(make_project, repository, {})
+    repository = scanning
+    next_scan(findings=[critical()])
+    project = release_project(release, {})
     summary = tmp_path / "step-summary.md"
 
-    result = run_all(project, {**env, "GITHUB_STEP_SUMMARY": str(summary)})
+    result = release.run(project, env={**release.env, "GITHUB_STEP_SUMMARY": str(summary)})
 
     assert result.code == 3, result.describe()
     digest = pushed_digest(result)
@@ -139,19 +104,14 @@ def test_a_critical_finding_blocks_the_release_and_moves_no_mutable_tag(
 
 
 def test_the_same_finding_ignored_passes_and_promotes_onto_the_pushed_digest(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    ecr: Any,
-    sandbox_handle: Sandbox,
-    tmp_path: Path,
+    release: Release, ecr: Any, scanning: str, next_scan: NextScan
 ) -> None:
-    repository = repository_scanning_on_push(ecr, prefix)
-    script_scan(sandbox_handle, env, tmp_path, repository, findings=[critical()])
+    repository = scanning
+    next_scan(findings=[critical()])
     ignore = [{"id": CVE, "reason": "not reachable from the service", "expires": "2099-01-31"}]
-    project = release_project(make_project, repository, {"ignore": ignore})
+    project = release_project(release, {"ignore": ignore})
 
-    result = run_all(project, env)
+    result = release.run(project)
 
     assert result.code == 0, result.describe()
     digest = pushed_digest(result)
@@ -180,18 +140,13 @@ def test_the_same_finding_ignored_passes_and_promotes_onto_the_pushed_digest(
 
 
 def test_a_scan_that_never_completes_times_out_with_exit_1_and_no_tag_moved(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    ecr: Any,
-    sandbox_handle: Sandbox,
-    tmp_path: Path,
+    release: Release, ecr: Any, scanning: str, next_scan: NextScan
 ) -> None:
-    repository = repository_scanning_on_push(ecr, prefix)
-    script_scan(sandbox_handle, env, tmp_path, repository, "--delay", "120", findings=[])
-    project = release_project(make_project, repository, {"timeout": "3s"})
+    repository = scanning
+    next_scan("--delay", "120", findings=[])
+    project = release_project(release, {"timeout": "3s"})
 
-    result = run_all(project, env)
+    result = release.run(project)
 
     assert result.code == 1, result.describe()
     digest = pushed_digest(result)
@@ -206,16 +161,11 @@ def test_a_scan_that_never_completes_times_out_with_exit_1_and_no_tag_moved(
     assert "no mutable tag moved" in result.stderr
 
 
-def test_scanning_off_releases_ungated_and_still_promotes(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    ecr: Any,
-) -> None:
-    repository = f"{prefix}/app"
-    project = release_project(make_project, repository, {"enabled": False})
+def test_scanning_off_releases_ungated_and_still_promotes(release: Release, ecr: Any) -> None:
+    repository = release.repository
+    project = release_project(release, {"enabled": False})
 
-    result = run_all(project, env)
+    result = release.run(project)
 
     assert result.code == 0, result.describe()
     digest = pushed_digest(result)
@@ -227,15 +177,12 @@ def test_scanning_off_releases_ungated_and_still_promotes(
 
 
 def test_a_dry_run_of_every_stage_scans_and_moves_nothing_and_says_so(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    ecr: Any,
+    release: Release, ecr: Any, scanning: str
 ) -> None:
-    repository = repository_scanning_on_push(ecr, prefix)
-    project = release_project(make_project, repository, {})
+    repository = scanning
+    project = release_project(release, {})
 
-    result = run_cli(project, env, "-v", "run", "--dry-run", timeout=300)
+    result = run_cli(project, release.env, "-v", "run", "--dry-run", timeout=300)
 
     assert result.code == 0, result.describe()
     assert image_tags(ecr, repository) == {}
@@ -248,20 +195,15 @@ def test_a_dry_run_of_every_stage_scans_and_moves_nothing_and_says_so(
 
 
 def test_a_rerun_of_a_blocked_commit_reuses_the_image_and_its_scan_and_stays_blocked(
-    make_project: Callable[[str], Project],
-    env: dict[str, str],
-    prefix: str,
-    ecr: Any,
-    sandbox_handle: Sandbox,
-    tmp_path: Path,
+    release: Release, ecr: Any, scanning: str, next_scan: NextScan
 ) -> None:
-    repository = repository_scanning_on_push(ecr, prefix)
-    script_scan(sandbox_handle, env, tmp_path, repository, findings=[critical()])
-    project = release_project(make_project, repository, {})
-    first = run_all(project, env)
+    repository = scanning
+    next_scan(findings=[critical()])
+    project = release_project(release, {})
+    first = release.run(project)
     assert first.code == 3, first.describe()
 
-    again = run_all(project, env)  # nothing new pushed, so no scan on push
+    again = release.run(project)  # nothing new pushed, so no scan on push
 
     assert again.code == 3, again.describe()
     image = again.image("app")

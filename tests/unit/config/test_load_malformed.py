@@ -3,10 +3,14 @@
 Every expected problem is (line, column, key path, a fragment of the message).
 The column is that of the offending value, key or list item; for a missing key,
 of the mapping that lacks it; for YAML syntax errors, where the parser stopped.
+Line numbers count the whole file: most cases write only what follows a
+common header (`ecr`, `ecr_app`, `ecr_registry`), whose docstring says on
+which line the case's own text starts.
 """
 
 from __future__ import annotations
 
+import textwrap
 from typing import NamedTuple
 
 import pytest
@@ -14,6 +18,49 @@ import pytest
 from tests.unit.config.helpers import FILE, problems, yaml
 
 Expected = tuple[int, int, str, str]
+
+
+HEADER = 'version: 1\nregistry: {account: "123456789012"}\n'
+
+
+def _lines(text: str) -> str:
+    """`yaml(text)`, ending in one newline (a one-line body needs none written)."""
+    lines = yaml(text).rstrip("\n")
+    return lines + "\n" if lines else ""
+
+
+def ecr(body: str) -> str:
+    """`version: 1` and an ECR registry on lines 1-2; `body` starts on line 3."""
+    return HEADER + _lines(body)
+
+
+def ecr_app(body: str) -> str:
+    """`ecr` with `images: [{name: app}]` on line 3; `body` starts on line 4."""
+    return HEADER + "images: [{name: app}]\n" + _lines(body)
+
+
+def ecr_app_last(body: str) -> str:
+    """`ecr`, `body` from line 3, then `images: [{name: app}]`."""
+    return HEADER + _lines(body) + "images: [{name: app}]\n"
+
+
+def ecr_account(body: str) -> str:
+    """`version: 1`, `registry:` and its `account` on lines 1-3; `body` starts on line 4.
+
+    Lines of `body` indented by two spaces are more keys of the registry.
+    """
+    return 'version: 1\nregistry:\n  account: "123456789012"\n' + yaml(body)
+
+
+def registry_block(keys: str) -> str:
+    """`version: 1`, then `registry:` with these `keys` from line 3; then the image app."""
+    keys = textwrap.indent(_lines(keys), "  ")
+    return "version: 1\nregistry:\n" + keys + "images: [{name: app}]\n"
+
+
+def ecr_registry(keys: str) -> str:
+    """More `keys` of the registry from line 4, after its `account`; then the image app."""
+    return registry_block('account: "123456789012"\n' + _lines(keys))
 
 
 class Case(NamedTuple):
@@ -26,54 +73,33 @@ CASES = [
     # ------------------------------------------------------------------ unknown keys
     Case(
         "unknown-top-level-key",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
-            defualt_branch: main
-        """),
+        ecr_app("defualt_branch: main"),
         [(4, 1, "defualt_branch", "unknown key 'defualt_branch' (did you mean 'default_branch'?)")],
     ),
     Case(
         "unknown-registry-key",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
-              regoin: us-east-1
-            images: [{name: app}]
-        """),
+        ecr_registry("regoin: us-east-1"),
         [(4, 3, "registry.regoin", "(did you mean 'region'?)")],
     ),
     Case(
         "unknown-repository-settings-key",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
-              repository:
-                scan_on_psuh: true
-            images: [{name: app}]
+        ecr_registry("""
+            repository:
+              scan_on_psuh: true
         """),
         [(5, 5, "registry.repository.scan_on_psuh", "(did you mean 'scan_on_push'?)")],
     ),
     Case(
         "unknown-encryption-key",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
-              repository:
-                encryption: {type: KMS, kms: alias/ecr}
-            images: [{name: app}]
+        ecr_registry("""
+            repository:
+              encryption: {type: KMS, kms: alias/ecr}
         """),
         [(5, 29, "registry.repository.encryption.kms", "(did you mean 'kms_key'?)")],
     ),
     Case(
         "unknown-image-key",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 dockerfle: Dockerfile.prod
@@ -82,22 +108,16 @@ CASES = [
     ),
     Case(
         "unknown-tag-rule-key",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr_app_last("""
             tags:
               - type: sha
                 lenght: 8
-            images: [{name: app}]
         """),
         [(5, 5, "tags[0].lenght", "(did you mean 'length'?)")],
     ),
     Case(
         "unknown-scan-and-ignore-keys",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             scan:
               treshold: {critical: 0}
               ignore:
@@ -110,10 +130,7 @@ CASES = [
     ),
     Case(
         "unknown-deploy-key",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             deploy:
               - type: ecs
                 image: app
@@ -125,22 +142,14 @@ CASES = [
     ),
     Case(
         "unknown-outputs-key-without-close-match",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
-            outputs: {junit: out.xml}
-        """),
+        ecr_app("outputs: {junit: out.xml}"),
         [(4, 11, "outputs.junit", "unknown key 'junit'")],
     ),
     Case(
         "key-named-like-the-rule-type",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr_app_last("""
             tags:
               - {type: raw, raw: stable, value: stable}
-            images: [{name: app}]
         """),
         [(4, 17, "tags[0].raw", "unknown key 'raw'")],
     ),
@@ -156,52 +165,30 @@ CASES = [
     ),
     Case(
         "registry-endpoint",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
-              endpoint: fip
-            images: [{name: app}]
-        """),
+        ecr_registry("endpoint: fip"),
         [(4, 13, "registry.endpoint", "invalid value 'fip'; expected one of standard, fips")],
     ),
     Case(
         "tag-mutability",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
-              repository:
-                tag_mutability: IMUTABLE
-            images: [{name: app}]
+        ecr_registry("""
+            repository:
+              tag_mutability: IMUTABLE
         """),
         [(5, 21, "registry.repository.tag_mutability", "(did you mean 'IMMUTABLE'?)")],
     ),
     Case(
         "latest-misspelled",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            latest: allways
-            images: [{name: app}]
-        """),
+        ecr_app_last("latest: allways"),
         [(3, 9, "latest", "invalid value 'allways'; expected one of auto, always, never")],
     ),
     Case(
         "latest-boolean",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            latest: true
-            images: [{name: app}]
-        """),
+        ecr_app_last("latest: true"),
         [(3, 9, "latest", "YAML reads true as a boolean; did you mean 'always'?")],
     ),
     Case(
         "tag-rule-type",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 tags:
@@ -211,34 +198,25 @@ CASES = [
     ),
     Case(
         "tag-rule-without-type",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr_app_last("""
             tags:
               - pattern: "{{version}}"
-            images: [{name: app}]
         """),
         [(4, 5, "tags[0].type", "required key is missing (one of semver, branch, pr, sha")],
     ),
     Case(
         "raw-when",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr_app_last("""
             tags:
               - type: raw
                 value: stable
                 when: tags
-            images: [{name: app}]
         """),
         [(6, 11, "tags[0].when", "expected one of always, default_branch, branch, tag, pr")],
     ),
     Case(
         "scan-enums-keep-the-spelling-written",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             scan:
               on_unsupported: warning
               undefined_as: hgh
@@ -250,21 +228,15 @@ CASES = [
     ),
     Case(
         "sha-format",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr_app_last("""
             tags:
               - {type: sha, format: full}
-            images: [{name: app}]
         """),
         [(4, 25, "tags[0].format", "invalid value 'full'; expected one of short, long")],
     ),
     Case(
         "deploy-type",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             deploy:
               - type: lambda
                 image: app
@@ -274,9 +246,7 @@ CASES = [
     # ------------------------------------------------------------------ wrong types
     Case(
         "images-is-a-mapping",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               name: app
         """),
@@ -293,9 +263,7 @@ CASES = [
     ),
     Case(
         "build-args-is-a-list",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 build_args: [PYTHON=3.12]
@@ -304,9 +272,7 @@ CASES = [
     ),
     Case(
         "platforms-is-a-string",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 platforms: linux/amd64
@@ -315,21 +281,16 @@ CASES = [
     ),
     Case(
         "string-where-a-number-is-expected",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr_app_last("""
             tags:
               - type: sha
                 length: seven
-            images: [{name: app}]
         """),
         [(5, 13, "tags[0].length", "expected a whole number, got 'seven'")],
     ),
     Case(
         "number-where-a-string-is-expected",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: 42
         """),
@@ -337,19 +298,12 @@ CASES = [
     ),
     Case(
         "bool-not-recognised",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
-            allow_dirty: maybe
-        """),
+        ecr_app("allow_dirty: maybe"),
         [(4, 14, "allow_dirty", "expected true or false, got 'maybe'")],
     ),
     Case(
         "bare-words-where-mappings-belong",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 secrets: [npmrc]
@@ -373,26 +327,18 @@ CASES = [
     ),
     Case(
         "missing-images",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
         """),
         [(1, 1, "images", "required key is missing")],
     ),
     Case(
         "empty-images",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: []
-        """),
+        ecr("images: []"),
         [(3, 9, "images", "needs at least 1 item")],
     ),
     Case(
         "missing-image-name",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - repository: myapp/backend
         """),
@@ -400,10 +346,7 @@ CASES = [
     ),
     Case(
         "missing-deploy-fields",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             deploy:
               - type: ecs
                 image: app
@@ -422,22 +365,16 @@ CASES = [
     ),
     Case(
         "raw-rule-without-value",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr_app_last("""
             tags:
               - type: raw
                 when: pr
-            images: [{name: app}]
         """),
         [(4, 5, "tags[0].value", "required key is missing")],
     ),
     Case(
         "ignore-without-id-or-reason",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             scan:
               ignore:
                 - reason: not reachable
@@ -459,9 +396,7 @@ CASES = [
     ),
     Case(
         "unclosed-bracket",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images: [{name: app}
             scan: {enabled: true}
         """),
@@ -469,9 +404,7 @@ CASES = [
     ),
     Case(
         "unclosed-bracket-at-end-of-file",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 platforms: [linux/amd64
@@ -489,9 +422,7 @@ CASES = [
     ),
     Case(
         "mapping-value-where-none-belongs",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app: backend
         """),
@@ -499,9 +430,7 @@ CASES = [
     ),
     Case(
         "duplicate-keys",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 context: services/app
@@ -545,83 +474,43 @@ CASES = [
     # ------------------------------------------------------------------ account, region
     Case(
         "account-unquoted-leading-zero",
-        yaml("""
-            version: 1
-            registry:
-              account: 012345678901
-            images: [{name: app}]
-        """),
+        registry_block("account: 012345678901"),
         [(3, 12, "registry.account", 'quote it: account: "012345678901"')],
     ),
     Case(
         "account-unquoted",
-        yaml("""
-            version: 1
-            registry:
-              account: 123456789012
-            images: [{name: app}]
-        """),
+        registry_block("account: 123456789012"),
         [(3, 12, "registry.account", "YAML reads the unquoted 123456789012 as a number")],
     ),
     Case(
         "account-too-short",
-        yaml("""
-            version: 1
-            registry:
-              account: "12345678901"
-            images: [{name: app}]
-        """),
+        registry_block('account: "12345678901"'),
         [(3, 12, "registry.account", "an AWS account id is 12 digits, got '12345678901'")],
     ),
     Case(
         "account-too-long-unquoted",
-        yaml("""
-            version: 1
-            registry:
-              account: 1234567890123
-            images: [{name: app}]
-        """),
+        registry_block("account: 1234567890123"),
         [(3, 12, "registry.account", "12 digits, got 13 (1234567890123); write it quoted")],
     ),
     Case(
         "account-missing-for-ecr",
-        yaml("""
-            version: 1
-            registry:
-              region: us-east-1
-            images: [{name: app}]
-        """),
+        registry_block("region: us-east-1"),
         [(3, 3, "registry.account", "required for type ecr")],
     ),
     Case(
         "region-upper-case",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
-              region: US-EAST-1
-            images: [{name: app}]
-        """),
+        ecr_registry("region: US-EAST-1"),
         [(4, 11, "registry.region", "not an AWS region name (like us-east-1) (did you mean")],
     ),
     Case(
         "region-malformed",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
-              region: useast1
-            images: [{name: app}]
-        """),
+        ecr_registry("region: useast1"),
         [(4, 11, "registry.region", "invalid value 'useast1': not an AWS region name")],
     ),
     # ------------------------------------------------------------------ durations
     Case(
         "duration-without-unit",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             scan:
               timeout: 10
         """),
@@ -629,10 +518,7 @@ CASES = [
     ),
     Case(
         "duration-unknown-unit",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             scan:
               timeout: 10x
         """),
@@ -640,10 +526,7 @@ CASES = [
     ),
     Case(
         "duration-in-days",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             deploy:
               - {type: ecs, image: app, cluster: prod, service: app, wait: 1d}
         """),
@@ -651,10 +534,7 @@ CASES = [
     ),
     Case(
         "codedeploy-without-group",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             deploy:
               - type: ecs
                 image: app
@@ -670,12 +550,9 @@ CASES = [
     # ------------------------------------------------------------------ interpolation
     Case(
         "unset-variable",
-        yaml("""
-            version: 1
-            registry:
-              account: "${AWS_ACCOUNT_ID}"
-              region: ${AWS_REGION}
-            images: [{name: app}]
+        registry_block("""
+            account: "${AWS_ACCOUNT_ID}"
+            region: ${AWS_REGION}
         """),
         [
             (3, 12, "registry.account", "environment variable AWS_ACCOUNT_ID is not set"),
@@ -684,9 +561,7 @@ CASES = [
     ),
     Case(
         "unset-variable-is-reported-once",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 repository: ${REPOSITORY}
@@ -700,10 +575,7 @@ CASES = [
     ),
     Case(
         "interpolation-syntax",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
+        ecr_account("""
               region: ${AWS_REGION
             default_branch: ${1BRANCH}
             tag_prefix: ${PREFIX:backend/}
@@ -718,9 +590,7 @@ CASES = [
     # ------------------------------------------------------------------ tag rules
     Case(
         "unknown-placeholder",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 tags:
@@ -736,15 +606,12 @@ CASES = [
     ),
     Case(
         "semver-patterns",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr_app_last("""
             tags:
               - type: semver
                 pattern: "v1"
               - type: semver
                 pattern: "{{mjor}}.{{minor}}"
-            images: [{name: app}]
         """),
         [
             (5, 14, "tags[0].pattern", "a semver pattern needs a placeholder"),
@@ -753,13 +620,10 @@ CASES = [
     ),
     Case(
         "sha-length-out-of-range",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr_app_last("""
             tags:
               - {type: sha, length: 6}
               - {type: sha, length: 41}
-            images: [{name: app}]
         """),
         [
             (4, 25, "tags[0].length", "must be at least 7, got 6"),
@@ -768,10 +632,7 @@ CASES = [
     ),
     Case(
         "commit-message-placeholder",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             deploy:
               - type: manifest
                 image: app
@@ -783,9 +644,7 @@ CASES = [
     # ------------------------------------------------------------------ references
     Case(
         "duplicate-image-names",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
               - name: web
@@ -795,9 +654,7 @@ CASES = [
     ),
     Case(
         "depends-on-unknown-and-itself",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: base
               - name: app
@@ -810,9 +667,7 @@ CASES = [
     ),
     Case(
         "depends-on-cycle",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: base
                 depends_on: [app]
@@ -825,9 +680,7 @@ CASES = [
     ),
     Case(
         "deploy-unknown-image-and-duplicate-target",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images: [{name: backend}]
             deploy:
               - {type: ecs, image: backend, cluster: prod, service: api}
@@ -840,9 +693,7 @@ CASES = [
     ),
     Case(
         "ignore-names-unknown-image",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images: [{name: backend}]
             scan:
               ignore:
@@ -855,10 +706,7 @@ CASES = [
     # ------------------------------------------------------------------ IMMUTABLE
     Case(
         "immutable-with-default-latest",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
+        ecr_account("""
               repository: {tag_mutability: IMMUTABLE}
             tags: [{type: sha}]
             images: [{name: app}]
@@ -867,10 +715,7 @@ CASES = [
     ),
     Case(
         "immutable-with-default-rules",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
+        ecr_account("""
               repository: {tag_mutability: IMMUTABLE}
             latest: never
             images: [{name: app}]
@@ -879,10 +724,7 @@ CASES = [
     ),
     Case(
         "immutable-with-moving-rules",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
+        ecr_account("""
               repository:
                 tag_mutability: IMMUTABLE
             latest: always
@@ -913,10 +755,7 @@ CASES = [
     ),
     Case(
         "immutable-image-rules-partly-covered",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
+        ecr_account("""
               repository:
                 tag_mutability: IMMUTABLE
                 mutable_tags: ["pr-*"]
@@ -932,26 +771,18 @@ CASES = [
     ),
     Case(
         "mutable-tags-without-immutable",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
-              repository:
-                mutable_tags: [latest]
-            images: [{name: app}]
+        ecr_registry("""
+            repository:
+              mutable_tags: [latest]
         """),
         [(5, 19, "registry.repository.mutable_tags", "applies only with tag_mutability")],
     ),
     Case(
         "mutable-tags-bad-filters",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
-              repository:
-                tag_mutability: IMMUTABLE
-                mutable_tags: ["*", "release/*", "a b", ""]
-            images: [{name: app}]
+        ecr_registry("""
+            repository:
+              tag_mutability: IMMUTABLE
+              mutable_tags: ["*", "release/*", "a b", ""]
         """),
         [
             (6, 25, "registry.repository.mutable_tags[1]", "a filter is 1-128 of letters"),
@@ -962,10 +793,7 @@ CASES = [
     # ------------------------------------------------------------------ scan gate
     Case(
         "thresholds",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             scan:
               thresholds:
                 critical: -1
@@ -982,10 +810,7 @@ CASES = [
     ),
     Case(
         "threshold-set-twice-in-different-case",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             scan:
               thresholds: {high: 0, HIGH: 5}
         """),
@@ -993,10 +818,7 @@ CASES = [
     ),
     Case(
         "expires-not-a-date",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
-            images: [{name: app}]
+        ecr_app("""
             scan:
               ignore:
                 - {id: CVE-1, reason: r, expires: 2027-02-30}
@@ -1012,9 +834,7 @@ CASES = [
     # ------------------------------------------------------------------ repositories
     Case(
         "repository-upper-case",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 repository: MyApp/Backend
@@ -1023,9 +843,7 @@ CASES = [
     ),
     Case(
         "repository-one-character-from-the-name",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: a
         """),
@@ -1033,9 +851,7 @@ CASES = [
     ),
     Case(
         "repository-257-characters",
-        yaml(f"""
-            version: 1
-            registry: {{account: "123456789012"}}
+        ecr(f"""
             images:
               - name: app
                 repository: {"a" * 257}
@@ -1044,9 +860,7 @@ CASES = [
     ),
     Case(
         "repository-separators",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - {name: a1, repository: -app}
               - {name: a2, repository: app-}
@@ -1069,9 +883,7 @@ CASES = [
     # ------------------------------------------------------------------ platforms
     Case(
         "platforms",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 platforms:
@@ -1096,9 +908,7 @@ CASES = [
     ),
     Case(
         "platform-listed-twice",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 platforms: [linux/amd64, linux/arm64, linux/amd64]
@@ -1108,9 +918,7 @@ CASES = [
     # ------------------------------------------------------------------ secrets
     Case(
         "secrets-src-and-env",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 secrets:
@@ -1127,14 +935,11 @@ CASES = [
     # ------------------------------------------------------------------ registry types
     Case(
         "keys-of-other-registry-types-on-ecr",
-        yaml("""
-            version: 1
-            registry:
-              type: ecr
-              account: "123456789012"
-              alias: myalias
-              url: ghcr.io/acme
-            images: [{name: app}]
+        registry_block("""
+            type: ecr
+            account: "123456789012"
+            alias: myalias
+            url: ghcr.io/acme
         """),
         [
             (5, 10, "registry.alias", "not used by registry type ecr (only ecr-public)"),
@@ -1143,14 +948,11 @@ CASES = [
     ),
     Case(
         "account-on-generic",
-        yaml("""
-            version: 1
-            registry:
-              type: generic
-              url: ghcr.io/acme
-              account: "123456789012"
-              endpoint: fips
-            images: [{name: app}]
+        registry_block("""
+            type: generic
+            url: ghcr.io/acme
+            account: "123456789012"
+            endpoint: fips
         """),
         [
             (5, 12, "registry.account", "not used by registry type generic (only ecr)"),
@@ -1159,12 +961,7 @@ CASES = [
     ),
     Case(
         "ecr-public-without-alias",
-        yaml("""
-            version: 1
-            registry:
-              type: ecr-public
-            images: [{name: app}]
-        """),
+        registry_block("type: ecr-public"),
         [(3, 3, "registry.alias", "required for type ecr-public")],
     ),
     Case(
@@ -1178,45 +975,33 @@ CASES = [
     ),
     Case(
         "generic-username-without-password",
-        yaml("""
-            version: 1
-            registry:
-              type: generic
-              url: ghcr.io/acme
-              username_env: REGISTRY_USER
-            images: [{name: app}]
+        registry_block("""
+            type: generic
+            url: ghcr.io/acme
+            username_env: REGISTRY_USER
         """),
         [(5, 17, "registry.username_env", "needs password_env too")],
     ),
     Case(
         "generic-url-with-scheme",
-        yaml("""
-            version: 1
-            registry:
-              type: generic
-              url: https://ghcr.io/acme
-            images: [{name: app}]
+        registry_block("""
+            type: generic
+            url: https://ghcr.io/acme
         """),
         [(4, 8, "registry.url", "expected host[:port][/namespace] with no scheme")],
     ),
     Case(
         "kms-key-without-kms",
-        yaml("""
-            version: 1
-            registry:
-              account: "123456789012"
-              repository:
-                encryption: {kms_key: alias/ecr}
-            images: [{name: app}]
+        ecr_registry("""
+            repository:
+              encryption: {kms_key: alias/ecr}
         """),
         [(5, 27, "registry.repository.encryption.kms_key", "needs type: KMS")],
     ),
     # ------------------------------------------------------------------ build args
     Case(
         "build-args-float-and-bool",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 build_args:
@@ -1233,9 +1018,7 @@ CASES = [
     # ------------------------------------------------------------------ placeholders
     Case(
         "placeholders-of-every-wrong-kind",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 tags:
@@ -1266,9 +1049,7 @@ CASES = [
     ),
     Case(
         "a-github-expression-through-interpolation",
-        yaml("""
-            version: 1
-            registry: {account: "123456789012"}
+        ecr("""
             images:
               - name: app
                 tags:
