@@ -183,6 +183,7 @@ def compose(plan: Plan, result: RunResult, *, dry_run: bool) -> RunReport:
             entry.reused = entry.reused or published.reused
             entry.error = entry.error or published.error
         _release(entry, result, dry_run)
+        entry.tags = _in_rule_order(entry.tags, image.tags.names)
         report.images.append(entry)
     if result.deployed is not None:
         report.deployments.extend(result.deployed.deployments)
@@ -191,6 +192,13 @@ def compose(plan: Plan, result: RunResult, *, dry_run: bool) -> RunReport:
 
         report.blocking = blocking(result.gated)
     return report
+
+
+def _in_rule_order(tags: list[str], rules: list[str]) -> list[str]:
+    """Tags as `pipeline tags` lists them: mutable ones are promoted after the push,
+    but the report keeps the rules' order (any tag the rules do not name comes last)."""
+    place = {name: i for i, name in enumerate(rules)}
+    return sorted(dict.fromkeys(tags), key=lambda t: place.get(t, len(place)))
 
 
 def _release(entry: ImageReport, result: RunResult, dry_run: bool) -> None:
