@@ -109,6 +109,9 @@ def _dotted(path: Path) -> str:
     return out
 
 
+_QUOTED = re.compile(r"""(['"])([^'"]+)\1""")
+
+
 def _hide(problem: ConfigProblem, value: str, names: list[str]) -> ConfigProblem:
     """The problem's message without a value that came from the environment.
 
@@ -127,6 +130,11 @@ def _hide(problem: ConfigProblem, value: str, names: list[str]) -> ConfigProblem
         ::-1
     ]:
         message = message.replace(form, instead)
+    # a message may quote a part of the value (`unclosed placeholder '{{x'`)
+    message = _QUOTED.sub(
+        lambda m: instead if len(m.group(2)) >= 3 and m.group(2) in value else m.group(0),
+        message,
+    )
     key = problem.path.rpartition(".")[2]
     if key.endswith("env") and len(names) == 1:
         # `password_env: "${REG_PASS}"` put the password itself where its name belongs
