@@ -97,6 +97,7 @@ def run(
     paths = [Path(report_file)] if report_file else []
     if plan.config.outputs.report:
         paths.append(plan.root / plan.config.outputs.report)
+    _check_writable(paths)
     plan = plan.writing(paths)  # what the run writes never counts as a build input
     config_file = Path(file_ or ctx.ensure_object(State).file or "pipeline.yaml")
 
@@ -117,6 +118,34 @@ def run(
         ctx.exit(int(ExitCode.GATE_BLOCKED))
     if report.status != "ok":
         ctx.exit(int(ExitCode.STAGE_FAILED))
+
+
+def _check_writable(paths: Sequence[Path]) -> None:
+    """A report that cannot be written is refused before anything runs (exit 2), not
+    found after the push, when the summary has already said the run was ok."""
+    from pipeline.errors import UsageError
+
+    for path in paths:
+        why = _cannot_write(path)
+        if why:
+            raise UsageError(f"cannot write the report {path}: {why}; nothing was run")
+
+
+def _cannot_write(path: Path) -> str | None:
+    import os
+
+    if path.is_dir():
+        return "it is a folder"
+    if path.exists():
+        return None if os.access(path, os.W_OK) else "it is not writable"
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the folders that are missing are created; this one decides
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable"
+    return None
 
 
 def _reports(flagged: Sequence[str], more: Sequence[str]) -> list[str]:

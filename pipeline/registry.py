@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pipeline.config.schema import Registry
+from pipeline.config.types import REGION_PATTERN
 from pipeline.errors import ContextError
 
 PUBLIC_HOST = "public.ecr.aws"
@@ -104,6 +105,21 @@ class RegistryTarget:
         }
 
 
+def _region_from_env(env: Mapping[str, str]) -> str | None:
+    """AWS_REGION, else AWS_DEFAULT_REGION; checked as registry.region is when the config
+    loads, since it becomes a host name (`notaregion` made `...ecr.notaregion.amazonaws.com`)."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = env.get(name)
+        if value:
+            if not re.fullmatch(REGION_PATTERN, value):
+                raise ContextError(
+                    f"{name}={value!r} is not an AWS region name (like us-east-1);"
+                    " fix the variable or set registry.region"
+                )
+            return value
+    return None
+
+
 def resolve(cfg: Registry, env: Mapping[str, str]) -> RegistryTarget:
     override = env.get("PIPELINE_REGISTRY_HOST") or cfg.host
     if override and not _HOST.fullmatch(override):
@@ -113,7 +129,7 @@ def resolve(cfg: Registry, env: Mapping[str, str]) -> RegistryTarget:
             " with no scheme or path"
         )
     if cfg.type == "ecr":
-        region = cfg.region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        region = cfg.region or _region_from_env(env)
         if not region:
             raise ContextError("registry.region is not set, nor AWS_REGION or AWS_DEFAULT_REGION")
         if not cfg.account:

@@ -196,7 +196,9 @@ def read(repo: Repo) -> GitFacts:
     if not head:
         raise ContextError(f"the git repository at {repo.root} has no commits yet")
     shallow = (repo.run("rev-parse", "--is-shallow-repository") or "") == "true"
-    branch = repo.run("symbolic-ref", "-q", "--short", "HEAD", ok_codes=(1,))
+    # the full name, cut here: --short gives `heads/main` when a tag is also named main
+    branch_ref = repo.run("symbolic-ref", "-q", "HEAD", ok_codes=(1,))
+    branch = branch_ref.removeprefix("refs/heads/") if branch_ref else None
     # show-ref -d peels a tag of a tag to its commit; for-each-ref's %(*objectname)
     # peels one level only. Exit 1: no tags at all.
     refs = repo.run("show-ref", "-d", "--tags", ok_codes=(1,)) or ""
@@ -209,9 +211,7 @@ def read(repo: Repo) -> GitFacts:
         else:
             tags.setdefault(name, obj)
     status = repo.run("status", "--porcelain", "--untracked-files=no") or ""
-    origin_head = repo.run(
-        "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD", ok_codes=(1, 128)
-    )
+    origin_head = repo.run("symbolic-ref", "-q", "refs/remotes/origin/HEAD", ok_codes=(1, 128))
     origin_url = repo.run("config", "--get", "remote.origin.url", ok_codes=(1,))
     when = repo.run("show", "-s", "--format=%ct", "--end-of-options", head, "--", ok_codes=(128,))
     return GitFacts(
@@ -221,7 +221,7 @@ def read(repo: Repo) -> GitFacts:
         tags=tags,
         dirty=bool(status.strip()),
         shallow=shallow,
-        origin_head=origin_head.removeprefix("origin/") if origin_head else None,
+        origin_head=origin_head.removeprefix("refs/remotes/origin/") if origin_head else None,
         origin_url=public_url(origin_url),
         commit_time=dt.datetime.fromtimestamp(int(when), dt.timezone.utc)
         if when and when.isdigit()

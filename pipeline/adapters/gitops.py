@@ -208,7 +208,7 @@ class GitRepositories:
             args = ["clone", "-q", "--depth", "1", "--no-tags", "--single-branch"]
             args += ["--branch", branch] if branch else []
             git.run(*args, "--", plain, str(folder), doing=f"cloning {masked}")
-            branch = branch or git.out("symbolic-ref", "--short", "HEAD")
+            branch = branch or git.out("symbolic-ref", "HEAD").removeprefix("refs/heads/")
             return Checkout(git, folder, branch, f"{masked}:{branch}", True, None)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -224,10 +224,11 @@ class GitRepositories:
         ).resolve()
         owner = Git(top, self._env)
         if branch is None:
-            status, out, _ = owner.run("symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1))
+            # the full name, cut here: --short says heads/main when a tag is also named main
+            status, out, _ = owner.run("symbolic-ref", "-q", "HEAD", ok=(0, 1))
             if status:
                 raise DeployError(f"{repo} is on a detached HEAD: set `branch:` on the target")
-            branch = out.strip()
+            branch = out.strip().removeprefix("refs/heads/")
         label = f"{repo}:{branch}"
         doing = f"fetching {label}"
         shallow = owner.out("rev-parse", "--is-shallow-repository") == "true"

@@ -73,7 +73,8 @@ def loads(
     try:
         config = Config.model_validate(tree.data)
     except ValidationError as err:
-        located = (_schema_problem(filename, tree, e) for e in err.errors() if _relevant(e))
+        errors = _plain_unions(err.errors(), tree)
+        located = (_schema_problem(filename, tree, e) for e in errors if _relevant(e))
         problems.extend(p for p in located if p.path not in broken)
     for path, message in checks.run_all(tree.data, folder):
         if _dotted(path) not in broken:
@@ -108,6 +109,9 @@ def _dotted(path: Path) -> str:
     return out
 
 
+_QUOTED = re.compile(r"""(['"])([^'"]+)\1""")
+
+
 def _hide(problem: ConfigProblem, value: str, names: list[str]) -> ConfigProblem:
     """The problem's message without a value that came from the environment.
 
@@ -126,6 +130,11 @@ def _hide(problem: ConfigProblem, value: str, names: list[str]) -> ConfigProblem
         ::-1
     ]:
         message = message.replace(form, instead)
+    # a message may quote a part of the value (`unclosed placeholder '{{x'`)
+    message = _QUOTED.sub(
+        lambda m: instead if len(m.group(2)) >= 3 and m.group(2) in value else m.group(0),
+        message,
+    )
     key = problem.path.rpartition(".")[2]
     if key.endswith("env") and len(names) == 1:
         # `password_env: "${REG_PASS}"` put the password itself where its name belongs
@@ -179,6 +188,131 @@ def _locate(tree: Tree, loc: tuple[int | str, ...]) -> tuple[Path, bool]:
             complete = False
         path.append(part)
     return tuple(path), complete
+
+
+def _plain_unions(errors: list[ErrorDetails], tree: Tree) -> list[ErrorDetails]:
+    """Errors of plain unions (`cache: false | {...}`) as one key path would say them.
+
+    pydantic reports a value that fits no member of such a union once per member, with
+    the member's type name in the loc (`cache.Cache.to`, `cache.bool`). Only the members
+    the value's shape fits (a mapping: the model) say what is wrong; when no member
+    fits, one error says what the key takes.
+    """
+    kept: list[ErrorDetails] = []
+    collapsed: dict[tuple[int | str, ...], ErrorDetails] = {}
+    for err in errors:
+        loc, unions = _strip_union_labels(tuple(err["loc"]))
+        keep = True
+        for prefix, members, member in unions:
+            value = _node_at(tree, prefix)
+            if not any(_fits(m, value) for m in members):
+                names = " or ".join(dict.fromkeys(_shape_name(m) for m in members))
+                collapsed.setdefault(
+                    prefix,
+                    ErrorDetails(
+                        type="union_type",
+                        loc=prefix,
+                        msg=f"expected {names}, got {_describe(value)}",
+                        input=value,
+                    ),
+                )
+                keep = False
+                break
+            if member is None or not _fits(member, value):
+                keep = False  # the value is meant for another member, which says what is wrong
+                break
+        if keep:
+            kept.append(ErrorDetails(**{**err, "loc": loc}))
+    return kept + list(collapsed.values())
+
+
+_Union = tuple[tuple[int | str, ...], list[Any], Any]
+
+
+def _strip_union_labels(loc: tuple[int | str, ...]) -> tuple[tuple[int | str, ...], list[_Union]]:
+    """`loc` without the member labels of plain unions; each union's place and members."""
+    current: Any = Config
+    out: list[int | str] = []
+    unions: list[_Union] = []
+    for part in loc:
+        tp = _unwrap(current) if current is not None else None
+        members = _plain_members(tp) if isinstance(part, str) else []
+        if members and not _is_union_tag(tp, part):
+            member = _member(members, str(part))
+            unions.append((tuple(out), members, member))
+            current = member
+            continue
+        current = _step(current, part) if current is not None else None
+        out.append(part)
+    return tuple(out), unions
+
+
+def _plain_members(tp: Any) -> list[Any]:
+    """Members of a union pydantic labels in locs (two or more, besides None)."""
+    if get_origin(tp) not in _UNIONS:
+        return []
+    members = [_unwrap(a) for a in get_args(tp) if a is not type(None)]
+    return members if len(members) > 1 else []
+
+
+_LABELS: dict[Any, str] = {
+    bool: "bool",
+    str: "str",
+    int: "int",
+    float: "float",
+    dict: "dict",
+    tuple: "tuple",
+    list: "list",
+    Literal: "literal",
+}
+
+
+def _member(members: list[Any], label: str) -> Any:
+    for member in members:
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            if label == member.__name__:
+                return member
+            continue
+        name = _LABELS.get(get_origin(member) or member)
+        if name and (label == name or label.startswith(name + "[") or label.endswith("-" + name)):
+            return member
+    return None
+
+
+def _fits(member: Any, value: Any) -> bool:
+    """Whether `value` has the shape `member` takes (its content may still be wrong)."""
+    origin = get_origin(member) or member
+    if origin is Literal:
+        return any(type(a) is type(value) for a in get_args(member))
+    if isinstance(value, bool):
+        return origin is bool
+    if isinstance(value, dict):
+        return origin is dict or (isinstance(origin, type) and issubclass(origin, BaseModel))
+    if isinstance(value, list):
+        return origin in (list, tuple)
+    if isinstance(value, str):
+        return origin is str
+    if isinstance(value, (int, float)):
+        return origin in (int, float)
+    return False
+
+
+def _shape_name(member: Any) -> str:
+    origin = get_origin(member) or member
+    if origin is Literal:
+        return ", ".join(str(a) for a in get_args(member))
+    if isinstance(origin, type) and issubclass(origin, BaseModel):
+        return "a mapping"
+    names = {bool: "true or false", str: "a string", dict: "a mapping", int: "a number"}
+    return names.get(origin, "a list" if origin in (list, tuple) else str(origin))
+
+
+def _node_at(tree: Tree, loc: tuple[int | str, ...]) -> Any:
+    path, complete = _locate(tree, loc)
+    node: Any = tree.data
+    for part in path if complete else ():
+        node = node[part]
+    return node if complete else None
 
 
 def _is_union_tag(tp: Any, part: str | int) -> bool:
@@ -373,8 +507,10 @@ def _step(tp: Any, part: str | int) -> Any:
     tp = _unwrap(tp)
     model = _as_model(tp, part)
     if model is not None:
-        if isinstance(part, str) and part in model.model_fields:
-            return model.model_fields[part].annotation
+        if isinstance(part, str):
+            for name, field in model.model_fields.items():
+                if part in (name, field.alias):  # locs name a field by its alias (`from`)
+                    return field.annotation
         if model is not tp and isinstance(part, str):
             return model  # `part` was a union tag
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -182,6 +183,7 @@ def compose(plan: Plan, result: RunResult, *, dry_run: bool) -> RunReport:
             entry.reused = entry.reused or published.reused
             entry.error = entry.error or published.error
         _release(entry, result, dry_run)
+        entry.tags = _in_rule_order(entry.tags, image.tags.names)
         report.images.append(entry)
     if result.deployed is not None:
         report.deployments.extend(result.deployed.deployments)
@@ -190,6 +192,13 @@ def compose(plan: Plan, result: RunResult, *, dry_run: bool) -> RunReport:
 
         report.blocking = blocking(result.gated)
     return report
+
+
+def _in_rule_order(tags: list[str], rules: list[str]) -> list[str]:
+    """Tags as `pipeline tags` lists them: mutable ones are promoted after the push,
+    but the report keeps the rules' order (any tag the rules do not name comes last)."""
+    place = {name: i for i, name in enumerate(rules)}
+    return sorted(dict.fromkeys(tags), key=lambda t: place.get(t, len(place)))
 
 
 def _release(entry: ImageReport, result: RunResult, dry_run: bool) -> None:
@@ -231,7 +240,25 @@ def write(path: Path, report: RunReport) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Atomically: a reader never sees half a file."""
+    """Atomically: a reader never sees half a file.
+
+    A path that names a pipe, a device or a descriptor (`--report /dev/stdout`,
+    `/dev/fd/3`) is written into: renaming a file over it would replace the
+    device's symlink. A symlink to a file stays a symlink: its target is replaced.
+    """
+    fd = _descriptor(path)
+    if fd is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        data = text.encode("utf-8")
+        while data:  # through the descriptor itself: its offset, its append mode
+            data = data[os.write(fd, data) :]
+        return
+    if path.exists() and (not path.is_file() or _under_dev_or_proc(path)):
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -241,3 +268,21 @@ def write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _descriptor(path: Path) -> int | None:
+    """The open descriptor /dev/stdout, /dev/stderr, /dev/fd/N or /proc/self/fd/N names."""
+    absolute = os.path.abspath(path)
+    named = {"/dev/stdout": 1, "/dev/stderr": 2}.get(absolute)
+    if named is not None:
+        return named
+    for folder in ("/dev/fd/", "/proc/self/fd/"):
+        number = absolute.removeprefix(folder)
+        if absolute.startswith(folder) and number.isdigit():
+            return int(number)
+    return None
+
+
+def _under_dev_or_proc(path: Path) -> bool:
+    """/dev/tty, /dev/null...: what they resolve to is not theirs to replace."""
+    return os.path.abspath(path).startswith(("/dev/", "/proc/"))

@@ -66,6 +66,14 @@ def on_main(tmp: Path) -> World:
     return {"path": r.path, "base": base, "head": head, "head_time": r.time_of(head)}
 
 
+def tag_named_like_the_branch(tmp: Path) -> World:
+    """main, with a tag also named `main` on HEAD (git then abbreviates the branch heads/main)."""
+    r = GitRepo.init(tmp / "repo")
+    head = r.commit()
+    r.tag("main")
+    return {"path": r.path, "head": head}
+
+
 def tagged(tmp: Path) -> World:
     """main: v1.0.0 (annotated) on the first commit, v1.1.0 (annotated) on HEAD."""
     r = GitRepo.init(tmp / "repo")

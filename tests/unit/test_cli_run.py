@@ -313,4 +313,20 @@ def test_a_stage_option_without_its_value_is_a_usage_error(
     assert code == 2
     assert out == ""
     assert f"Option '{option}' requires an argument." in err
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_anything_runs(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # found after the push, it printed "Run ok" and then failed with exit 1
+    (project / "pipeline.yaml").write_text(CONFIG)
+    (project / "afile").write_text("not a folder\n")
+
+    code = cli.main(["run", "--report", "afile/run.json"])
+
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == ""
+    assert "pipeline: error: cannot write the report afile/run.json" in err
+    assert "is not a folder" in err
     assert "Traceback" not in err

@@ -45,6 +45,7 @@ from tests.unit.tag_worlds import (
     shallow_tags_fetched,
     shallow_unreachable_origin,
     shallow_without_origin,
+    tag_named_like_the_branch,
     tagged,
     tagged_at_base,
     tagged_ids,
@@ -91,6 +92,11 @@ class Case:
 
 
 CASES = [
+    Case(
+        "a tag with the branch's name does not change the branch's name",
+        tag_named_like_the_branch,
+        expect={"ref": "refs/heads/main", "branch": "main", "tag": "main", "sha": "{head}"},
+    ),
     # ----------------------------------------------------------------- GitHub Actions
     Case(
         "github push to a branch",

@@ -231,6 +231,17 @@ def test_host_override(config: dict[str, Any], env: dict[str, str], host: str, i
     ("config", "env", "message"),
     [
         ({"type": "ecr", "account": ACCOUNT}, {}, "AWS_REGION"),
+        # the config's region is checked when it loads; the variables are not
+        (
+            {"type": "ecr", "account": ACCOUNT},
+            {"AWS_REGION": "notaregion"},
+            "AWS_REGION='notaregion' is not an AWS region",
+        ),
+        (
+            {"type": "ecr", "account": ACCOUNT},
+            {"AWS_DEFAULT_REGION": "us-east-1/../x"},
+            "AWS_DEFAULT_REGION='us-east-1/../x' is not an AWS region",
+        ),
         (
             {"type": "ecr", "account": ACCOUNT, "region": "eu-west-1", "endpoint": "fips"},
             {},

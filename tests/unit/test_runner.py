@@ -403,6 +403,30 @@ def test_a_passed_gate_promotes_then_deploys_in_stage_order(tmp_path: Path) -> N
     assert image.scan is not None and image.scan["status"] == "COMPLETE"
 
 
+def test_the_report_lists_an_images_tags_in_rule_order_once_promoted(tmp_path: Path) -> None:
+    # `pipeline tags` keeps rule order (1.2.3, 1.2, sha-..., latest); the report names
+    # the same tags in the same order, though the mutable ones land after the push
+    plan = replace(make_plan(tmp_path, "app"), stages=RELEASE)
+    rules = TagSet(
+        (
+            Tag("1.2.3", False, "semver"),
+            Tag("1.2", True, "semver"),
+            Tag("sha-abc1234", False, "sha"),
+            Tag("latest", True, "latest"),
+        ),
+        "1.2.3",
+        "v1.2.3",
+    )
+    plan = replace(plan, images=(replace(plan.images[0], tags=rules),))
+    registry = FakeRegistry()
+    svc = services(FakeBuilder(FakeEngine(registry)), registry)
+    _Release(svc)
+    result = runner.run(plan, svc, env={}, jobs=2, dry_run=False)
+    report = run_report.compose(plan, result, dry_run=False)
+    assert report.status == "ok"
+    assert report.image("app").tags == ["1.2.3", "1.2", "sha-abc1234", "latest"]
+
+
 def test_a_blocked_gate_moves_no_tag_and_deploy_skips_with_the_blocked_gate(
     tmp_path: Path,
 ) -> None:

@@ -183,6 +183,18 @@ def test_a_detached_ci_checkout_deploys_to_the_named_branch(remote: Path, tmp_pa
     assert missing.status == "failed" and "detached HEAD: set `branch:`" in missing.message
 
 
+def test_the_checked_out_branch_is_found_when_a_tag_has_its_name(
+    remote: Path, tmp_path: Path
+) -> None:
+    # `symbolic-ref --short` says heads/main when a tag is also named main
+    work = clone(remote, tmp_path / "work")
+    work.tag("main")
+    result = deploy(target("work", branch=None, push=False), tmp_path)
+    assert result.status == "completed", result.message
+    assert result.target == "work:main"
+    assert work.git("log", "-1", "--format=%s").startswith("deploy backend")
+
+
 def test_files_are_relative_to_the_repo_path_inside_a_larger_repository(
     remote: Path, tmp_path: Path
 ) -> None:

@@ -63,6 +63,12 @@ def test_interpolation_errors(text: str, message: str) -> None:
             "this key takes the variable's name: password_env: REG_PASS (without ${})",
         ),
         ("images: [{name: app, tags: [{type: sha, length: '${P}'}]}]", "x" * 200, "${P}"),
+        # a message that quotes only a part of the value (the unclosed placeholder)
+        (
+            "images: [{name: app, tags: [{type: raw, value: '${P}'}]}]",
+            "hunter2-{{secret",
+            "unclosed placeholder <the value of ${P}>",
+        ),
     ],
 )
 def test_a_message_names_the_variable_never_its_value(text: str, value: str, shown: str) -> None:
@@ -75,7 +81,7 @@ def test_a_message_names_the_variable_never_its_value(text: str, value: str, sho
     found = problems(body, env)
     rendered = "\n".join(p.render() for p in found)
     assert shown in rendered
-    for form in (value, value.lower(), value.upper(), value[:20]):
+    for form in (value, value.lower(), value.upper(), value[:20], value[-8:]):
         assert form not in rendered
 
 

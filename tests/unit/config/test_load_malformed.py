@@ -70,6 +70,54 @@ class Case(NamedTuple):
 
 
 CASES = [
+    # ------------------------------------------------------------------ unions
+    # (one key path, never the type name of a member)
+    Case(
+        "union-cache-mapping-with-bad-member-keys",
+        yaml("""
+            version: 1
+            registry: {account: "123456789012"}
+            cache: {from: [1], to: s3, extra: 1}
+            images: [{name: app}]
+        """),
+        [
+            (3, 16, "cache.from[0]", "expected a string, got 1"),
+            (3, 24, "cache.to", "invalid value 's3'; expected one of inline, registry, none"),
+            (3, 28, "cache.extra", "unknown key 'extra'"),
+        ],
+    ),
+    Case(
+        "union-cache-from-neither-auto-nor-list",
+        yaml("""
+            version: 1
+            registry: {account: "123456789012"}
+            images:
+              - name: app
+                cache: {from: 5}
+        """),
+        [(5, 19, "images[0].cache.from", "expected auto or a list, got 5")],
+    ),
+    Case(
+        "union-cache-scalar",
+        yaml("""
+            version: 1
+            registry: {account: "123456789012"}
+            cache: 7
+            images: [{name: app}]
+        """),
+        [(3, 8, "cache", "expected true or false or a mapping, got 7")],
+    ),
+    Case(
+        "union-lifecycle-policy-number",
+        yaml("""
+            version: 1
+            registry:
+              account: "123456789012"
+              repository: {lifecycle_policy: 5}
+            images: [{name: app}]
+        """),
+        [(4, 34, "registry.repository.lifecycle_policy", "expected a string or a mapping, got 5")],
+    ),
     # ------------------------------------------------------------------ unknown keys
     Case(
         "unknown-top-level-key",

@@ -173,3 +173,57 @@ def test_the_summary_shows_the_scan_the_gate_and_what_was_accepted() -> None:
     assert "app: accepted CVE-1: not reachable" in brief.notes
     off = report(["build", "push", "promote"], img(built=True, gate="skipped"))
     assert summary.summarize(off).images[0][4] == "skipped"
+
+
+def test_a_report_to_a_pipe_or_device_is_written_into_it_not_swapped_for_a_file(
+    tmp_path: Path,
+) -> None:
+    # `--report /dev/stdout` (a symlink to a pipe or terminal): an atomic rename
+    # would replace the symlink with a regular file (as root) or fail in /dev.
+    import os
+    import threading
+
+    from pipeline.report.run_report import write_text
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "stdout"
+    link.symlink_to(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    write_text(link, '{"status": "ok"}\n')
+    reader.join(timeout=10)
+    assert received == ['{"status": "ok"}\n']
+    assert link.is_symlink() and fifo.is_fifo()
+    assert {p.name for p in tmp_path.iterdir()} == {"fifo", "stdout"}  # no temporary left
+
+
+def test_a_report_to_dev_fd_of_a_redirected_file_lands_in_that_file(tmp_path: Path) -> None:
+    # `--report /dev/stdout > out.json`: /dev/stdout then resolves to a regular file,
+    # which must be written through the descriptor, not renamed over.
+    import os
+
+    from pipeline.report.run_report import write_text
+
+    target = tmp_path / "out.json"
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b"summary\n")  # what the run printed before: kept, not overwritten
+        write_text(Path(f"/dev/fd/{fd}"), '{"status": "ok"}\n')
+        os.write(fd, b"after\n")
+    finally:
+        os.close(fd)
+    assert target.read_text() == 'summary\n{"status": "ok"}\nafter\n'
+
+
+def test_a_report_path_that_is_a_symlink_stays_a_symlink(tmp_path: Path) -> None:
+    from pipeline.report.run_report import write_text
+
+    real = tmp_path / "reports" / "run.json"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "report.json"
+    link.symlink_to(real)
+    write_text(link, "new\n")
+    assert link.is_symlink() and real.read_text() == "new\n"
