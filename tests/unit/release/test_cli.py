@@ -109,7 +109,7 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> FakeRun:
 # --------------------------------------------------------------------------- the tag
 
 
-def test_creates_the_next_annotated_tag_on_head_without_pushing(
+def test_creates_the_next_annotated_tag_on_head_without_pushing_then_runs_the_pipeline_for_it(
     tmp_path: Path, fake_run: FakeRun, capsys: pytest.CaptureFixture[str]
 ) -> None:
     world = make_world(tmp_path)
@@ -121,6 +121,15 @@ def test_creates_the_next_annotated_tag_on_head_without_pushing(
     assert repo.git("cat-file", "-t", "v1.3.0") == "tag"  # annotated, not lightweight
     assert repo.git("rev-parse", "v1.3.0^{commit}") == repo.head()
     assert repo.git("tag", "-l", "--format=%(contents:subject)", "v1.3.0") == "Release v1.3.0"
+    assert world.remote_tags() == ["v1.2.3"]
+    assert "the tag stays local; to publish it: `git push origin refs/tags/v1.3.0`" in err
+    assert [call["ref"] for call in fake_run.calls] == ["refs/tags/v1.3.0"]
+
+
+def test_no_run_without_push_creates_the_tag_only(tmp_path: Path, fake_run: FakeRun) -> None:
+    world = make_world(tmp_path)
+    assert world.release("--bump", "patch", "--no-run") == 0
+    assert world.local_tags() == ["v1.2.3", "v1.2.4"]
     assert world.remote_tags() == ["v1.2.3"]
     assert fake_run.calls == []
 
@@ -264,7 +273,7 @@ def test_refuses_a_directory_outside_git(
     assert "Traceback" not in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args", [[], ["--bump", "pre"], ["--bump", "patch", "--no-run"]])
+@pytest.mark.parametrize("args", [[], ["--bump", "pre"], ["--bump", "patch", "--push=yes"]])
 def test_bad_arguments_exit_2(
     tmp_path: Path, fake_run: FakeRun, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
@@ -415,12 +424,19 @@ def test_a_refusal_never_waits_for_the_remote(
 
 
 @pytest.mark.parametrize(
-    "args", [["--force"], ["--report", "r.json"], ["--push", "--no-run", "--force"]]
+    "args",
+    [
+        ["--no-run", "--force"],
+        ["--no-run", "--report", "r.json"],
+        ["--push", "--no-run", "--force"],
+    ],
 )
 def test_run_options_without_a_run_are_refused(
     tmp_path: Path, fake_run: FakeRun, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
     world = make_world(tmp_path)
     assert world.release("--bump", "patch", *args) == 2
-    assert "are for the run that follows --push" in capsys.readouterr().err
+    assert "--force and --report are for the run, which --no-run leaves out" in (
+        capsys.readouterr().err
+    )
     assert world.local_tags() == world.remote_tags() == ["v1.2.3"]
