@@ -1,5 +1,4 @@
-"""`pipeline release`: parse, check everything, tag, push (with --push), then run the pipeline
-for the tag (unless --no-run)."""
+"""`pipeline release`: parse, check everything, tag, push, then run the pipeline for the tag."""
 
 from __future__ import annotations
 
@@ -58,7 +57,7 @@ def _run_takes_force() -> bool:
 )
 @click.option("--push", is_flag=True, help="Push the tag to origin before the run.")
 @click.option(
-    "--no-run", is_flag=True, help="Only tag (and push): run nothing (when CI builds pushed tags)."
+    "--no-run", is_flag=True, help="Tag (and with --push, push) only: CI builds pushed tags."
 )
 @click.option("--allow-dirty", is_flag=True, help="Release even with uncommitted changes.")
 @click.option("--allow-branch", is_flag=True, help="Release from a branch other than the default.")
@@ -85,18 +84,16 @@ def release(
     dry_run: bool,
     report_file: str | None,
 ) -> None:
-    """Create the next annotated semver tag, push it with --push, then run the pipeline for it."""
+    """Create the next annotated semver tag (--push: push it), then run the pipeline for it."""
     from pipeline import app
     from pipeline.adapters.git_release import ReleaseRepo
     from pipeline.errors import UsageError
     from pipeline.release.prepare import prepare
 
     path = setup(ctx, file_, verbose, quiet)
-    # The run follows the tag with or without --push: `release` is "tag, then run"
-    # (a local release script); --push only decides whether origin gets the tag first.
     runs = not no_run
     if (force or report_file) and not runs:
-        raise UsageError("--force and --report are for the run, which --no-run leaves out")
+        raise UsageError("--force and --report are for the run that follows the tag (no --no-run)")
     if force and not _run_takes_force():
         raise UsageError("--force: this version's `pipeline run` has no --force")
     source = app.Source(path)
@@ -137,7 +134,7 @@ def release(
             raise
         _say(f"pushed {plan.tag} to {REMOTE}")
     else:
-        _say(f"the tag stays local; to publish it: `git push {REMOTE} {plan.ref}`")
+        _say(f"the tag is local; to publish it: `git push {REMOTE} {plan.ref}`")
     if runs:
         start_run(
             ctx,
