@@ -312,7 +312,9 @@ class Ignore(Model):
     id: str = Field(..., min_length=1, description="Vulnerability id, e.g. CVE-2023-1234.")
     reason: str = Field(..., min_length=1, description="Why it is accepted.")
     expires: Date | None = Field(None, description="From this day on the entry no longer applies.")
-    images: tuple[str, ...] | None = Field(None, description="Default: all images.")
+    images: tuple[str, ...] | None = Field(
+        None, min_length=1, description="Default: all images (an empty list would match none)."
+    )
     until_fixed: bool = Field(False, description="Applies only while no fix is available.")
 
 
