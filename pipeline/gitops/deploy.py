@@ -94,7 +94,7 @@ def _deploy(
                 "skipped", f"dry run: would change {', '.join(c.name for c in changes)}", changes
             )
         for change in changes:
-            change.path.write_text(change.after, encoding="utf-8")
+            change.path.write_bytes(change.after.encode("utf-8"))
         commit = ws.commit([c.path for c in changes], message)
         names = ", ".join(c.name for c in changes)
         if not settings.push:
@@ -119,10 +119,19 @@ def edit(ws: Workspace, files: Sequence[str], image: NewImage) -> list[FileChang
             continue
         seen.add(path)
         try:
-            before = path.read_text(encoding="utf-8")
+            # bytes, not read_text: universal newlines would turn a CRLF file into LF
+            before = path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise DeployError(f"{ws.label}: cannot read {name}: {err}") from err
         rewritten = rewrite(before, image, name)
+        if not rewritten.found:
+            # named in `files:` for this image, yet never names it: a typo in a path or a
+            # repository, which "nothing to change" would report as deployed
+            raise DeployError(
+                f"{name} has nothing to set for {image.repository}: no image field,"
+                " kustomization `images:` entry or Helm image map names it (in a file with"
+                " $imagepolicy markers: no marker of its policy); nothing was changed"
+            )
         if rewritten.text != before:
             changes.append(FileChange(path, name, before, rewritten.text, rewritten.previous))
     return changes

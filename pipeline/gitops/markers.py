@@ -89,8 +89,13 @@ def _ours(policy: str, fields: list[tuple[Marker, Any]], image: NewImage) -> boo
     return False
 
 
-def edits(text: str, docs: list[Any], image: NewImage, where: str) -> list[spans.Edit] | None:
-    """The edits the file's markers ask for; None when the file has no markers at all."""
+def edits(
+    text: str, docs: list[Any], image: NewImage, where: str
+) -> tuple[list[spans.Edit], bool] | None:
+    """The edits the file's markers ask for, and whether any marker is this image's.
+
+    None when the file has no markers at all.
+    """
     markers = find(text)
     if not markers:
         return None
@@ -98,12 +103,14 @@ def edits(text: str, docs: list[Any], image: NewImage, where: str) -> list[spans
     for marker, node in _fields(docs, markers):
         groups[marker.policy].append((marker, node))
     out: list[spans.Edit] = []
+    found = False
     for policy, fields in groups.items():
         if not _ours(policy, fields, image):
             continue
+        found = True
         for marker, node in fields:
             value = image.field(marker.field, f"{where}:{marker.line + 1}: ")
             edit = spans.replace(node, value)
             if edit:
                 out.append(edit)
-    return out
+    return out, found

@@ -198,3 +198,30 @@ def test_an_image_without_a_digest_is_refused_before_git(image: str, digest: str
     repos = FakeRepos(None)
     result = deploy_manifest(settings(), image, digest, None, None, None, repos)
     assert result.status == "failed" and repos.opened == []
+
+
+def test_a_crlf_file_keeps_its_line_endings_byte_for_byte(ws: FakeWorkspace) -> None:
+    path = ws.base / "app.yaml"
+    path.write_bytes(f"# app\r\nimage: {REPO}:1.0  # app\r\nreplicas: 2\r\n".encode())
+    result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
+    assert result.status == "completed", result.message
+    assert path.read_bytes() == f"# app\r\nimage: {REPO}@{D}  # app\r\nreplicas: 2\r\n".encode()
+
+
+def test_a_listed_file_that_never_names_the_image_fails_and_names_the_file(
+    ws: FakeWorkspace,
+) -> None:
+    (ws.base / "other.yaml").write_text("image: someone/else:1\n")
+    result = deploy_manifest(
+        settings(files=["app.yaml", "other.yaml"]), REPO, D, None, None, None, FakeRepos(ws)
+    )
+    assert result.status == "failed"
+    assert result.message.startswith(f"other.yaml has nothing to set for {REPO}")
+    assert ws.commits == [] and ws.pushes == 0
+
+
+def test_a_file_without_the_image_is_not_reported_as_already_deployed(ws: FakeWorkspace) -> None:
+    (ws.base / "app.yaml").write_text("kind: ConfigMap\n")
+    result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
+    assert result.status == "failed"
+    assert "already at" not in result.message

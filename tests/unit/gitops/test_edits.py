@@ -400,3 +400,25 @@ def test_a_file_without_this_image_comes_back_identical() -> None:
 def test_a_reference_already_pinned_to_this_digest_is_left_as_written() -> None:
     text = f"image: {REPO}:1.2.3@{D}  # readable and pinned\n"
     assert rewrite(text, IMAGE, "deploy.yaml").text == text
+
+
+def test_crlf_line_endings_stay_crlf_even_where_a_line_is_added() -> None:
+    text = f"images:\r\n  - name: {REPO}\r\n  - name: other\r\n    newTag: v1\r\n"
+    after = rewrite(text, NO_TAG, "kustomization.yaml").text
+    assert after == (
+        f"images:\r\n  - name: {REPO}\r\n    digest: {D}\r\n  - name: other\r\n    newTag: v1\r\n"
+    )
+
+
+def test_the_references_found_count_those_already_pinned_too() -> None:
+    pinned = f"image: {PINNED}\n"
+    assert rewrite(pinned, IMAGE, "deploy.yaml").found
+    assert rewrite(f"images:\n  - name: {REPO}\n    digest: {D}\n", NO_TAG, "kustomization.yaml").found
+    assert rewrite(
+        f"image:\n  repository: {REPO}\n  tag: '1.2.3'\n", IMAGE, "values.yaml"
+    ).found
+    marked = f'image: {PINNED} # {{"$imagepolicy": "flux-system:backend"}}\n'
+    assert rewrite(marked, IMAGE, "values.yaml").found
+    assert not rewrite("kind: ConfigMap\ndata: {image: other/repo:1}\n", IMAGE, "cm.yaml").found
+    theirs = 'image: other/front:2 # {"$imagepolicy": "flux-system:frontend"}\n'
+    assert not rewrite(theirs, IMAGE, "values.yaml").found
