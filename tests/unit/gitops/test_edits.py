@@ -413,10 +413,9 @@ def test_crlf_line_endings_stay_crlf_even_where_a_line_is_added() -> None:
 def test_the_references_found_count_those_already_pinned_too() -> None:
     pinned = f"image: {PINNED}\n"
     assert rewrite(pinned, IMAGE, "deploy.yaml").found
-    assert rewrite(f"images:\n  - name: {REPO}\n    digest: {D}\n", NO_TAG, "kustomization.yaml").found
-    assert rewrite(
-        f"image:\n  repository: {REPO}\n  tag: '1.2.3'\n", IMAGE, "values.yaml"
-    ).found
+    kustomization = f"images:\n  - name: {REPO}\n    digest: {D}\n"
+    assert rewrite(kustomization, NO_TAG, "kustomization.yaml").found
+    assert rewrite(f"image:\n  repository: {REPO}\n  tag: '1.2.3'\n", IMAGE, "values.yaml").found
     marked = f'image: {PINNED} # {{"$imagepolicy": "flux-system:backend"}}\n'
     assert rewrite(marked, IMAGE, "values.yaml").found
     assert not rewrite("kind: ConfigMap\ndata: {image: other/repo:1}\n", IMAGE, "cm.yaml").found
