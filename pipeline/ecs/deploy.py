@@ -14,6 +14,7 @@ refused deploy leaves nothing behind; a revision a service took stays.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +51,27 @@ def _info(line: str) -> None:
     log.LOG.info("%s", line)
 
 
+# arn:PARTITION:ecs:REGION:ACCOUNT:cluster/NAME, service/NAME or service/CLUSTER/NAME
+_ARN = re.compile(
+    r"^arn:aws[a-z-]*:ecs:(?P<region>[a-z0-9-]+):\d{12}:(?:cluster|service)/(?P<path>.+)$"
+)
+
+
+def short_name(value: str) -> str:
+    """A cluster's or service's name, also when given as its ARN (ECS takes either)."""
+    match = _ARN.match(value)
+    return match.group("path").rsplit("/", 1)[-1] if match else value
+
+
+def arn_region(*values: str) -> str | None:
+    """The region of the first ARN among `values`: where that cluster or service lives."""
+    for value in values:
+        match = _ARN.match(value)
+        if match:
+            return match.group("region")
+    return None
+
+
 @dataclass(frozen=True)
 class EcsTarget:
     """One `deploy: - type: ecs` entry, as plain values."""
@@ -68,7 +90,7 @@ class EcsTarget:
 
     @property
     def name(self) -> str:
-        return f"{self.cluster}/{self.service}"
+        return f"{short_name(self.cluster)}/{short_name(self.service)}"
 
     @classmethod
     def from_config(
@@ -400,7 +422,8 @@ class _Run:
     # ------------------------------------------------------------ CodeDeploy
 
     def _codedeploy_names(self) -> tuple[str, str]:
-        app, group = codedeploy.default_names(self.target.cluster, self.target.service)
+        t = self.target
+        app, group = codedeploy.default_names(short_name(t.cluster), short_name(t.service))
         return self.target.codedeploy_application or app, self.target.codedeploy_group or group
 
     def _starting(self, start: Callable[[], T], new_td: str, *, registered: bool) -> T:

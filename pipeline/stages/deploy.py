@@ -30,7 +30,7 @@ from pipeline.config.schema import EcsTarget as EcsTargetConfig
 from pipeline.config.schema import EksTarget, ManifestTarget
 from pipeline.deployment import DeployError, Deployment
 from pipeline.ecs import codepipeline
-from pipeline.ecs.deploy import EcsPorts, EcsTarget, deploy_ecs
+from pipeline.ecs.deploy import EcsPorts, EcsTarget, arn_region, deploy_ecs, short_name
 from pipeline.ecs.ports import Timing
 from pipeline.errors import PipelineError
 from pipeline.gitops.deploy import deploy_manifest
@@ -76,7 +76,7 @@ class DeployInterrupted(DeployError):
 def target_name(target: Target) -> str:
     """How the report names a target before (or without) deploying it."""
     if isinstance(target, EcsTargetConfig):
-        return f"{target.cluster}/{target.service}"
+        return f"{short_name(target.cluster)}/{short_name(target.service)}"
     if isinstance(target, EksTarget):
         return kube_deploy.target_name(target)
     return mask_url(f"{target.repo}:{target.branch}" if target.branch else target.repo)
@@ -181,12 +181,15 @@ def _job(
         also = (canonical,) if canonical != image.image else ()
         ecs_target = EcsTarget.from_config(target, also_matches=also)
 
+        # a cluster (or service) named by its ARN lives in the ARN's region
+        region = target.region or arn_region(target.cluster, target.service)
+
         def ecs() -> Deployment:
             return deploy_ecs(
                 ecs_target,
                 image.ref,
                 revision,
-                ports.ecs(target.region),
+                ports.ecs(region),
                 timing=Timing(now=clock, sleep=sleep),
                 dry_run=dry_run,
                 force=force,
@@ -276,8 +279,9 @@ def codepipeline_files(plan: Plan, published: Published, deployed: Deployed | No
     """Write outputs.imagedefinitions / outputs.image_detail; the paths written.
 
     Written once every image is published (after the deploy when there is
-    one): the containers an ECS target updated are named, else each image's
-    own name. Byte-identical on a re-run with the same images.
+    one): the containers an ECS target updated are named, else those an ECS
+    target's `containers:` names, else each image's own name. Byte-identical
+    on a re-run with the same images.
     """
     outputs = plan.config.outputs
     if outputs.imagedefinitions is None and outputs.image_detail is None:
@@ -289,11 +293,19 @@ def codepipeline_files(plan: Plan, published: Published, deployed: Deployed | No
     for deployment in deployed.deployments if deployed else ():
         if deployment.type == "ecs" and deployment.containers:
             containers.setdefault(deployment.image, []).extend(deployment.containers)
+    # Without a deploy (`--skip deploy`: CodePipeline's ECS action deploys), the containers
+    # an ECS target names are the task definition's; the image's own name is a guess.
+    configured: dict[str, list[str]] = {}
+    for target in plan.config.deploy:
+        if isinstance(target, EcsTargetConfig) and target.containers:
+            names = [n.strip() for c in target.containers for n in c.split(",") if n.strip()]
+            configured.setdefault(target.image, []).extend(names)
     entries: list[codepipeline.ImageDefinition] = []
     ecs_image: str | None = None
     for image in images:
         pinned = _pinned_names(image, containers)
-        names = pinned[1] or [image.name]
+        named = list(dict.fromkeys(configured.get(image.name, ())))
+        names = pinned[1] or named or [image.name]
         if pinned[1] and ecs_image is None:
             ecs_image = pinned[0]
         entries.extend(codepipeline.ImageDefinition(name, image.ref) for name in names)

@@ -447,6 +447,21 @@ def test_code_deploy_uses_the_console_default_names() -> None:
     )
 
 
+def test_code_deploy_default_names_use_the_names_inside_arns() -> None:
+    api = FakeCodeDeploy([CodeDeployStatus("Succeeded")])
+    target = EcsTarget(
+        "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+        "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
+    )
+    ecs = Strict(codedeploy_service(), [], described=task_definition())
+    result = run(ecs, target=target, codedeploy=api)
+    assert result.target == "prod/web"
+    assert (api.created[0]["application"], api.created[0]["group"]) == (
+        "AppECS-prod-web",
+        "DgpECS-prod-web",
+    )
+
+
 def test_code_deploy_failure_with_auto_rollback_is_rolled_back_with_service_events() -> None:
     api = FakeCodeDeploy(
         [CodeDeployStatus("Failed", "HEALTH_CONSTRAINTS", "unhealthy", "d-RB", "")]

@@ -306,3 +306,62 @@ def test_eks_without_a_readable_label_goes_by_the_commit_the_pipeline_deployed(
         f"commit {OLD} is an ancestor of {NEW}, which the pipeline last deployed" in refused.message
     )
     assert kube.patches == []
+
+
+def test_an_ecs_cluster_given_as_an_arn_is_named_and_reached_in_its_own_region(
+    tmp_path: Path,
+) -> None:
+    regions: list[str | None] = []
+    fake = Unreachable()
+
+    def ecs(region: str | None) -> EcsPorts:
+        regions.append(region)
+        raise DeployError("ecs: unreachable")
+
+    targets = [
+        {
+            "type": "ecs",
+            "image": "app",
+            "cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
+            "service": "arn:aws:ecs:eu-west-1:123456789012:service/prod/web",
+        },
+        {
+            "type": "ecs",
+            "image": "app",
+            "cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
+            "service": "api",
+            "region": "us-east-2",  # said outright: that wins
+        },
+    ]
+    p = plan(tmp_path, targets)
+    ports_ = deploy.DeployPorts(
+        ecs=ecs, kube=fake, repositories=fake, labels=fake, ancestry=fake, say=lambda _l: None
+    )
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    web, api = deploy.run(p, published(), None, ports_, force=False, **args).deployments
+    assert sorted(r or "" for r in regions) == ["eu-west-1", "us-east-2"]
+    assert (web.target, api.target) == ("prod/web", "prod/api")
+    assert [deploy.target_name(t) for t in p.config.deploy] == ["prod/web", "prod/api"]
+
+
+def test_codepipeline_files_without_a_deploy_name_the_containers_an_ecs_target_names(
+    tmp_path: Path,
+) -> None:
+    # `--skip deploy`, CodePipeline's ECS action deploys: the file must name the task
+    # definition's containers, which the ECS target says; the image's name is only a guess
+    targets = [
+        {
+            "type": "ecs",
+            "image": "app",
+            "cluster": "c",
+            "service": "s",
+            "containers": ["web", "log"],
+        }
+    ]
+    p = plan(tmp_path, targets, imagedefinitions="i.json")
+    deploy.codepipeline_files(p, published(), None)
+    ref = f"{IMAGE}@{DIGEST}"
+    assert json.loads((tmp_path / "i.json").read_text()) == [
+        {"name": "web", "imageUri": ref},
+        {"name": "log", "imageUri": ref},
+    ]
