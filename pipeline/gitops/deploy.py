@@ -55,14 +55,17 @@ def deploy_manifest(
     tag: str | None,
     ports: Repositories,
     dry_run: bool = False,
+    also_matches: Sequence[str] = (),
 ) -> Deployment:
+    """`also_matches`: other names of the image's repository (ECR's own host when images
+    are pushed through a host override); references to them are this image's too."""
     ref = imageref.parse(image)
     target = mask_url(f"{settings.repo}:{settings.branch}" if settings.branch else settings.repo)
     pinned = imageref.pinned(ref.repository, digest) if ref else image
     try:
         if ref is None or not digest.startswith("sha256:"):
             raise DeployError(f"deploy needs an image and its digest, got {image!r} {digest!r}")
-        new = NewImage(settings.image, ref.repository, digest, tag)
+        new = NewImage(settings.image, ref.repository, digest, tag, tuple(also_matches))
         workspace = ports.open(settings.repo, settings.branch, settings.push)
         target = workspace.label
         try:

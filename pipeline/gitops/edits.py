@@ -69,7 +69,7 @@ def _image_fields(doc: Any, image: NewImage, where: str) -> tuple[list[Edit], bo
                 continue
             if spans.is_scalar(value):
                 ref = imageref.parse(str(value.value))
-                if ref is None or not imageref.same_repository(ref.repository, image.repository):
+                if ref is None or not image.names(ref.repository):
                     continue
                 found = True
                 if ref.digest == image.digest:
@@ -90,7 +90,7 @@ def _helm_image(node: Any, image: NewImage) -> bool:
         return False
     registry = spans.text_of(spans.get(node, "registry"))
     full = f"{registry.rstrip('/')}/{repository}" if registry else repository
-    return imageref.same_repository(full, image.repository)
+    return image.names(full)
 
 
 def _helm(node: Any, image: NewImage, where: str) -> list[Edit]:

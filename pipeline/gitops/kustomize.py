@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline import imageref
 from pipeline.gitops import spans
 from pipeline.gitops.spans import Edit
 from pipeline.gitops.target import NewImage
@@ -37,7 +36,7 @@ def entries(doc: Any, image: NewImage) -> list[Any]:
     found = []
     for entry in images.value if images is not None else []:
         name = spans.text_of(spans.get(entry, "newName")) or spans.text_of(spans.get(entry, "name"))
-        if name and imageref.same_repository(name, image.repository):
+        if name and image.names(name):
             found.append(entry)
     return found
 

@@ -81,10 +81,10 @@ def _ours(policy: str, fields: list[tuple[Marker, Any]], image: NewImage) -> boo
         return True
     for marker, node in fields:
         value = str(node.value)
-        if marker.field == "name" and imageref.same_repository(value, image.repository):
+        if marker.field == "name" and image.names(value):
             return True
         ref = imageref.parse(value) if marker.field is None else None
-        if ref is not None and imageref.same_repository(ref.repository, image.repository):
+        if ref is not None and image.names(ref.repository):
             return True
     return False
 

@@ -65,12 +65,17 @@ def revision(obj: KubeObject) -> str | None:
 
 
 def select(
-    obj: KubeObject, wanted: Sequence[str] | None, repository: str, where: str
+    obj: KubeObject,
+    wanted: Sequence[str] | None,
+    repository: str,
+    where: str,
+    also: Sequence[str] = (),
 ) -> list[Container]:
     """The containers to change: those named, or by default those running `repository`.
 
     Init containers count as `kubectl set image` counts them; they come after
-    the containers.
+    the containers. `also`: other names of the repository (ECR's own host when
+    images are pushed through a host override).
     """
     present = containers(obj) + containers(obj, INIT)
     if wanted:
@@ -81,7 +86,7 @@ def select(
                     f"{where} has no container named {name!r}; its containers: {_listing(obj)}"
                 )
         return [c for c in present if c.name in wanted]
-    mine = [c for c in present if _runs(c.image, repository)]
+    mine = [c for c in present if _runs(c.image, (repository, *also))]
     if not mine:
         running = ", ".join(f"{c.name} ({c.image}{', init' if c.init else ''})" for c in present)
         raise DeployError(
@@ -97,28 +102,31 @@ def _listing(obj: KubeObject) -> str:
     return f"{names} (init containers: {init})" if init else names
 
 
-def _runs(image: str, repository: str) -> bool:
+def _runs(image: str, repositories: Sequence[str]) -> bool:
     ref = imageref.parse(image)
-    return ref is not None and imageref.same_repository(ref.repository, repository)
+    return ref is not None and any(
+        imageref.same_repository(ref.repository, r) for r in repositories
+    )
 
 
-def changes(selected: Sequence[Container], image: str) -> list[Change]:
+def changes(selected: Sequence[Container], image: str, also: Sequence[str] = ()) -> list[Change]:
     return [
-        Change(c.name, c.image, image, c.init) for c in selected if not same_image(c.image, image)
+        Change(c.name, c.image, image, c.init)
+        for c in selected
+        if not same_image(c.image, image, also)
     ]
 
 
-def same_image(running: str, wanted: str) -> bool:
-    """`repo:1.2.3@sha256:x` runs exactly what `repo@sha256:x` names: no rollout for that."""
+def same_image(running: str, wanted: str, also: Sequence[str] = ()) -> bool:
+    """`repo:1.2.3@sha256:x` runs exactly what `repo@sha256:x` names: no rollout for that.
+
+    `also`: other names of `wanted`'s repository.
+    """
     if running == wanted:
         return True
     a, b = imageref.parse(running), imageref.parse(wanted)
     return bool(
-        a
-        and b
-        and a.digest
-        and a.digest == b.digest
-        and imageref.same_repository(a.repository, b.repository)
+        a and b and a.digest and a.digest == b.digest and _runs(running, (b.repository, *also))
     )
 
 

@@ -176,9 +176,10 @@ def _job(
     sleep: Sleep,
 ) -> Callable[[], Deployment]:
     revision = image.revision or None
+    # pushed through a host override, the repository also goes by ECR's own host
+    canonical = f"{plan.registry.canonical_host}/{image.repository}"
+    also = (canonical,) if canonical != image.image else ()
     if isinstance(target, EcsTargetConfig):
-        canonical = f"{plan.registry.canonical_host}/{image.repository}"
-        also = (canonical,) if canonical != image.image else ()
         ecs_target = EcsTarget.from_config(target, also_matches=also)
 
         # a cluster (or service) named by its ARN lives in the ARN's region
@@ -238,6 +239,7 @@ def _job(
                 dry_run,
                 revision=revision,
                 guard=never_backwards,
+                also_matches=also,
             )
 
         return _guarded(target, image, eks)
@@ -253,6 +255,7 @@ def _job(
             image.tags[0] if image.tags else None,
             ports.repositories,
             dry_run,
+            also_matches=also,
         )
 
     return _guarded(target, image, manifest)

@@ -421,3 +421,14 @@ def test_the_references_found_count_those_already_pinned_too() -> None:
     assert not rewrite("kind: ConfigMap\ndata: {image: other/repo:1}\n", IMAGE, "cm.yaml").found
     theirs = 'image: other/front:2 # {"$imagepolicy": "flux-system:frontend"}\n'
     assert not rewrite(theirs, IMAGE, "values.yaml").found
+
+
+def test_references_by_another_name_of_the_repository_are_pointed_at_the_pushed_one() -> None:
+    # pushed through a host override (a mirror, the sandbox): files naming ECR's own host
+    # are this image's too, and get the reference that was pushed
+    pushed = "127.0.0.1:5101/myapp/backend"
+    image = NewImage("backend", pushed, D, "1.2.3", also=(REPO,))
+    text = f"image: {REPO}:1.0\nimages:\n  - name: {REPO}\n    newTag: '1.0'\n"
+    after = rewrite(text, image, "kustomization.yaml")
+    assert after.found
+    assert after.text == f"image: {pushed}@{D}\nimages:\n  - name: {REPO}\n    newTag: '1.2.3'\n"

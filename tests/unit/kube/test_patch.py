@@ -131,3 +131,10 @@ def test_describe_reads_as_a_diff_line() -> None:
 def test_a_container_already_on_the_digest_needs_no_rollout(running: str, same: bool) -> None:
     assert patch.same_image(running, NEW) is same
     assert (patch.changes([patch.Container("app", running)], NEW) == []) is same
+
+
+def test_another_name_of_the_repository_selects_its_containers_too() -> None:
+    pushed = "127.0.0.1:5101/team/app"
+    chosen = patch.select(POD, None, pushed, "d", also=(REPO,))
+    assert [c.name for c in chosen] == ["app", "worker", "migrate"]
+    assert patch.same_image(f"{REPO}@sha256:" + "b" * 64, f"{pushed}@sha256:" + "b" * 64, (REPO,))

@@ -365,3 +365,34 @@ def test_codepipeline_files_without_a_deploy_name_the_containers_an_ecs_target_n
         {"name": "web", "imageUri": ref},
         {"name": "log", "imageUri": ref},
     ]
+
+
+def test_eks_and_manifest_targets_know_the_repository_by_ecrs_own_host_too(
+    tmp_path: Path,
+) -> None:
+    # pushed through a host override, as ECS targets already allow: a Deployment or a
+    # manifest naming ECR's own host runs this repository
+    canonical = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    kube = Cluster1(f"{canonical}/team/app:old")
+    fake = Unreachable()
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy/web.yaml").write_text(f"image: {canonical}/team/app:old\n")
+
+    class Local:
+        def open(self, repo: str, branch: str | None, push: bool) -> Any:
+            ws = SimpleNamespace(base=tmp_path, top=tmp_path, label="local:main")
+            ws.commit = lambda paths, message: "c" * 40
+            ws.push = lambda: True
+            ws.close = lambda: None
+            return ws
+
+    p = plan(tmp_path, TARGETS[1:])
+    p.registry.canonical_host = canonical  # type: ignore[misc]
+    ports_ = deploy.DeployPorts(
+        ecs=fake.ecs, kube=kube, repositories=Local(), labels=fake, ancestry=fake
+    )
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    eks, manifest = deploy.run(p, published(), None, ports_, force=False, **args).deployments
+    assert (eks.status, manifest.status) == ("completed", "completed"), (eks, manifest)
+    assert kube.patches and kube.running == f"{canonical}/team/app:old"  # patched, not re-read
+    assert (tmp_path / "deploy/web.yaml").read_text() == f"image: {IMAGE}@{DIGEST}\n"
