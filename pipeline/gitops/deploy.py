@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,8 @@ from pipeline.gitops.ports import Repositories, Workspace
 from pipeline.gitops.target import NewImage, mask_url
 
 LOG = logging.getLogger("pipeline")
+#: Sees the references the files hold; raises a DeployError to refuse the deploy.
+Guard = Callable[[Sequence[str]], None]
 #: Pushes refused because someone else pushed first, before giving up.
 PUSH_ATTEMPTS = 5
 
@@ -34,6 +36,7 @@ class FileChange:
     before: str
     after: str
     previous: tuple[str, ...]
+    running: tuple[str, ...] = ()  # whole references the file held before
 
     def diff(self) -> str:
         return "".join(
@@ -56,9 +59,14 @@ def deploy_manifest(
     ports: Repositories,
     dry_run: bool = False,
     also_matches: Sequence[str] = (),
+    guard: Guard | None = None,
 ) -> Deployment:
     """`also_matches`: other names of the image's repository (ECR's own host when images
-    are pushed through a host override); references to them are this image's too."""
+    are pushed through a host override); references to them are this image's too.
+
+    `guard` sees the references the files hold before each edit (again on the new tip
+    after a refused push) and raises a DeployError to refuse, say an older commit.
+    """
     ref = imageref.parse(image)
     target = mask_url(f"{settings.repo}:{settings.branch}" if settings.branch else settings.repo)
     pinned = imageref.pinned(ref.repository, digest) if ref else image
@@ -69,7 +77,8 @@ def deploy_manifest(
         workspace = ports.open(settings.repo, settings.branch, settings.push)
         target = workspace.label
         try:
-            return _deploy(settings, new, workspace, _message(settings, new, version, sha), dry_run)
+            message = _message(settings, new, version, sha)
+            return _deploy(settings, new, workspace, message, dry_run, guard)
         finally:
             workspace.close()
     except DeployError as err:
@@ -77,7 +86,12 @@ def deploy_manifest(
 
 
 def _deploy(
-    settings: ManifestTarget, image: NewImage, ws: Workspace, message: str, dry_run: bool
+    settings: ManifestTarget,
+    image: NewImage,
+    ws: Workspace,
+    message: str,
+    dry_run: bool,
+    guard: Guard | None,
 ) -> Deployment:
     def result(status: Status, text: str, changes: Sequence[FileChange] = ()) -> Deployment:
         previous = [p for c in changes for p in c.previous]
@@ -90,6 +104,8 @@ def _deploy(
             return result(
                 "skipped", f"nothing to change: {', '.join(settings.files)} already at {image.ref}"
             )
+        if guard is not None:
+            guard(list(dict.fromkeys(r for c in changes for r in c.running)))
         if dry_run:
             diff = "".join(c.diff() for c in changes)
             LOG.info("dry run: %s would change:\n%s", ws.label, diff.rstrip())
@@ -136,7 +152,11 @@ def edit(ws: Workspace, files: Sequence[str], image: NewImage) -> list[FileChang
                 " $imagepolicy markers: no marker of its policy); nothing was changed"
             )
         if rewritten.text != before:
-            changes.append(FileChange(path, name, before, rewritten.text, rewritten.previous))
+            changes.append(
+                FileChange(
+                    path, name, before, rewritten.text, rewritten.previous, rewritten.running
+                )
+            )
     return changes
 
 

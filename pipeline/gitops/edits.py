@@ -14,7 +14,7 @@ change comes back identical, so a second run changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline import imageref
@@ -29,40 +29,55 @@ class Rewritten:
     previous: tuple[str, ...]  # the values replaced, in file order, each once
     #: the file refers to this image at all (changed now or already pointing at it)
     found: bool = True
+    #: the whole references (`repo:tag`, `repo@sha256:...`) this image's fields held
+    #: before the edit, for the "never backwards" guard
+    running: tuple[str, ...] = ()
+
+
+@dataclass
+class _Seen:
+    found: bool = False
+    refs: list[str] = field(default_factory=list)
+
+    def add(self, ref: str | None) -> None:
+        self.found = True
+        if ref and ref not in self.refs:
+            self.refs.append(ref)
 
 
 def rewrite(text: str, image: NewImage, where: str) -> Rewritten:
     """`text` with this image's references pointed at `image`; `where` names the file."""
-    edits, found = _edits(text, image, where)
+    edits, seen = _edits(text, image, where)
     previous: list[str] = []
     for edit in sorted(edits, key=lambda e: e.start):
         if edit.was and edit.was not in previous:
             previous.append(edit.was)
-    return Rewritten(spans.apply(text, edits), tuple(previous), found)
+    return Rewritten(spans.apply(text, edits), tuple(previous), seen.found, tuple(seen.refs))
 
 
-def _edits(text: str, image: NewImage, where: str) -> tuple[list[Edit], bool]:
-    """The edits, and whether any field or entry of the file is this image's."""
+def _edits(text: str, image: NewImage, where: str) -> tuple[list[Edit], _Seen]:
+    """The edits, and what of the file is this image's."""
     docs = spans.compose(text, where)
+    seen = _Seen()
     marked = markers.edits(text, docs, image, where)
     if marked is not None:
-        return marked
+        edits, refs = marked
+        for ref in refs:
+            seen.add(ref)
+        return edits, seen
     file_name = where.replace("\\", "/").rsplit("/", 1)[-1]
     out: list[Edit] = []
-    found = False
     for doc in docs:
         if kustomize.is_kustomization(doc, file_name):
-            found = found or bool(kustomize.entries(doc, image))
+            for entry in kustomize.entries(doc, image):
+                seen.add(kustomize.reference(entry))
             out.extend(kustomize.edits(text, doc, image))
-        fields, seen = _image_fields(doc, image, where)
-        out.extend(fields)
-        found = found or seen
-    return out, found
+        out.extend(_image_fields(doc, image, where, seen))
+    return out, seen
 
 
-def _image_fields(doc: Any, image: NewImage, where: str) -> tuple[list[Edit], bool]:
+def _image_fields(doc: Any, image: NewImage, where: str, seen: _Seen) -> list[Edit]:
     out: list[Edit] = []
-    found = False
     for node in spans.walk(doc):
         for key, value in spans.pairs(node):
             if not (spans.is_scalar(key) and key.value == "image"):
@@ -71,26 +86,36 @@ def _image_fields(doc: Any, image: NewImage, where: str) -> tuple[list[Edit], bo
                 ref = imageref.parse(str(value.value))
                 if ref is None or not image.names(ref.repository):
                     continue
-                found = True
+                seen.add(str(value.value))
                 if ref.digest == image.digest:
                     continue  # `repo:1.2.3@sha256:same` already pins this image: left as written
                 edit = spans.replace(value, image.ref)
                 if edit:
                     out.append(edit)
-            elif spans.kind(value) == "MappingNode" and _helm_image(value, image):
-                found = True
-                out.extend(_helm(value, image, where))
-    return out, found
+            elif spans.kind(value) == "MappingNode":
+                full = _helm_image(value, image)
+                if full is not None:
+                    seen.add(_helm_reference(value, full))
+                    out.extend(_helm(value, image, where))
+    return out
 
 
-def _helm_image(node: Any, image: NewImage) -> bool:
-    """Is `image: {registry?, repository, ...}` (as Helm charts write it) this image?"""
+def _helm_image(node: Any, image: NewImage) -> str | None:
+    """`image: {registry?, repository, ...}` as Helm charts write it: its repository, if ours."""
     repository = spans.text_of(spans.get(node, "repository"))
     if not repository:
-        return False
+        return None
     registry = spans.text_of(spans.get(node, "registry"))
     full = f"{registry.rstrip('/')}/{repository}" if registry else repository
-    return image.names(full)
+    return full if image.names(full) else None
+
+
+def _helm_reference(node: Any, full: str) -> str | None:
+    tag = spans.text_of(spans.get(node, "tag"))
+    digest = spans.text_of(spans.get(node, "digest"))
+    if digest:
+        return f"{full}@{digest}"
+    return f"{full}:{tag}" if tag else None
 
 
 def _helm(node: Any, image: NewImage, where: str) -> list[Edit]:

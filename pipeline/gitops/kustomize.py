@@ -41,6 +41,16 @@ def entries(doc: Any, image: NewImage) -> list[Any]:
     return found
 
 
+def reference(entry: Any) -> str | None:
+    """The whole reference an entry pins today (`name@digest` wins, as in kustomize)."""
+    name = spans.text_of(spans.get(entry, "newName")) or spans.text_of(spans.get(entry, "name"))
+    digest = spans.text_of(spans.get(entry, "digest"))
+    tag = spans.text_of(spans.get(entry, "newTag"))
+    if not name or not (digest or tag):
+        return None
+    return f"{name}@{digest}" if digest else f"{name}:{tag}"
+
+
 def edits(text: str, doc: Any, image: NewImage) -> list[Edit]:
     out: list[Edit] = []
     for entry in entries(doc, image):

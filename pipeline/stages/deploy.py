@@ -12,9 +12,10 @@ waits go through the injected `sleep`, which also ends them when the run is
 interrupted. The stage sees only ports: the real adapters are built in
 `pipeline/compose/deploy.py`.
 
-Never backwards: ECS asks `pipeline.guard` itself; for Kubernetes the stage
-hands `deploy_eks` a guard that compares the running images' revision labels
-with the commit being deployed (refused unless `force`).
+Never backwards: ECS asks `pipeline.guard` itself; for Kubernetes and manifests
+the stage hands `deploy_eks` / `deploy_manifest` a guard that compares the
+revision labels of what runs (what the files point at) with the commit being
+deployed (refused unless `force`).
 """
 
 from __future__ import annotations
@@ -244,6 +245,20 @@ def _job(
 
         return _guarded(target, image, eks)
 
+    def no_older_manifest(running: Sequence[str]) -> None:
+        # what the files point at is what Argo CD / Flux run: the same guard as ECS and EKS
+        verdict = guard.check(
+            commit=revision,
+            image=image.ref,
+            running_images=list(running),
+            labels=ports.labels,
+            ancestry=ports.ancestry,
+            force=force,
+        )
+        if not verdict.allowed:
+            raise DeployError(f"refused: {verdict.message}; pass --force to deploy it anyway")
+        ports.say(f"{target_name(target)}: {verdict.message}")
+
     def manifest() -> Deployment:
         assert image.digest is not None
         return deploy_manifest(
@@ -256,6 +271,7 @@ def _job(
             ports.repositories,
             dry_run,
             also_matches=also,
+            guard=no_older_manifest,
         )
 
     return _guarded(target, image, manifest)

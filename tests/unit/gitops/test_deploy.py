@@ -225,3 +225,40 @@ def test_a_file_without_the_image_is_not_reported_as_already_deployed(ws: FakeWo
     result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
     assert result.status == "failed"
     assert "already at" not in result.message
+
+
+def test_the_guard_sees_what_the_files_point_at_and_can_refuse_before_any_commit(
+    ws: FakeWorkspace,
+) -> None:
+    (ws.base / "kustomization.yaml").write_text(
+        f"images:\n  - name: {REPO}\n    digest: sha256:{'2' * 64}\n"
+    )
+    seen: list[tuple[str, ...]] = []
+
+    def guard(running: Sequence[str]) -> None:
+        seen.append(tuple(running))
+        raise DeployError("refused: older; pass --force to deploy it anyway")
+
+    target = settings(files=["app.yaml", "kustomization.yaml"])
+    result = deploy_manifest(target, REPO, D, None, None, None, FakeRepos(ws), guard=guard)
+    assert (result.status, result.message) == (
+        "failed",
+        "refused: older; pass --force to deploy it anyway",
+    )
+    assert seen == [(f"{REPO}:1.0", f"{REPO}@sha256:{'2' * 64}")]
+    assert ws.commits == [] and (ws.base / "app.yaml").read_text() == f"image: {REPO}:1.0  # app\n"
+
+
+def test_the_guard_is_asked_again_on_the_tip_a_refused_push_fetched(ws: FakeWorkspace) -> None:
+    ws.refusals = 1
+    calls: list[tuple[str, ...]] = []
+
+    def upstream_moved(w: FakeWorkspace) -> None:
+        (w.base / "app.yaml").write_text(f"image: {REPO}:2.0\n")
+
+    ws.on_sync = upstream_moved
+    result = deploy_manifest(
+        settings(), REPO, D, None, None, None, FakeRepos(ws), guard=lambda r: calls.append(tuple(r))
+    )
+    assert result.status == "completed"
+    assert calls == [(f"{REPO}:1.0",), (f"{REPO}:2.0",)]

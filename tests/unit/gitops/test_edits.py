@@ -432,3 +432,19 @@ def test_references_by_another_name_of_the_repository_are_pointed_at_the_pushed_
     after = rewrite(text, image, "kustomization.yaml")
     assert after.found
     assert after.text == f"image: {pushed}@{D}\nimages:\n  - name: {REPO}\n    newTag: '1.2.3'\n"
+
+
+def test_what_the_file_held_is_reported_as_whole_references_for_the_guard() -> None:
+    old = f"sha256:{'b' * 64}"
+    kustomization = f"images:\n  - name: backend\n    newName: {REPO}\n    digest: {old}\n"
+    assert rewrite(kustomization, IMAGE, "kustomization.yaml").running == (f"{REPO}@{old}",)
+    helm = "image:\n  registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com\n"
+    helm += "  repository: myapp/backend\n  tag: '1.0'\n"
+    assert rewrite(helm, IMAGE, "values.yaml").running == (f"{REPO}:1.0",)
+    fields = f"a: {{image: {REPO}:1.0}}\nb: {{image: {REPO}:1.0}}\n"
+    assert rewrite(fields, IMAGE, "x.yaml").running == (f"{REPO}:1.0",)
+    marked = (
+        f'repository: {REPO} # {{"$imagepolicy": "flux-system:backend:name"}}\n'
+        'tag: "1.0" # {"$imagepolicy": "flux-system:backend:tag"}\n'
+    )
+    assert rewrite(marked, IMAGE, "values.yaml").running == (f"{REPO}:1.0",)

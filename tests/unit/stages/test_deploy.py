@@ -396,3 +396,35 @@ def test_eks_and_manifest_targets_know_the_repository_by_ecrs_own_host_too(
     assert (eks.status, manifest.status) == ("completed", "completed"), (eks, manifest)
     assert kube.patches and kube.running == f"{canonical}/team/app:old"  # patched, not re-read
     assert (tmp_path / "deploy/web.yaml").read_text() == f"image: {IMAGE}@{DIGEST}\n"
+
+
+def test_a_manifest_pointing_at_a_newer_commit_is_refused_unless_forced(tmp_path: Path) -> None:
+    fake = Unreachable()  # labels: `...:new` carries commit NEW; OLD is its ancestor
+    (tmp_path / "deploy").mkdir()
+    manifest = tmp_path / "deploy/web.yaml"
+    manifest.write_text(f"image: {IMAGE}:new\n")
+
+    class Local:
+        def open(self, repo: str, branch: str | None, push: bool) -> Any:
+            ws = SimpleNamespace(base=tmp_path, top=tmp_path, label="local:main")
+            ws.commit = lambda paths, message: "c" * 40
+            ws.push = lambda: True
+            ws.close = lambda: None
+            return ws
+
+    p = plan(tmp_path, [TARGETS[2]])
+    ports_ = deploy.DeployPorts(
+        ecs=fake.ecs, kube=fake, repositories=Local(), labels=fake, ancestry=fake
+    )
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    (refused,) = deploy.run(
+        p, published(revision=OLD), None, ports_, force=False, **args
+    ).deployments
+    assert refused.status == "failed"
+    assert f"commit {OLD} is an ancestor of {NEW}" in refused.message
+    assert "--force" in refused.message
+    assert manifest.read_text() == f"image: {IMAGE}:new\n"
+
+    (forced,) = deploy.run(p, published(revision=OLD), None, ports_, force=True, **args).deployments
+    assert forced.status == "completed", forced.message
+    assert manifest.read_text() == f"image: {IMAGE}@{DIGEST}\n"
