@@ -94,7 +94,9 @@ def _deploy(
     guard: Guard | None,
 ) -> Deployment:
     def result(status: Status, text: str, changes: Sequence[FileChange] = ()) -> Deployment:
-        previous = [p for c in changes for p in c.previous]
+        # whole references where the file spells them (a kustomize `newTag` alone is no image)
+        held = [r for c in changes for r in c.running if not r.endswith(f"@{image.digest}")]
+        previous = held or [p for c in changes for p in c.previous]
         before = ", ".join(dict.fromkeys(previous)) or None
         return Deployment("manifest", ws.label, image.ref, before, status, text)
 

@@ -262,3 +262,13 @@ def test_the_guard_is_asked_again_on_the_tip_a_refused_push_fetched(ws: FakeWork
     )
     assert result.status == "completed"
     assert calls == [(f"{REPO}:1.0",), (f"{REPO}:2.0",)]
+
+
+def test_previous_names_whole_references_even_where_a_file_holds_only_a_tag(
+    ws: FakeWorkspace,
+) -> None:
+    (ws.base / "kustomization.yaml").write_text(f"images:\n  - name: {REPO}\n    newTag: '0.9'\n")
+    target = settings(files=["kustomization.yaml", "app.yaml"])
+    result = deploy_manifest(target, REPO, D, None, None, None, FakeRepos(ws))
+    assert result.status == "completed", result.message
+    assert result.previous == f"{REPO}:0.9, {REPO}:1.0"
