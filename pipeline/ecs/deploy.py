@@ -14,7 +14,6 @@ refused deploy leaves nothing behind; a revision a service took stays.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pipeline import guard, imageref, log
 from pipeline.deployment import Deployment, Status
 from pipeline.ecs import codedeploy, rollout, taskdef
+from pipeline.ecs.names import arn_region, short_name
 from pipeline.ecs.ports import (
     CodeDeployApi,
     EcsApi,
@@ -49,27 +49,6 @@ SUPPORTED_CONTROLLERS = ("ECS", "CODE_DEPLOY")
 
 def _info(line: str) -> None:
     log.LOG.info("%s", line)
-
-
-# arn:PARTITION:ecs:REGION:ACCOUNT:cluster/NAME, service/NAME or service/CLUSTER/NAME
-_ARN = re.compile(
-    r"^arn:aws[a-z-]*:ecs:(?P<region>[a-z0-9-]+):\d{12}:(?:cluster|service)/(?P<path>.+)$"
-)
-
-
-def short_name(value: str) -> str:
-    """A cluster's or service's name, also when given as its ARN (ECS takes either)."""
-    match = _ARN.match(value)
-    return match.group("path").rsplit("/", 1)[-1] if match else value
-
-
-def arn_region(*values: str) -> str | None:
-    """The region of the first ARN among `values`: where that cluster or service lives."""
-    for value in values:
-        match = _ARN.match(value)
-        if match:
-            return match.group("region")
-    return None
 
 
 @dataclass(frozen=True)
@@ -126,7 +105,16 @@ class EcsPorts:
     codedeploy: CodeDeployApi | None = None
 
 
-__all__ = ["Deployment", "EcsJob", "EcsPorts", "EcsTarget", "deploy_all", "deploy_ecs"]
+__all__ = [
+    "Deployment",
+    "EcsJob",
+    "EcsPorts",
+    "EcsTarget",
+    "arn_region",
+    "deploy_all",
+    "deploy_ecs",
+    "short_name",
+]
 
 
 @dataclass
