@@ -283,7 +283,8 @@ def _deploy(root: dict[str, Any]) -> Iterator[Problem]:
         ident = {
             "ecs": ("cluster", "service"),
             "eks": ("cluster", "context", "namespace", "deployment"),
-            "manifest": ("repo", "branch", "files"),
+            # several images may be written into one file (a kustomization listing them)
+            "manifest": ("image", "repo", "branch", "files"),
         }.get(str(kind), ())
         key = (str(kind), *(str(target.get(k)) for k in ident))
         if ident and key in seen:

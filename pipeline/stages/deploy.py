@@ -133,6 +133,12 @@ def run(
 
     blocked = _not_deployable(published, gated, halted, dry_run)
     names = {i.name for i in published.images}
+    # Write-backs into one repository and branch take turns (several images in one
+    # kustomization): each then edits the tip the one before it left.
+    turns: dict[tuple[str, str | None], threading.Lock] = {}
+    for target in targets:
+        if isinstance(target, ManifestTarget):
+            turns.setdefault((target.repo, target.branch), threading.Lock())
     jobs: list[Callable[[], Deployment]] = []
     for target in targets:
         if target.image not in names:
@@ -149,7 +155,10 @@ def run(
             why = f"dry-run: {first} is not pushed yet, so the digest to deploy is not known"
             jobs.append(_const(_skipped(target, first, why)))
             continue
-        jobs.append(_job(plan, target, image, ports, force, dry_run, clock, watched_sleep))
+        job = _job(plan, target, image, ports, force, dry_run, clock, watched_sleep)
+        if isinstance(target, ManifestTarget):
+            job = _in_turn(turns[(target.repo, target.branch)], job)
+        jobs.append(job)
     pool = ThreadPoolExecutor(
         max_workers=max(1, min(WORKERS, len(jobs))), thread_name_prefix="deploy"
     )
@@ -160,6 +169,14 @@ def run(
         raise
     finally:
         pool.shutdown(wait=True)
+
+
+def _in_turn(lock: threading.Lock, job: Callable[[], Deployment]) -> Callable[[], Deployment]:
+    def call() -> Deployment:
+        with lock:
+            return job()
+
+    return call
 
 
 def _const(value: Deployment) -> Callable[[], Deployment]:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from pipeline.config.load import load
 from pipeline.config.schema import Config, Image
-from tests.unit.config.helpers import valid, yaml
+from tests.unit.config.helpers import problems, valid, yaml
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "pipeline.example.yaml"
 
@@ -315,3 +315,18 @@ def test_schema_of_platforms_is_published() -> None:
     schema = Config.model_json_schema()
     items = schema["$defs"]["Image"]["properties"]["platforms"]["items"]
     assert items["pattern"].startswith("^[a-z0-9]+/")
+
+
+def test_two_images_may_be_written_back_into_one_manifest() -> None:
+    # one kustomization listing backend and frontend: argocd-image-updater's usual shape
+    text = yaml("""
+        version: 1
+        registry: {account: "123456789012"}
+        images: [{name: backend}, {name: frontend}]
+        deploy:
+          - {type: manifest, image: backend, files: [deploy/kustomization.yaml]}
+          - {type: manifest, image: frontend, files: [deploy/kustomization.yaml]}
+          - {type: manifest, image: frontend, files: [deploy/kustomization.yaml]}
+    """)
+    found = [(p.path, p.message) for p in problems(text)]
+    assert found == [("deploy[2]", "the same target as deploy[1]")]

@@ -428,3 +428,48 @@ def test_a_manifest_pointing_at_a_newer_commit_is_refused_unless_forced(tmp_path
     (forced,) = deploy.run(p, published(revision=OLD), None, ports_, force=True, **args).deployments
     assert forced.status == "completed", forced.message
     assert manifest.read_text() == f"image: {IMAGE}@{DIGEST}\n"
+
+
+def test_write_backs_into_one_repository_take_turns(tmp_path: Path) -> None:
+    # two images into one kustomization with `push: false`: a second worktree made
+    # before the first commit landed could not fast-forward the branch
+    (tmp_path / "deploy").mkdir()
+    kustomization = tmp_path / "deploy/kustomization.yaml"
+    kustomization.write_text(f"images:\n  - name: {IMAGE}\n  - name: {IMAGE}2\n")
+    inside = threading.Semaphore(1)
+    overlaps: list[str] = []
+    fake = Unreachable()
+
+    class Local:
+        def open(self, repo: str, branch: str | None, push: bool) -> Any:
+            if not inside.acquire(blocking=False):
+                overlaps.append(repo)
+                inside.acquire()
+            ws = SimpleNamespace(base=tmp_path, top=tmp_path, label="local:main")
+            ws.commit = lambda paths, message: "c" * 40
+            ws.publish_locally = lambda: threading.Event().wait(0.2)
+            ws.close = inside.release
+            return ws
+
+    targets = [
+        {"type": "manifest", "image": name, "files": ["deploy/kustomization.yaml"], "push": False}
+        for name in ("app", "app2")
+    ]
+    two = Published(
+        (
+            *published().images,
+            *published(name="app2", image=f"{IMAGE}2", repository="team/app2").images,
+        )
+    )
+    ports_ = deploy.DeployPorts(
+        ecs=fake.ecs, kube=fake, repositories=Local(), labels=fake, ancestry=fake
+    )
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    results = deploy.run(plan(tmp_path, targets), two, None, ports_, force=False, **args)
+    assert [d.status for d in results.deployments] == ["completed", "completed"]
+    assert overlaps == []
+    pinned = f"    digest: {DIGEST}\n"
+    assert (
+        kustomization.read_text()
+        == f"images:\n  - name: {IMAGE}\n{pinned}  - name: {IMAGE}2\n{pinned}"
+    )
