@@ -330,3 +330,18 @@ def test_two_images_may_be_written_back_into_one_manifest() -> None:
     """)
     found = [(p.path, p.message) for p in problems(text)]
     assert found == [("deploy[2]", "the same target as deploy[1]")]
+
+
+def test_a_deploy_wait_of_zero_is_refused_up_front() -> None:
+    # it would time out at once and roll back a rollout that had just started
+    text = yaml("""
+        version: 1
+        registry: {account: "123456789012"}
+        images: [{name: backend}]
+        deploy:
+          - {type: ecs, image: backend, cluster: prod, service: api, wait: 0s}
+          - {type: eks, image: backend, context: k, deployment: api, wait: 0m}
+    """)
+    found = [(p.path, p.message) for p in problems(text)]
+    assert [path for path, _ in found] == ["deploy[0].wait", "deploy[1].wait"]
+    assert all("more than 0" in message for _, message in found), found
