@@ -477,7 +477,11 @@ class _Run:
             return self.done("rolled_back", outcome.reason)
         if outcome.phase is Phase.TIMED_OUT and self.target.rollback:
             self.line(f"{outcome.reason}; stopping it with rollback")
-            api.stop_deployment(deployment_id, auto_rollback=True)
+            try:
+                api.stop_deployment(deployment_id, auto_rollback=True)
+            except PipelineError as err:
+                # the timeout is the news; the refused stop only says it still runs
+                return self.done("failed", f"{outcome.reason}; stopping it failed: {err}")
             stopped = codedeploy.follow(
                 api,
                 deployment_id,

@@ -495,6 +495,24 @@ def test_code_deploy_timeout_with_rollback_stops_the_deployment_with_rollback() 
     assert clock.now >= 360.0, "the group's ready and termination waits are added to `wait`"
 
 
+def test_a_refused_stop_after_a_code_deploy_timeout_keeps_the_timeout_in_the_message() -> None:
+    api = FakeCodeDeploy([CodeDeployStatus("InProgress")])
+
+    def refuse(deployment_id: str, *, auto_rollback: bool) -> None:
+        raise EcsApiError(f"CodeDeploy StopDeployment {deployment_id}: AccessDenied")
+
+    api.stop_deployment = refuse  # type: ignore[method-assign]
+    result = run(
+        Strict(codedeploy_service(), [], described=task_definition()),
+        codedeploy=api,
+        clock=FakeTiming(),
+        target=EcsTarget("prod", "web", wait=60.0),
+    )
+    assert result.status == "failed"
+    assert result.message.startswith("CodeDeploy deployment d-00000001 still InProgress after 60s")
+    assert "StopDeployment d-00000001: AccessDenied" in result.message
+
+
 def test_code_deploy_without_load_balancer_fails_before_creating_anything() -> None:
     api = FakeCodeDeploy([CodeDeployStatus("Succeeded")])
     ecs = Strict(steady(controller="CODE_DEPLOY"), [], described=task_definition())
