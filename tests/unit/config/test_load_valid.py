@@ -345,3 +345,20 @@ def test_a_deploy_wait_of_zero_is_refused_up_front() -> None:
     found = [(p.path, p.message) for p in problems(text)]
     assert [path for path, _ in found] == ["deploy[0].wait", "deploy[1].wait"]
     assert all("more than 0" in message for _, message in found), found
+
+
+def test_an_ecs_service_named_once_by_name_and_once_by_arn_is_the_same_target() -> None:
+    text = yaml("""
+        version: 1
+        registry: {account: "123456789012"}
+        images: [{name: backend}]
+        deploy:
+          - {type: ecs, image: backend, cluster: prod, service: api}
+          - type: ecs
+            image: backend
+            cluster: arn:aws:ecs:us-east-1:123456789012:cluster/prod
+            service: arn:aws:ecs:us-east-1:123456789012:service/prod/api
+    """)
+    assert [(p.path, p.message) for p in problems(text)] == [
+        ("deploy[1]", "the same target as deploy[0]")
+    ]
