@@ -343,6 +343,14 @@ class _Target(Model):
     containers: tuple[str, ...] | None = Field(None, description="Default: every match.")
     region: str | None = Field(None, pattern=REGION_PATTERN)
 
+    @field_validator("wait", check_fields=False)
+    @classmethod
+    def _some_wait(cls, value: float) -> float:
+        # zero would time out at once and roll back a rollout that had just started
+        if value <= 0:
+            raise ValueError("a rollout needs time: give a wait of more than 0 (e.g. 10m)")
+        return value
+
 
 class CodeDeploy(Model):
     """The CodeDeploy application and deployment group of a CODE_DEPLOY service."""
