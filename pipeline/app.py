@@ -176,9 +176,13 @@ def services(
             operation, what=what, policy=policy, waits=waits, log=lambda m: log.LOG.warning("%s", m)
         )
 
+    chosen: list[builders.Found] = []
+
     def make_builder() -> Builder:
-        found = builders.choose(env, settings.builder, settings.docker)
-        made.append(builders.make(found, engine, env))
+        # probed once: a second builder (an early build built again) is the same kind
+        if not chosen:
+            chosen.append(builders.choose(env, settings.builder, settings.docker))
+        made.append(builders.make(chosen[0], engine, env))
         return made[-1]
 
     def make_pusher() -> Pusher:
