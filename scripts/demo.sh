@@ -18,6 +18,9 @@ cd "$(dirname "$0")/.."
 py=${PYTHON:-.venv/bin/python}
 py=$(cd "$(dirname "$py")" && pwd)/$(basename "$py")  # the releases run in another folder
 config=pipeline.example.yaml
+# The demo's files live in the sandbox's own state folder (`sandbox down` removes
+# them with it); a folder of their own elsewhere would stop the next `sandbox up`.
+state=${PIPELINE_SANDBOX_DIR:-.sandbox}
 say() { printf '\n== %s\n' "$*"; }
 
 say "starting the sandbox"
@@ -73,7 +76,7 @@ YAML
 # A scratch copy of the example with a git history of its own: each release is
 # a commit and a tag there. Recreated on every `make demo`, with a nonce in the
 # backend, so each demo pushes (and scans) a backend image it has not seen.
-project=.sandbox/demo-project
+project=$state/demo-project
 rm -rf "$project"
 mkdir -p "$project"
 cp -r examples "$project/"
@@ -129,13 +132,13 @@ release() {  # release VERSION MESSAGE: change the backend, commit, tag
   git -C "$project" tag -a "v$1" -m "v$1"
 }
 findings() {  # findings CVE SEVERITY: the next scan of demo/backend finds it
-  cat > .sandbox/demo-findings.json <<JSON
+  cat > "$state/demo-findings.json" <<JSON
 {"findings": [{"name": "$1", "severity": "$2",
   "uri": "https://nvd.nist.gov/vuln/detail/$1",
   "attributes": [{"key": "package_name", "value": "xz-utils"},
                  {"key": "package_version", "value": "5.6.0"}]}]}
 JSON
-  "$py" -m pipeline sandbox findings demo/backend --file .sandbox/demo-findings.json
+  "$py" -m pipeline sandbox findings demo/backend --file "$state/demo-findings.json"
 }
 run() {  # run: plain `pipeline run` in the scratch project; prints and returns its exit code
   local code=0
@@ -161,13 +164,13 @@ if [ "$code" != 3 ]; then
   echo "expected exit code 3 (the gate blocked the release), got $code" >&2
   exit 1
 fi
-cat <<'MSG'
+cat <<MSG
   Exit code 3: the severity gate blocked the release (scan.thresholds allows
   no CRITICAL finding). The table above (stderr) lists what to fix. v1.4.0
   went up under its immutable tags only (1.4.0, sha-...): latest, 1.4 and
   main still name v1.3.0, and every target still runs v1.3.0. The report
-  (.sandbox/demo-report-1.4.0.json) says "status": "blocked", and the SARIF
-  report (.sandbox/demo-project/scan.sarif) has every finding.
+  ($state/demo-report-1.4.0.json) says "status": "blocked", and the SARIF
+  report ($project/scan.sarif) has every finding.
 MSG
 say "what the targets run now (unchanged)"
 targets
@@ -185,7 +188,7 @@ ecr_tags
 
 cat <<MSG
 
-The reports are in .sandbox/demo-report-*.json. The sandbox keeps running:
+The reports are in $state/demo-report-*.json. The sandbox keeps running:
   eval "\$($py -m pipeline sandbox env)"   # use it from this shell (boto3, docker pull ...)
   $py -m pipeline sandbox down            # stop it and remove its state
 MSG
