@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.adapters.ports import TagMutability
 from pipeline.errors import StageError
 from pipeline.stages import publish
 from tests.unit.fakes import FakeRepositories
@@ -45,3 +46,46 @@ def test_nothing_is_created_when_all_are_there() -> None:
 
 def test_a_registry_without_an_admin_needs_nothing() -> None:
     assert publish.ensure_repositories(_plan("team/api", create=False), lambda: None) == set()
+
+
+def _promoting(*images: tuple[str, tuple[str, ...]], stages: tuple[str, ...]) -> Any:
+    """What `repositories` reads: each image's repository and mutable tags, and the stages."""
+    return SimpleNamespace(
+        images=[
+            SimpleNamespace(repository=r, tags=SimpleNamespace(mutable=list(m))) for r, m in images
+        ],
+        config=SimpleNamespace(registry=SimpleNamespace(create_repositories=True)),
+        stages=stages,
+    )
+
+
+def test_existing_repositories_report_their_mutability_when_promote_moves_tags() -> None:
+    admin = FakeRepositories(
+        existing=("team/web", "team/fixed"), modes={"team/api": TagMutability("IMMUTABLE")}
+    )
+    plan = _promoting(
+        ("team/api", ("main",)),
+        ("team/web", ("latest",)),
+        ("team/new", ("main",)),
+        ("team/fixed", ()),
+        stages=("build", "push", "promote"),
+    )
+    repos = publish.repositories(plan, lambda: admin)
+    assert repos.created == {"team/new"}  # created with the config's rules: not asked
+    assert repos.mutability == {
+        "team/api": TagMutability("IMMUTABLE"),
+        "team/web": TagMutability("MUTABLE"),
+    }
+
+
+def test_mutability_is_not_read_when_no_tag_will_move() -> None:
+    class Unasked(FakeRepositories):
+        def mutability(self, names: list[str]) -> dict[str, TagMutability]:
+            raise AssertionError(f"asked about {names}")
+
+    admin = Unasked(existing=("team/api",))
+    no_promote = _promoting(("team/api", ("main",)), stages=("build", "push"))
+    assert publish.repositories(no_promote, lambda: admin) == publish.Repositories()
+    nothing_moves = _promoting(("team/api", ()), stages=("build", "push", "promote"))
+    assert publish.repositories(nothing_moves, lambda: admin) == publish.Repositories()
+    assert publish.repositories(nothing_moves, lambda: None) == publish.Repositories()
