@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Cut a release: the next semver tag on HEAD; with --push, pushed to origin and
-# the pipeline run for it. A thin wrapper of `pipeline release`.
+# Cut a release: the next semver tag on HEAD (with --push, pushed to origin),
+# then the pipeline run for it. A thin wrapper of `pipeline release`.
 #
 #   actions/release.sh patch|minor|major [options]
 #   actions/release.sh --bump patch|minor|major [options]
@@ -14,8 +14,8 @@ usage() {
 usage: release.sh patch|minor|major [--push] [--no-run] [--allow-dirty] [--allow-branch]
                   [--force] [--dry-run] [--image NAME]... [-f FILE] [--report FILE]
 
-  --push          push the tag to origin, then run the pipeline for it
-  --no-run        with --push: push the tag only (when CI builds pushed tags)
+  --push          push the tag to origin before the run
+  --no-run        tag (and with --push, push) only: no run (when CI builds pushed tags)
   --allow-dirty   release even with uncommitted changes to tracked files
   --allow-branch  release from a branch other than the default one
   --force         for the run: deploy even a commit older than the running one

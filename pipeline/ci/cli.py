@@ -46,7 +46,9 @@ def matrix(
     if fmt == "codebuild":
         import yaml
 
-        click.echo(yaml.safe_dump(fanout.codebuild(selected), sort_keys=False), nl=False)
+        # the whole graph ends in the build that promotes and deploys; one wave does not
+        graph = fanout.codebuild(selected, final=level is None)
+        click.echo(yaml.safe_dump(graph, sort_keys=False), nl=False)
     elif fmt == "json":
         click.echo(fanout.as_json(selected, count))
     else:

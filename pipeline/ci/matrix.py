@@ -119,9 +119,21 @@ def identifier(name: str, taken: set[str]) -> str:
     return ident
 
 
-def codebuild(selected: Sequence[Entry]) -> dict[str, Any]:
+#: What a fan-out runner leaves to the final build: nothing moves or deploys per image.
+RUNNER_SKIP = "promote,deploy"
+#: The final build of the whole graph; image builds are all `build_...`, so it never clashes.
+FINAL_BUILD = "promote_deploy"
+
+
+def codebuild(selected: Sequence[Entry], final: bool = True) -> dict[str, Any]:
     """A buildspec `batch: build-graph:` block: one build per image, `depend-on` its dependencies.
 
+    Every image build runs with `PIPELINE_SKIP=promote,deploy`: a runner whose
+    image passed must not move mutable tags or deploy while another is blocked
+    (one decision per release). With `final`, one more build depends on every
+    image build; CodeBuild starts it only when they all succeeded (a blocked
+    gate exits 3), and it runs the whole pipeline, which reuses the pushed
+    images and their scans, gates them once more and promotes and deploys.
     Dependencies outside `selected` (a single `--level`) are left out: CodeBuild
     refuses a `depend-on` that names no build of the graph.
     """
@@ -131,10 +143,18 @@ def codebuild(selected: Sequence[Entry]) -> dict[str, Any]:
     for e in selected:
         build: dict[str, Any] = {
             "identifier": ids[e.name],
-            "env": {"variables": {"PIPELINE_IMAGE": e.name}},
+            "env": {"variables": {"PIPELINE_IMAGE": e.name, "PIPELINE_SKIP": RUNNER_SKIP}},
         }
         depend_on = [ids[d] for d in e.depends_on if d in ids]
         if depend_on:
             build["depend-on"] = depend_on
         graph.append(build)
+    if final and graph:
+        graph.append(
+            {
+                "identifier": FINAL_BUILD,
+                "env": {"variables": {"PIPELINE_IMAGE": "", "PIPELINE_SKIP": ""}},
+                "depend-on": [ids[e.name] for e in selected],
+            }
+        )
     return {"batch": {"build-graph": graph}}

@@ -21,6 +21,7 @@ from pipeline.config import paths
 from pipeline.config.schema import SemverRule, TagRule
 from pipeline.config.suggest import did_you_mean
 from pipeline.config.types import ECR_COMPONENT_PATTERN, OCI_REPOSITORY_PATTERN
+from pipeline.ecs.names import short_name
 from pipeline.scan import config_check as scan_config
 
 Path = tuple[str | int, ...]
@@ -283,9 +284,12 @@ def _deploy(root: dict[str, Any]) -> Iterator[Problem]:
         ident = {
             "ecs": ("cluster", "service"),
             "eks": ("cluster", "context", "namespace", "deployment"),
-            "manifest": ("repo", "branch", "files"),
+            # several images may be written into one file (a kustomization listing them)
+            "manifest": ("image", "repo", "branch", "files"),
         }.get(str(kind), ())
-        key = (str(kind), *(str(target.get(k)) for k in ident))
+        # ECS takes a cluster or service by name or by ARN: both name one service
+        name = short_name if kind == "ecs" else str
+        key = (str(kind), *(name(str(target.get(k))) for k in ident))
         if ident and key in seen:
             yield ("deploy", i), f"the same target as deploy[{seen[key]}]"
         seen.setdefault(key, i)

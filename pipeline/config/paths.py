@@ -176,7 +176,10 @@ def _manifests(root: dict[str, Any], folder: Path, top: Path) -> Iterator[Proble
     for i, target in enumerate(_list(root.get("deploy"))):
         target = _dict(target)
         repo = target.get("repo", ".")
-        if target.get("type") != "manifest" or not isinstance(repo, str) or _is_url(repo):
+        if target.get("type") != "manifest" or not isinstance(repo, str):
+            continue
+        if _is_url(repo):
+            yield from _remote_manifests(i, target)
             continue
         base, problem = located(top, folder, repo)
         if base is None:
@@ -187,3 +190,17 @@ def _manifests(root: dict[str, Any], folder: Path, top: Path) -> Iterator[Proble
                 path, problem = located(top, base, file)
                 if path is None:
                     yield ("deploy", i, "files", j), str(problem)
+
+
+def _remote_manifests(i: int, target: dict[str, Any]) -> Iterator[Problem]:
+    """Files of a repository cloned at deploy time: already now, they cannot lead out of it."""
+    for j, file in enumerate(_list(target.get("files"))):
+        if not isinstance(file, str):
+            continue
+        normal = os.path.normpath(file.replace("\\", "/"))
+        if os.path.isabs(normal) or normal == ".." or normal.startswith("../"):
+            yield (
+                ("deploy", i, "files", j),
+                f"{shown(file)} leads outside the repository; files are relative to the"
+                " repository named by `repo:`",
+            )

@@ -312,7 +312,9 @@ class Ignore(Model):
     id: str = Field(..., min_length=1, description="Vulnerability id, e.g. CVE-2023-1234.")
     reason: str = Field(..., min_length=1, description="Why it is accepted.")
     expires: Date | None = Field(None, description="From this day on the entry no longer applies.")
-    images: tuple[str, ...] | None = Field(None, description="Default: all images.")
+    images: tuple[str, ...] | None = Field(
+        None, min_length=1, description="Default: all images (an empty list would match none)."
+    )
     until_fixed: bool = Field(False, description="Applies only while no fix is available.")
 
 
@@ -340,6 +342,14 @@ class _Target(Model):
     image: str = Field(..., description="Name of the image to deploy.")
     containers: tuple[str, ...] | None = Field(None, description="Default: every match.")
     region: str | None = Field(None, pattern=REGION_PATTERN)
+
+    @field_validator("wait", check_fields=False)
+    @classmethod
+    def _some_wait(cls, value: float) -> float:
+        # zero would time out at once and roll back a rollout that had just started
+        if value <= 0:
+            raise ValueError("a rollout needs time: give a wait of more than 0 (e.g. 10m)")
+        return value
 
 
 class CodeDeploy(Model):

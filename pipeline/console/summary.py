@@ -133,6 +133,8 @@ def summarize(report: RunReport, outcomes: Mapping[str, bool] | None = None) -> 
         if not shown(stage, report.stages):
             continue
         result = {True: "ok", False: "failed"}.get(outcomes.get(stage, True), "ok")
+        if stage == "gate" and result == "failed" and any(i.gate == "block" for i in report.images):
+            result = "blocked"  # the gate did its job: it did not fail, it said no
         stages.append((stage, duration(seconds), result))
     if report.timings:
         stages.append(("total", duration(sum(report.timings.values())), ""))

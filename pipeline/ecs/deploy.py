@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pipeline import guard, imageref, log
 from pipeline.deployment import Deployment, Status
 from pipeline.ecs import codedeploy, rollout, taskdef
+from pipeline.ecs.names import arn_region, short_name
 from pipeline.ecs.ports import (
     CodeDeployApi,
     EcsApi,
@@ -68,7 +69,7 @@ class EcsTarget:
 
     @property
     def name(self) -> str:
-        return f"{self.cluster}/{self.service}"
+        return f"{short_name(self.cluster)}/{short_name(self.service)}"
 
     @classmethod
     def from_config(
@@ -104,7 +105,16 @@ class EcsPorts:
     codedeploy: CodeDeployApi | None = None
 
 
-__all__ = ["Deployment", "EcsJob", "EcsPorts", "EcsTarget", "deploy_all", "deploy_ecs"]
+__all__ = [
+    "Deployment",
+    "EcsJob",
+    "EcsPorts",
+    "EcsTarget",
+    "arn_region",
+    "deploy_all",
+    "deploy_ecs",
+    "short_name",
+]
 
 
 @dataclass
@@ -400,7 +410,8 @@ class _Run:
     # ------------------------------------------------------------ CodeDeploy
 
     def _codedeploy_names(self) -> tuple[str, str]:
-        app, group = codedeploy.default_names(self.target.cluster, self.target.service)
+        t = self.target
+        app, group = codedeploy.default_names(short_name(t.cluster), short_name(t.service))
         return self.target.codedeploy_application or app, self.target.codedeploy_group or group
 
     def _starting(self, start: Callable[[], T], new_td: str, *, registered: bool) -> T:
@@ -466,7 +477,11 @@ class _Run:
             return self.done("rolled_back", outcome.reason)
         if outcome.phase is Phase.TIMED_OUT and self.target.rollback:
             self.line(f"{outcome.reason}; stopping it with rollback")
-            api.stop_deployment(deployment_id, auto_rollback=True)
+            try:
+                api.stop_deployment(deployment_id, auto_rollback=True)
+            except PipelineError as err:
+                # the timeout is the news; the refused stop only says it still runs
+                return self.done("failed", f"{outcome.reason}; stopping it failed: {err}")
             stopped = codedeploy.follow(
                 api,
                 deployment_id,

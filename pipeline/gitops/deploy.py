@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,8 @@ from pipeline.gitops.ports import Repositories, Workspace
 from pipeline.gitops.target import NewImage, mask_url
 
 LOG = logging.getLogger("pipeline")
+#: Sees the references the files hold; raises a DeployError to refuse the deploy.
+Guard = Callable[[Sequence[str]], None]
 #: Pushes refused because someone else pushed first, before giving up.
 PUSH_ATTEMPTS = 5
 
@@ -34,6 +36,7 @@ class FileChange:
     before: str
     after: str
     previous: tuple[str, ...]
+    running: tuple[str, ...] = ()  # whole references the file held before
 
     def diff(self) -> str:
         return "".join(
@@ -55,18 +58,27 @@ def deploy_manifest(
     tag: str | None,
     ports: Repositories,
     dry_run: bool = False,
+    also_matches: Sequence[str] = (),
+    guard: Guard | None = None,
 ) -> Deployment:
+    """`also_matches`: other names of the image's repository (ECR's own host when images
+    are pushed through a host override); references to them are this image's too.
+
+    `guard` sees the references the files hold before each edit (again on the new tip
+    after a refused push) and raises a DeployError to refuse, say an older commit.
+    """
     ref = imageref.parse(image)
     target = mask_url(f"{settings.repo}:{settings.branch}" if settings.branch else settings.repo)
     pinned = imageref.pinned(ref.repository, digest) if ref else image
     try:
         if ref is None or not digest.startswith("sha256:"):
             raise DeployError(f"deploy needs an image and its digest, got {image!r} {digest!r}")
-        new = NewImage(settings.image, ref.repository, digest, tag)
+        new = NewImage(settings.image, ref.repository, digest, tag, tuple(also_matches))
         workspace = ports.open(settings.repo, settings.branch, settings.push)
         target = workspace.label
         try:
-            return _deploy(settings, new, workspace, _message(settings, new, version, sha), dry_run)
+            message = _message(settings, new, version, sha)
+            return _deploy(settings, new, workspace, message, dry_run, guard)
         finally:
             workspace.close()
     except DeployError as err:
@@ -74,10 +86,17 @@ def deploy_manifest(
 
 
 def _deploy(
-    settings: ManifestTarget, image: NewImage, ws: Workspace, message: str, dry_run: bool
+    settings: ManifestTarget,
+    image: NewImage,
+    ws: Workspace,
+    message: str,
+    dry_run: bool,
+    guard: Guard | None,
 ) -> Deployment:
     def result(status: Status, text: str, changes: Sequence[FileChange] = ()) -> Deployment:
-        previous = [p for c in changes for p in c.previous]
+        # whole references where the file spells them (a kustomize `newTag` alone is no image)
+        held = [r for c in changes for r in c.running if not r.endswith(f"@{image.digest}")]
+        previous = held or [p for c in changes for p in c.previous]
         before = ", ".join(dict.fromkeys(previous)) or None
         return Deployment("manifest", ws.label, image.ref, before, status, text)
 
@@ -87,6 +106,8 @@ def _deploy(
             return result(
                 "skipped", f"nothing to change: {', '.join(settings.files)} already at {image.ref}"
             )
+        if guard is not None:
+            guard(list(dict.fromkeys(r for c in changes for r in c.running)))
         if dry_run:
             diff = "".join(c.diff() for c in changes)
             LOG.info("dry run: %s would change:\n%s", ws.label, diff.rstrip())
@@ -94,7 +115,7 @@ def _deploy(
                 "skipped", f"dry run: would change {', '.join(c.name for c in changes)}", changes
             )
         for change in changes:
-            change.path.write_text(change.after, encoding="utf-8")
+            change.path.write_bytes(change.after.encode("utf-8"))
         commit = ws.commit([c.path for c in changes], message)
         names = ", ".join(c.name for c in changes)
         if not settings.push:
@@ -119,12 +140,25 @@ def edit(ws: Workspace, files: Sequence[str], image: NewImage) -> list[FileChang
             continue
         seen.add(path)
         try:
-            before = path.read_text(encoding="utf-8")
+            # bytes, not read_text: universal newlines would turn a CRLF file into LF
+            before = path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise DeployError(f"{ws.label}: cannot read {name}: {err}") from err
         rewritten = rewrite(before, image, name)
+        if not rewritten.found:
+            # named in `files:` for this image, yet never names it: a typo in a path or a
+            # repository, which "nothing to change" would report as deployed
+            raise DeployError(
+                f"{name} has nothing to set for {image.repository}: no image field,"
+                " kustomization `images:` entry or Helm image map names it (in a file with"
+                " $imagepolicy markers: no marker of its policy); nothing was changed"
+            )
         if rewritten.text != before:
-            changes.append(FileChange(path, name, before, rewritten.text, rewritten.previous))
+            changes.append(
+                FileChange(
+                    path, name, before, rewritten.text, rewritten.previous, rewritten.running
+                )
+            )
     return changes
 
 

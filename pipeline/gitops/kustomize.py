@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline import imageref
 from pipeline.gitops import spans
 from pipeline.gitops.spans import Edit
 from pipeline.gitops.target import NewImage
@@ -31,13 +30,31 @@ def is_kustomization(doc: Any, file_name: str) -> bool:
     )
 
 
-def edits(text: str, doc: Any, image: NewImage) -> list[Edit]:
-    out: list[Edit] = []
+def entries(doc: Any, image: NewImage) -> list[Any]:
+    """The `images:` entries that are this image's, changed or not."""
     images = spans.get(doc, "images")
+    found = []
     for entry in images.value if images is not None else []:
         name = spans.text_of(spans.get(entry, "newName")) or spans.text_of(spans.get(entry, "name"))
-        if name and imageref.same_repository(name, image.repository):
-            out.extend(_entry(text, entry, image))
+        if name and image.names(name):
+            found.append(entry)
+    return found
+
+
+def reference(entry: Any) -> str | None:
+    """The whole reference an entry pins today (`name@digest` wins, as in kustomize)."""
+    name = spans.text_of(spans.get(entry, "newName")) or spans.text_of(spans.get(entry, "name"))
+    digest = spans.text_of(spans.get(entry, "digest"))
+    tag = spans.text_of(spans.get(entry, "newTag"))
+    if not name or not (digest or tag):
+        return None
+    return f"{name}@{digest}" if digest else f"{name}:{tag}"
+
+
+def edits(text: str, doc: Any, image: NewImage) -> list[Edit]:
+    out: list[Edit] = []
+    for entry in entries(doc, image):
+        out.extend(_entry(text, entry, image))
     return out
 
 
@@ -115,8 +132,13 @@ def _insert(text: str, entry: Any, pair: str) -> Edit:
     last_value = entry.value[-1][1]
     indent = " " * entry.value[0][0].start_mark.column
     at = _line_end(text, last_value.end_mark.index)
-    lead = "" if text[:at].endswith("\n") else "\n"
-    return Edit(at, at, f"{lead}{indent}{pair}\n")
+    # a CRLF file stays CRLF: the new line ends like the one it follows (or, after a
+    # last line without an ending, like the file's other lines)
+    ended = text[:at].endswith("\n")
+    crlf = text[:at].endswith("\r\n") if ended else "\r\n" in text
+    newline = "\r\n" if crlf else "\n"
+    lead = "" if ended else newline
+    return Edit(at, at, f"{lead}{indent}{pair}{newline}")
 
 
 def _flow(text: str, entry: Any, keep: str, value: str, drop: tuple[Any, Any] | None) -> list[Edit]:

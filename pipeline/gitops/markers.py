@@ -81,16 +81,23 @@ def _ours(policy: str, fields: list[tuple[Marker, Any]], image: NewImage) -> boo
         return True
     for marker, node in fields:
         value = str(node.value)
-        if marker.field == "name" and imageref.same_repository(value, image.repository):
+        if marker.field == "name" and image.names(value):
             return True
         ref = imageref.parse(value) if marker.field is None else None
-        if ref is not None and imageref.same_repository(ref.repository, image.repository):
+        if ref is not None and image.names(ref.repository):
             return True
     return False
 
 
-def edits(text: str, docs: list[Any], image: NewImage, where: str) -> list[spans.Edit] | None:
-    """The edits the file's markers ask for; None when the file has no markers at all."""
+def edits(
+    text: str, docs: list[Any], image: NewImage, where: str
+) -> tuple[list[spans.Edit], list[str | None]] | None:
+    """The edits the file's markers ask for, and what each of this image's policies held.
+
+    The second list has one entry per policy of this image (none: the file has no
+    marker of it): the whole reference its fields spelt, or None when they spelt only
+    a part. None when the file has no markers at all.
+    """
     markers = find(text)
     if not markers:
         return None
@@ -98,12 +105,26 @@ def edits(text: str, docs: list[Any], image: NewImage, where: str) -> list[spans
     for marker, node in _fields(docs, markers):
         groups[marker.policy].append((marker, node))
     out: list[spans.Edit] = []
+    held: list[str | None] = []
     for policy, fields in groups.items():
         if not _ours(policy, fields, image):
             continue
+        held.extend(_held(fields))
         for marker, node in fields:
             value = image.field(marker.field, f"{where}:{marker.line + 1}: ")
             edit = spans.replace(node, value)
             if edit:
                 out.append(edit)
-    return out
+    return out, held
+
+
+def _held(fields: list[tuple[Marker, Any]]) -> list[str | None]:
+    """The whole references a policy's fields spell: whole ones, or name with tag/digest."""
+    parts = {m.field: str(node.value) for m, node in fields if m.field is not None}
+    whole: list[str | None] = [str(node.value) for m, node in fields if m.field is None]
+    name = parts.get("name")
+    if name and parts.get("digest"):
+        whole.append(f"{name}@{parts['digest']}")
+    elif name and parts.get("tag"):
+        whole.append(f"{name}:{parts['tag']}")
+    return whole or [None]

@@ -22,6 +22,15 @@ class NewImage:
     repository: str  # host/path, as pushed
     digest: str  # sha256:...
     tag: str | None = None  # the first immutable tag, for files that pin by tag
+    #: other names of the repository that count as this image's (ECR's own host when
+    #: images are pushed through a host override); such references get `ref` too
+    also: tuple[str, ...] = ()
+
+    def names(self, repository: str) -> bool:
+        """Does `repository` (host/path) name this image's repository?"""
+        return any(
+            imageref.same_repository(repository, mine) for mine in (self.repository, *self.also)
+        )
 
     @property
     def ref(self) -> str:

@@ -9,7 +9,7 @@ deadline) are results with status `failed` or `rolled_back`, not exceptions.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline import imageref, poll
@@ -71,7 +71,10 @@ def deploy_eks(
     revision: str | None = None,
     guard: Guard | None = None,
     poll: float = POLL_INTERVAL,
+    also_matches: Sequence[str] = (),
 ) -> Deployment:
+    """`also_matches`: other names of the image's repository (ECR's own host when images
+    are pushed through a host override); containers running them are this image's too."""
     target = target_name(settings)
     try:
         ref = imageref.parse(image)
@@ -80,7 +83,7 @@ def deploy_eks(
         pinned = imageref.pinned(ref.repository, ref.digest)
         api = ports.connect(cluster_of(settings))
         try:
-            run = _Rollout(settings, api, target, clock, sleep, poll)
+            run = _Rollout(settings, api, target, clock, sleep, poll, tuple(also_matches))
             return run.deploy(ref.repository, pinned, dry_run, revision, guard)
         finally:
             api.close()
@@ -97,8 +100,10 @@ class _Rollout:
         clock: Clock,
         sleep: Sleep,
         poll: float,
+        also: tuple[str, ...] = (),
     ) -> None:
         self.s = settings
+        self.also = also
         self.api = api
         self.target = target
         self.clock = clock
@@ -112,8 +117,8 @@ class _Rollout:
     ) -> Deployment:
         s = self.s
         obj = self.retried(lambda: self.api.get_deployment(s.namespace, s.deployment))
-        selected = patches.select(obj, s.containers, repository, self.where)
-        changed = patches.changes(selected, image)
+        selected = patches.select(obj, s.containers, repository, self.where, self.also)
+        changed = patches.changes(selected, image, self.also)
         previous = _previous(c.image for c in selected)
         running_revision = patches.revision(obj)
         if guard is not None:

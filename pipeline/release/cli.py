@@ -55,8 +55,10 @@ def _run_takes_force() -> bool:
     multiple=True,
     help="Release the tag prefix of this image (needed when images use different prefixes).",
 )
-@click.option("--push", is_flag=True, help="Push the tag to origin, then run the pipeline for it.")
-@click.option("--no-run", is_flag=True, help="With --push: push the tag only (CI builds tags).")
+@click.option("--push", is_flag=True, help="Push the tag to origin before the run.")
+@click.option(
+    "--no-run", is_flag=True, help="Tag (and with --push, push) only: CI builds pushed tags."
+)
 @click.option("--allow-dirty", is_flag=True, help="Release even with uncommitted changes.")
 @click.option("--allow-branch", is_flag=True, help="Release from a branch other than the default.")
 @click.option(
@@ -82,20 +84,16 @@ def release(
     dry_run: bool,
     report_file: str | None,
 ) -> None:
-    """Create the next annotated semver tag; with --push, push it and run the pipeline for it."""
+    """Create the next annotated semver tag (--push: push it), then run the pipeline for it."""
     from pipeline import app
     from pipeline.adapters.git_release import ReleaseRepo
     from pipeline.errors import UsageError
     from pipeline.release.prepare import prepare
 
     path = setup(ctx, file_, verbose, quiet)
-    runs = push and not no_run
-    if no_run and not push:
-        raise UsageError("--no-run only makes sense with --push (without it nothing runs)")
+    runs = not no_run
     if (force or report_file) and not runs:
-        raise UsageError(
-            "--force and --report are for the run that follows --push (without --no-run)"
-        )
+        raise UsageError("--force and --report are for the run that follows the tag (no --no-run)")
     if force and not _run_takes_force():
         raise UsageError("--force: this version's `pipeline run` has no --force")
     source = app.Source(path)
@@ -117,24 +115,26 @@ def release(
     if dry_run:
         _say(f"dry-run: would create {plan.describe()}")
         if push:
-            _say(f"dry-run: would push {plan.tag} to {REMOTE}" + ("" if no_run else " and run it"))
+            _say(f"dry-run: would push {plan.tag} to {REMOTE}")
+        if runs:
+            _say(f"dry-run: would run the pipeline for {plan.ref}")
         click.echo(plan.tag)
         return
     repo.create_tag(plan.tag, plan.sha, f"Release {plan.tag}")
     _say(f"created annotated tag {plan.describe()}")
     click.echo(plan.tag)
-    if not push:
-        _say(f"to publish it: `git push {REMOTE} {plan.ref}`, then `pipeline run --ref {plan.ref}`")
-        return
-    try:
-        repo.push_tag(plan.tag, REMOTE)
-    except Exception:
-        # Nothing half-done: a tag that never reached the remote would only
-        # make the next attempt skip a version.
-        repo.delete_tag(plan.tag)
-        _say(f"removed the local tag {plan.tag} again")
-        raise
-    _say(f"pushed {plan.tag} to {REMOTE}")
+    if push:
+        try:
+            repo.push_tag(plan.tag, REMOTE)
+        except Exception:
+            # Nothing half-done: a tag that never reached the remote would only
+            # make the next attempt skip a version.
+            repo.delete_tag(plan.tag)
+            _say(f"removed the local tag {plan.tag} again")
+            raise
+        _say(f"pushed {plan.tag} to {REMOTE}")
+    else:
+        _say(f"the tag is local; to publish it: `git push {REMOTE} {plan.ref}`")
     if runs:
         start_run(
             ctx,

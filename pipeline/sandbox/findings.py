@@ -161,7 +161,10 @@ def script_from_document(
     if isinstance(scan_status, dict):
         status = status or _text(scan_status.get("status"), "imageScanStatus.status", origin)
         described = _text(scan_status.get("description"), "imageScanStatus.description", origin)
-    return _script(body, status or DEFAULT_STATUS, delay, described, origin)
+    status = status or DEFAULT_STATUS
+    if status.upper() in STATUSES:  # `--status complete` means COMPLETE, not a new status
+        status = status.upper()
+    return _script(body, status, delay, described, origin)
 
 
 def _script(

@@ -223,6 +223,11 @@ class _Judge:
             if finding.fix is Fix.YES:
                 fixed = f" (fixed in {finding.fixed_in})" if finding.fixed_in else ""
                 self.warn(f"{what} (until_fixed) no longer applies: a fix is available{fixed}")
+            elif finding.enhanced:
+                self.warn(
+                    f"{what} (until_fixed) does not apply: the scan does not say whether a fix"
+                    " exists for this finding, so it counts"
+                )
             else:
                 self.warn(
                     f"{what} (until_fixed) does not apply: the scan says nothing about fixes"

@@ -12,9 +12,10 @@ waits go through the injected `sleep`, which also ends them when the run is
 interrupted. The stage sees only ports: the real adapters are built in
 `pipeline/compose/deploy.py`.
 
-Never backwards: ECS asks `pipeline.guard` itself; for Kubernetes the stage
-hands `deploy_eks` a guard that compares the running images' revision labels
-with the commit being deployed (refused unless `force`).
+Never backwards: ECS asks `pipeline.guard` itself; for Kubernetes and manifests
+the stage hands `deploy_eks` / `deploy_manifest` a guard that compares the
+revision labels of what runs (what the files point at) with the commit being
+deployed (refused unless `force`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pipeline.config.schema import EcsTarget as EcsTargetConfig
 from pipeline.config.schema import EksTarget, ManifestTarget
 from pipeline.deployment import DeployError, Deployment
 from pipeline.ecs import codepipeline
-from pipeline.ecs.deploy import EcsPorts, EcsTarget, deploy_ecs
+from pipeline.ecs.deploy import EcsPorts, EcsTarget, arn_region, deploy_ecs, short_name
 from pipeline.ecs.ports import Timing
 from pipeline.errors import PipelineError
 from pipeline.gitops.deploy import deploy_manifest
@@ -76,7 +77,7 @@ class DeployInterrupted(DeployError):
 def target_name(target: Target) -> str:
     """How the report names a target before (or without) deploying it."""
     if isinstance(target, EcsTargetConfig):
-        return f"{target.cluster}/{target.service}"
+        return f"{short_name(target.cluster)}/{short_name(target.service)}"
     if isinstance(target, EksTarget):
         return kube_deploy.target_name(target)
     return mask_url(f"{target.repo}:{target.branch}" if target.branch else target.repo)
@@ -132,6 +133,12 @@ def run(
 
     blocked = _not_deployable(published, gated, halted, dry_run)
     names = {i.name for i in published.images}
+    # Write-backs into one repository and branch take turns (several images in one
+    # kustomization): each then edits the tip the one before it left.
+    turns: dict[tuple[str, str | None], threading.Lock] = {}
+    for target in targets:
+        if isinstance(target, ManifestTarget):
+            turns.setdefault((target.repo, target.branch), threading.Lock())
     jobs: list[Callable[[], Deployment]] = []
     for target in targets:
         if target.image not in names:
@@ -148,7 +155,10 @@ def run(
             why = f"dry-run: {first} is not pushed yet, so the digest to deploy is not known"
             jobs.append(_const(_skipped(target, first, why)))
             continue
-        jobs.append(_job(plan, target, image, ports, force, dry_run, clock, watched_sleep))
+        job = _job(plan, target, image, ports, force, dry_run, clock, watched_sleep)
+        if isinstance(target, ManifestTarget):
+            job = _in_turn(turns[(target.repo, target.branch)], job)
+        jobs.append(job)
     pool = ThreadPoolExecutor(
         max_workers=max(1, min(WORKERS, len(jobs))), thread_name_prefix="deploy"
     )
@@ -159,6 +169,14 @@ def run(
         raise
     finally:
         pool.shutdown(wait=True)
+
+
+def _in_turn(lock: threading.Lock, job: Callable[[], Deployment]) -> Callable[[], Deployment]:
+    def call() -> Deployment:
+        with lock:
+            return job()
+
+    return call
 
 
 def _const(value: Deployment) -> Callable[[], Deployment]:
@@ -176,17 +194,21 @@ def _job(
     sleep: Sleep,
 ) -> Callable[[], Deployment]:
     revision = image.revision or None
+    # pushed through a host override, the repository also goes by ECR's own host
+    canonical = f"{plan.registry.canonical_host}/{image.repository}"
+    also = (canonical,) if canonical != image.image else ()
     if isinstance(target, EcsTargetConfig):
-        canonical = f"{plan.registry.canonical_host}/{image.repository}"
-        also = (canonical,) if canonical != image.image else ()
         ecs_target = EcsTarget.from_config(target, also_matches=also)
+
+        # a cluster (or service) named by its ARN lives in the ARN's region
+        region = target.region or arn_region(target.cluster, target.service)
 
         def ecs() -> Deployment:
             return deploy_ecs(
                 ecs_target,
                 image.ref,
                 revision,
-                ports.ecs(target.region),
+                ports.ecs(region),
                 timing=Timing(now=clock, sleep=sleep),
                 dry_run=dry_run,
                 force=force,
@@ -235,9 +257,24 @@ def _job(
                 dry_run,
                 revision=revision,
                 guard=never_backwards,
+                also_matches=also,
             )
 
         return _guarded(target, image, eks)
+
+    def no_older_manifest(running: Sequence[str]) -> None:
+        # what the files point at is what Argo CD / Flux run: the same guard as ECS and EKS
+        verdict = guard.check(
+            commit=revision,
+            image=image.ref,
+            running_images=list(running),
+            labels=ports.labels,
+            ancestry=ports.ancestry,
+            force=force,
+        )
+        if not verdict.allowed:
+            raise DeployError(f"refused: {verdict.message}; pass --force to deploy it anyway")
+        ports.say(f"{target_name(target)}: {verdict.message}")
 
     def manifest() -> Deployment:
         assert image.digest is not None
@@ -250,6 +287,8 @@ def _job(
             image.tags[0] if image.tags else None,
             ports.repositories,
             dry_run,
+            also_matches=also,
+            guard=no_older_manifest,
         )
 
     return _guarded(target, image, manifest)
@@ -276,8 +315,9 @@ def codepipeline_files(plan: Plan, published: Published, deployed: Deployed | No
     """Write outputs.imagedefinitions / outputs.image_detail; the paths written.
 
     Written once every image is published (after the deploy when there is
-    one): the containers an ECS target updated are named, else each image's
-    own name. Byte-identical on a re-run with the same images.
+    one): the containers an ECS target updated are named, else those an ECS
+    target's `containers:` names, else each image's own name. Byte-identical
+    on a re-run with the same images.
     """
     outputs = plan.config.outputs
     if outputs.imagedefinitions is None and outputs.image_detail is None:
@@ -289,11 +329,19 @@ def codepipeline_files(plan: Plan, published: Published, deployed: Deployed | No
     for deployment in deployed.deployments if deployed else ():
         if deployment.type == "ecs" and deployment.containers:
             containers.setdefault(deployment.image, []).extend(deployment.containers)
+    # Without a deploy (`--skip deploy`: CodePipeline's ECS action deploys), the containers
+    # an ECS target names are the task definition's; the image's own name is a guess.
+    configured: dict[str, list[str]] = {}
+    for target in plan.config.deploy:
+        if isinstance(target, EcsTargetConfig) and target.containers:
+            names = [n.strip() for c in target.containers for n in c.split(",") if n.strip()]
+            configured.setdefault(target.image, []).extend(names)
     entries: list[codepipeline.ImageDefinition] = []
     ecs_image: str | None = None
     for image in images:
         pinned = _pinned_names(image, containers)
-        names = pinned[1] or [image.name]
+        named = list(dict.fromkeys(configured.get(image.name, ())))
+        names = pinned[1] or named or [image.name]
         if pinned[1] and ecs_image is None:
             ecs_image = pinned[0]
         entries.extend(codepipeline.ImageDefinition(name, image.ref) for name in names)

@@ -10,13 +10,16 @@ tag.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import inputs, log
+from pipeline import tags as tagging
 from pipeline.adapters.ports import Manifest, Registry
+from pipeline.config.schema import Secret
 from pipeline.image_config import labels_of
-from pipeline.plan import ImagePlan, Plan
+from pipeline.plan import ImagePlan, Plan, build_order
 from pipeline.stages.build import INPUT_LABEL
 
 _VERSION_LABEL = "org.opencontainers.image.version"
@@ -59,36 +62,108 @@ def lookup(image: ImagePlan, path: str, input_digest: str, registry: Registry) -
 def input_digests(plan: Plan) -> dict[str, str | None]:
     """In build order, so a dependency's digest feeds its dependents'.
 
+    A dependency that is not selected (`--image app` on a fan-out runner) still
+    feeds its digest in, computed from the config: the image then has the same
+    inputs whether it was built alone or with every image, so a later run of
+    all of them finds it again instead of colliding with its immutable tags.
     None when the sources cannot be read (no Dockerfile, a bad .dockerignore):
     such an image is simply built, and the builder reports the problem in its
     own words.
     """
+    selected = {image.name: image for image in plan.images}
     out: dict[str, str | None] = {}
-    for image in plan.images:
-        deps = [out.get(d) for d in image.depends_on if d in out]
+    for name, sources in _closure(plan, selected):
+        deps = [out.get(d) for d in sources.depends_on if d in out]
         if any(d is None for d in deps):
-            out[image.name] = None
+            out[name] = None
             continue
         # The version label follows the ref (a branch name, then 1.2.3 on the
         # same commit); leaving it out lets a release reuse the image already
         # built for that commit instead of colliding with its immutable sha tag.
-        labels = {k: v for k, v in image.labels.items() if k != _VERSION_LABEL}
+        labels = {k: v for k, v in sources.labels.items() if k != _VERSION_LABEL}
         try:
-            out[image.name] = inputs.input_digest(
-                context_dir=image.context_dir,
-                dockerfile=image.dockerfile,
-                build_args=dict(image.build_args),
-                target=image.target,
-                platforms=list(image.platforms),
+            out[name] = inputs.input_digest(
+                context_dir=sources.context_dir,
+                dockerfile=sources.dockerfile,
+                build_args=dict(sources.build_args),
+                target=sources.target,
+                platforms=list(sources.platforms),
                 labels=labels,
-                secret_ids=[s.id for s in image.secrets],
+                secret_ids=[s.id for s in sources.secrets],
                 dependencies=[d for d in deps if d is not None],
                 written=plan.written,
             )
         except (OSError, ValueError) as err:
-            log.LOG.debug("%s: no input digest (%s); it will be built", image.name, err)
-            out[image.name] = None
+            log.LOG.debug("%s: no input digest (%s); it will be built", name, err)
+            out[name] = None
+    return {name: digest for name, digest in out.items() if name in selected}
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """What an image's input digest is made of."""
+
+    context_dir: Path
+    dockerfile: Path
+    build_args: Mapping[str, str]
+    target: str | None
+    platforms: tuple[str, ...]
+    labels: Mapping[str, str]
+    secrets: tuple[Secret, ...]
+    depends_on: tuple[str, ...]
+
+
+def _closure(plan: Plan, selected: Mapping[str, ImagePlan]) -> list[tuple[str, _Sources]]:
+    """The selected images and every image they depend on, dependencies first."""
+    if plan.config is None:  # a hand-made plan: only its own images
+        return [(i.name, _of_plan(i)) for i in plan.images]
+    by_name = {image.name: image for image in plan.config.images}
+    wanted: set[str] = set()
+    todo = list(selected)
+    while todo:
+        name = todo.pop()
+        if name in wanted or name not in by_name:
+            continue
+        wanted.add(name)
+        todo.extend(by_name[name].depends_on)
+    out: list[tuple[str, _Sources]] = []
+    for image in build_order([i for i in plan.config.images if i.name in wanted]):
+        if image.name in selected:
+            out.append((image.name, _of_plan(selected[image.name])))
+            continue
+        context_dir = (plan.root / image.context).resolve()
+        out.append(
+            (
+                image.name,
+                _Sources(
+                    context_dir=context_dir,
+                    dockerfile=(context_dir / image.dockerfile).resolve(),
+                    build_args=dict(image.build_args),
+                    target=image.target,
+                    platforms=image.platforms,
+                    # as plan.make labels it; the version label is left out anyway
+                    labels=tagging.labels(
+                        plan.context, title=image.name, version=None, user=image.labels
+                    ),
+                    secrets=image.secrets,
+                    depends_on=image.depends_on,
+                ),
+            )
+        )
     return out
+
+
+def _of_plan(image: ImagePlan) -> _Sources:
+    return _Sources(
+        context_dir=image.context_dir,
+        dockerfile=image.dockerfile,
+        build_args=image.build_args,
+        target=image.target,
+        platforms=image.platforms,
+        labels=image.labels,
+        secrets=image.secrets,
+        depends_on=image.depends_on,
+    )
 
 
 def report_warnings(plan: Plan, paths: list[Path]) -> list[str]:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pipeline.config.schema import Config, EcsTarget, EksTarget
+from pipeline.ecs.names import arn_region, short_name
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,14 @@ def _codedeploy(target: EcsTarget) -> tuple[str, str] | None:
 def needs(config: Config, env: Mapping[str, str]) -> Needs:
     reg = config.registry
     repos = tuple(sorted({i.repository or i.name for i in config.images}))
+    # a cluster or service named by its ARN: its name, in the ARN's region
     ecs = tuple(
-        EcsNeed(_region(config, env, t.region), t.cluster, t.service, _codedeploy(t))
+        EcsNeed(
+            _region(config, env, t.region or arn_region(t.cluster, t.service)),
+            short_name(t.cluster),
+            short_name(t.service),
+            _codedeploy(t),
+        )
         for t in config.deploy
         if isinstance(t, EcsTarget)
     )

@@ -17,14 +17,20 @@ DOCKER = "/usr/bin/docker"  # the Debian client (no buildx needed for `builder p
 
 
 def _records() -> list[dict[str, str]]:
-    out = subprocess.run(
-        [DOCKER, "system", "df", "-v", "--format", "{{json .BuildCache}}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return list(json.loads(out.stdout) or [])
+    # `system df -v` sizes every image and container too, and fails when one of them
+    # disappears while it counts (another build or test removing its own): ask again.
+    tries = 3
+    for _ in range(tries):
+        out = subprocess.run(
+            [DOCKER, "system", "df", "-v", "--format", "{{json .BuildCache}}"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if out.returncode == 0:
+            return list(json.loads(out.stdout) or [])
+    raise AssertionError(f"docker system df -v failed {tries} times: {out.stderr.strip()}")
 
 
 def forget_build_cache(nonce: str) -> int:

@@ -54,7 +54,8 @@ def test_a_git_url_is_cloned_edited_committed_and_pushed(remote: Path, tmp_path:
         f"file://{remote}:main",
         PINNED,
     )
-    assert result.previous == f"1.0.0, {REPO}:1.0.0"
+    # the kustomization's `newTag: "1.0.0"` and the Deployment's image are one reference
+    assert result.previous == f"{REPO}:1.0.0"
     assert log(remote)[0] == f"deploy backend 1.4.0 (abc1234) {D}"
     assert show(remote, FILES[0]) == KUSTOMIZATION.replace('newTag: "1.0.0"', f"digest: {D}")
     assert show(remote, FILES[1]) == DEPLOYMENT.replace(f"'{REPO}:1.0.0'", f"'{PINNED}'")

@@ -122,7 +122,12 @@ def test_end_to_end_with_the_real_pipeline(tmp_path: Path) -> None:
         if name.startswith(("GITHUB_", "CODEBUILD_")):
             del env[name]
     done = subprocess.run(
-        [str(SCRIPT), "minor"], cwd=repo.path, env=env, capture_output=True, text=True, check=False
+        [str(SCRIPT), "minor", "--no-run"],
+        cwd=repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "v0.5.0\n"

@@ -120,31 +120,53 @@ def test_github_format_is_one_compact_line_for_fromjson() -> None:
 # --------------------------------------------------------------------------- codebuild
 
 
+RUNNER = {"PIPELINE_SKIP": "promote,deploy"}
+
+
+def runner(image: str) -> dict[str, str]:
+    return {"PIPELINE_IMAGE": image, **RUNNER}
+
+
 def test_codebuild_graph_chains_builds_by_depend_on() -> None:
     graph = matrix.codebuild(matrix.entries(load(DIAMOND)))["batch"]["build-graph"]
-    assert graph == [
-        {"identifier": "build_base", "env": {"variables": {"PIPELINE_IMAGE": "base"}}},
+    assert graph[:4] == [
+        {"identifier": "build_base", "env": {"variables": runner("base")}},
         {
             "identifier": "build_left",
-            "env": {"variables": {"PIPELINE_IMAGE": "left"}},
+            "env": {"variables": runner("left")},
             "depend-on": ["build_base"],
         },
         {
             "identifier": "build_right",
-            "env": {"variables": {"PIPELINE_IMAGE": "right"}},
+            "env": {"variables": runner("right")},
             "depend-on": ["build_base"],
         },
         {
             "identifier": "build_top",
-            "env": {"variables": {"PIPELINE_IMAGE": "top"}},
+            "env": {"variables": runner("top")},
             "depend-on": ["build_left", "build_right"],
         },
     ]
 
 
+def test_codebuild_runners_never_promote_or_deploy_and_one_final_build_releases() -> None:
+    # One decision per release: a runner whose image passes must not move its
+    # mutable tags or deploy while another runner's image is blocked. CodeBuild
+    # starts a build only when every build it depends on succeeded (a blocked
+    # gate exits 3), so the final build runs only when every runner passed; it
+    # runs the whole pipeline, which reuses what the runners pushed and gated.
+    graph = matrix.codebuild(matrix.entries(load(DIAMOND)))["batch"]["build-graph"]
+    assert all(b["env"]["variables"]["PIPELINE_SKIP"] == "promote,deploy" for b in graph[:4])
+    assert graph[4] == {
+        "identifier": "promote_deploy",
+        "env": {"variables": {"PIPELINE_IMAGE": "", "PIPELINE_SKIP": ""}},
+        "depend-on": ["build_base", "build_left", "build_right", "build_top"],
+    }
+
+
 def test_codebuild_graph_of_one_level_names_no_build_outside_it() -> None:
-    graph = matrix.codebuild(matrix.entries(load(DIAMOND), 2))["batch"]["build-graph"]
-    assert graph == [{"identifier": "build_top", "env": {"variables": {"PIPELINE_IMAGE": "top"}}}]
+    graph = matrix.codebuild(matrix.entries(load(DIAMOND), 2), final=False)["batch"]["build-graph"]
+    assert graph == [{"identifier": "build_top", "env": {"variables": runner("top")}}]
 
 
 @pytest.mark.parametrize(
@@ -230,7 +252,11 @@ def test_command_json_and_codebuild_formats(
         "build_left",
         "build_right",
         "build_top",
+        "promote_deploy",
     ]
+    assert main(["matrix", "-f", config, "--format", "codebuild", "--level", "1"]) == 0
+    block = pyyaml.safe_load(capsys.readouterr().out)
+    assert [b["identifier"] for b in block["batch"]["build-graph"]] == ["build_left", "build_right"]
 
 
 @pytest.mark.parametrize("level", ["3", "-1", "one"])

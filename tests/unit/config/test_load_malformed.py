@@ -751,6 +751,18 @@ CASES = [
         """),
         [(8, 25, "scan.ignore[0].images[1]", "no image named 'frontend'")],
     ),
+    Case(
+        "ignore-with-an-empty-image-list",
+        ecr("""
+            images: [{name: backend}]
+            scan:
+              ignore:
+                - id: CVE-2023-1234
+                  reason: not reachable
+                  images: []
+        """),
+        [(8, 15, "scan.ignore[0].images", "needs at least 1 item(s)")],
+    ),
     # ------------------------------------------------------------------ IMMUTABLE
     Case(
         "immutable-with-default-latest",

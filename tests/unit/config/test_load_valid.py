@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from pipeline.config.load import load
 from pipeline.config.schema import Config, Image
-from tests.unit.config.helpers import valid, yaml
+from tests.unit.config.helpers import problems, valid, yaml
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "pipeline.example.yaml"
 
@@ -315,3 +315,50 @@ def test_schema_of_platforms_is_published() -> None:
     schema = Config.model_json_schema()
     items = schema["$defs"]["Image"]["properties"]["platforms"]["items"]
     assert items["pattern"].startswith("^[a-z0-9]+/")
+
+
+def test_two_images_may_be_written_back_into_one_manifest() -> None:
+    # one kustomization listing backend and frontend: argocd-image-updater's usual shape
+    text = yaml("""
+        version: 1
+        registry: {account: "123456789012"}
+        images: [{name: backend}, {name: frontend}]
+        deploy:
+          - {type: manifest, image: backend, files: [deploy/kustomization.yaml]}
+          - {type: manifest, image: frontend, files: [deploy/kustomization.yaml]}
+          - {type: manifest, image: frontend, files: [deploy/kustomization.yaml]}
+    """)
+    found = [(p.path, p.message) for p in problems(text)]
+    assert found == [("deploy[2]", "the same target as deploy[1]")]
+
+
+def test_a_deploy_wait_of_zero_is_refused_up_front() -> None:
+    # it would time out at once and roll back a rollout that had just started
+    text = yaml("""
+        version: 1
+        registry: {account: "123456789012"}
+        images: [{name: backend}]
+        deploy:
+          - {type: ecs, image: backend, cluster: prod, service: api, wait: 0s}
+          - {type: eks, image: backend, context: k, deployment: api, wait: 0m}
+    """)
+    found = [(p.path, p.message) for p in problems(text)]
+    assert [path for path, _ in found] == ["deploy[0].wait", "deploy[1].wait"]
+    assert all("more than 0" in message for _, message in found), found
+
+
+def test_an_ecs_service_named_once_by_name_and_once_by_arn_is_the_same_target() -> None:
+    text = yaml("""
+        version: 1
+        registry: {account: "123456789012"}
+        images: [{name: backend}]
+        deploy:
+          - {type: ecs, image: backend, cluster: prod, service: api}
+          - type: ecs
+            image: backend
+            cluster: arn:aws:ecs:us-east-1:123456789012:cluster/prod
+            service: arn:aws:ecs:us-east-1:123456789012:service/prod/api
+    """)
+    assert [(p.path, p.message) for p in problems(text)] == [
+        ("deploy[1]", "the same target as deploy[0]")
+    ]

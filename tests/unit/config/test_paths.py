@@ -200,8 +200,21 @@ CASES = [
         repo,
         IMAGE
         + "deploy:\n  - type: manifest\n    image: app\n"
-        + "    repo: git@github.com:acme/gitops.git\n    files: [../x.yaml]\n",
+        + "    repo: git@github.com:acme/gitops.git\n    files: [prod/../x.yaml, missing.yaml]\n",
         [],
+    ),
+    Case(
+        "manifests of a remote repository cannot leave its clone",
+        repo,
+        IMAGE
+        + "deploy:\n  - type: manifest\n    image: app\n"
+        + "    repo: https://git.example.com/acme/gitops.git\n"
+        + "    files: [ok.yaml, ../x.yaml, /etc/passwd, a/../../y.yaml]\n",
+        [
+            (10, "deploy[0].files[1]", "'../x.yaml' leads outside the repository"),
+            (10, "deploy[0].files[2]", "'/etc/passwd' leads outside the repository"),
+            (10, "deploy[0].files[3]", "'a/../../y.yaml' leads outside the repository"),
+        ],
     ),
     Case(
         "secret files may live anywhere",

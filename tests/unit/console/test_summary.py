@@ -120,3 +120,26 @@ def test_plain_text_aligns_columns_and_holds_no_control_character() -> None:
     assert head.index("TAGS") == row.index("sha-abc1234")
     assert not any(ord(c) < 32 for c in text.replace("\n", ""))
     assert all(line == line.rstrip() for line in lines)
+
+
+def test_a_gate_that_blocked_is_marked_blocked_not_failed_in_the_stage_rows() -> None:
+    image = pushed(
+        scan={"status": "COMPLETE", "counts": {"CRITICAL": 1}, "blocking": ["CVE-2024-1"]},
+        gate="block",
+    )
+    run = Blocked(
+        stages=["build", "push", "scan", "gate"],
+        images=[image],
+        finished=True,
+        timings={"prepare": 0.1, "build": 1.0, "push": 2.0, "scan": 3.0, "gate": 0.01},
+    )
+    outcomes = {"prepare": True, "build": True, "push": True, "scan": True, "gate": False}
+    result = summary.summarize(run, outcomes)
+    assert [row[2] for row in result.stages] == ["ok", "ok", "ok", "ok", "blocked", ""]
+
+
+def test_a_gate_that_failed_without_a_block_stays_failed() -> None:
+    image = pushed(scan={"status": "FAILED", "counts": None, "blocking": []}, gate="skipped")
+    run = RunReport(stages=["scan", "gate"], images=[image], timings={"scan": 1.0, "gate": 0.01})
+    result = summary.summarize(run, {"scan": False, "gate": False})
+    assert ("gate", "0.0s", "failed") in result.stages

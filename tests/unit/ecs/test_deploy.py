@@ -447,6 +447,21 @@ def test_code_deploy_uses_the_console_default_names() -> None:
     )
 
 
+def test_code_deploy_default_names_use_the_names_inside_arns() -> None:
+    api = FakeCodeDeploy([CodeDeployStatus("Succeeded")])
+    target = EcsTarget(
+        "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+        "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
+    )
+    ecs = Strict(codedeploy_service(), [], described=task_definition())
+    result = run(ecs, target=target, codedeploy=api)
+    assert result.target == "prod/web"
+    assert (api.created[0]["application"], api.created[0]["group"]) == (
+        "AppECS-prod-web",
+        "DgpECS-prod-web",
+    )
+
+
 def test_code_deploy_failure_with_auto_rollback_is_rolled_back_with_service_events() -> None:
     api = FakeCodeDeploy(
         [CodeDeployStatus("Failed", "HEALTH_CONSTRAINTS", "unhealthy", "d-RB", "")]
@@ -478,6 +493,24 @@ def test_code_deploy_timeout_with_rollback_stops_the_deployment_with_rollback() 
     assert api.stops == [("d-00000001", True)]
     assert result.status == "rolled_back"
     assert clock.now >= 360.0, "the group's ready and termination waits are added to `wait`"
+
+
+def test_a_refused_stop_after_a_code_deploy_timeout_keeps_the_timeout_in_the_message() -> None:
+    api = FakeCodeDeploy([CodeDeployStatus("InProgress")])
+
+    def refuse(deployment_id: str, *, auto_rollback: bool) -> None:
+        raise EcsApiError(f"CodeDeploy StopDeployment {deployment_id}: AccessDenied")
+
+    api.stop_deployment = refuse  # type: ignore[method-assign]
+    result = run(
+        Strict(codedeploy_service(), [], described=task_definition()),
+        codedeploy=api,
+        clock=FakeTiming(),
+        target=EcsTarget("prod", "web", wait=60.0),
+    )
+    assert result.status == "failed"
+    assert result.message.startswith("CodeDeploy deployment d-00000001 still InProgress after 60s")
+    assert "StopDeployment d-00000001: AccessDenied" in result.message
 
 
 def test_code_deploy_without_load_balancer_fails_before_creating_anything() -> None:

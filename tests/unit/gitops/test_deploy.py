@@ -147,3 +147,77 @@ def test_an_image_without_a_digest_is_refused_before_git(image: str, digest: str
     repos = FakeRepos(None)
     result = deploy_manifest(settings(), image, digest, None, None, None, repos)
     assert result.status == "failed" and repos.opened == []
+
+
+def test_a_crlf_file_keeps_its_line_endings_byte_for_byte(ws: FakeWorkspace) -> None:
+    path = ws.base / "app.yaml"
+    path.write_bytes(f"# app\r\nimage: {REPO}:1.0  # app\r\nreplicas: 2\r\n".encode())
+    result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
+    assert result.status == "completed", result.message
+    assert path.read_bytes() == f"# app\r\nimage: {REPO}@{D}  # app\r\nreplicas: 2\r\n".encode()
+
+
+def test_a_listed_file_that_never_names_the_image_fails_and_names_the_file(
+    ws: FakeWorkspace,
+) -> None:
+    (ws.base / "other.yaml").write_text("image: someone/else:1\n")
+    result = deploy_manifest(
+        settings(files=["app.yaml", "other.yaml"]), REPO, D, None, None, None, FakeRepos(ws)
+    )
+    assert result.status == "failed"
+    assert result.message.startswith(f"other.yaml has nothing to set for {REPO}")
+    assert ws.commits == [] and ws.pushes == 0
+
+
+def test_a_file_without_the_image_is_not_reported_as_already_deployed(ws: FakeWorkspace) -> None:
+    (ws.base / "app.yaml").write_text("kind: ConfigMap\n")
+    result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
+    assert result.status == "failed"
+    assert "already at" not in result.message
+
+
+def test_the_guard_sees_what_the_files_point_at_and_can_refuse_before_any_commit(
+    ws: FakeWorkspace,
+) -> None:
+    (ws.base / "kustomization.yaml").write_text(
+        f"images:\n  - name: {REPO}\n    digest: sha256:{'2' * 64}\n"
+    )
+    seen: list[tuple[str, ...]] = []
+
+    def guard(running: Sequence[str]) -> None:
+        seen.append(tuple(running))
+        raise DeployError("refused: older; pass --force to deploy it anyway")
+
+    target = settings(files=["app.yaml", "kustomization.yaml"])
+    result = deploy_manifest(target, REPO, D, None, None, None, FakeRepos(ws), guard=guard)
+    assert (result.status, result.message) == (
+        "failed",
+        "refused: older; pass --force to deploy it anyway",
+    )
+    assert seen == [(f"{REPO}:1.0", f"{REPO}@sha256:{'2' * 64}")]
+    assert ws.commits == [] and (ws.base / "app.yaml").read_text() == f"image: {REPO}:1.0  # app\n"
+
+
+def test_the_guard_is_asked_again_on_the_tip_a_refused_push_fetched(ws: FakeWorkspace) -> None:
+    ws.refusals = 1
+    calls: list[tuple[str, ...]] = []
+
+    def upstream_moved(w: FakeWorkspace) -> None:
+        (w.base / "app.yaml").write_text(f"image: {REPO}:2.0\n")
+
+    ws.on_sync = upstream_moved
+    result = deploy_manifest(
+        settings(), REPO, D, None, None, None, FakeRepos(ws), guard=lambda r: calls.append(tuple(r))
+    )
+    assert result.status == "completed"
+    assert calls == [(f"{REPO}:1.0",), (f"{REPO}:2.0",)]
+
+
+def test_previous_names_whole_references_even_where_a_file_holds_only_a_tag(
+    ws: FakeWorkspace,
+) -> None:
+    (ws.base / "kustomization.yaml").write_text(f"images:\n  - name: {REPO}\n    newTag: '0.9'\n")
+    target = settings(files=["kustomization.yaml", "app.yaml"])
+    result = deploy_manifest(target, REPO, D, None, None, None, FakeRepos(ws))
+    assert result.status == "completed", result.message
+    assert result.previous == f"{REPO}:0.9, {REPO}:1.0"

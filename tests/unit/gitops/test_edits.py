@@ -400,3 +400,51 @@ def test_a_file_without_this_image_comes_back_identical() -> None:
 def test_a_reference_already_pinned_to_this_digest_is_left_as_written() -> None:
     text = f"image: {REPO}:1.2.3@{D}  # readable and pinned\n"
     assert rewrite(text, IMAGE, "deploy.yaml").text == text
+
+
+def test_crlf_line_endings_stay_crlf_even_where_a_line_is_added() -> None:
+    text = f"images:\r\n  - name: {REPO}\r\n  - name: other\r\n    newTag: v1\r\n"
+    after = rewrite(text, NO_TAG, "kustomization.yaml").text
+    assert after == (
+        f"images:\r\n  - name: {REPO}\r\n    digest: {D}\r\n  - name: other\r\n    newTag: v1\r\n"
+    )
+
+
+def test_the_references_found_count_those_already_pinned_too() -> None:
+    pinned = f"image: {PINNED}\n"
+    assert rewrite(pinned, IMAGE, "deploy.yaml").found
+    kustomization = f"images:\n  - name: {REPO}\n    digest: {D}\n"
+    assert rewrite(kustomization, NO_TAG, "kustomization.yaml").found
+    assert rewrite(f"image:\n  repository: {REPO}\n  tag: '1.2.3'\n", IMAGE, "values.yaml").found
+    marked = f'image: {PINNED} # {{"$imagepolicy": "flux-system:backend"}}\n'
+    assert rewrite(marked, IMAGE, "values.yaml").found
+    assert not rewrite("kind: ConfigMap\ndata: {image: other/repo:1}\n", IMAGE, "cm.yaml").found
+    theirs = 'image: other/front:2 # {"$imagepolicy": "flux-system:frontend"}\n'
+    assert not rewrite(theirs, IMAGE, "values.yaml").found
+
+
+def test_references_by_another_name_of_the_repository_are_pointed_at_the_pushed_one() -> None:
+    # pushed through a host override (a mirror, the sandbox): files naming ECR's own host
+    # are this image's too, and get the reference that was pushed
+    pushed = "127.0.0.1:5101/myapp/backend"
+    image = NewImage("backend", pushed, D, "1.2.3", also=(REPO,))
+    text = f"image: {REPO}:1.0\nimages:\n  - name: {REPO}\n    newTag: '1.0'\n"
+    after = rewrite(text, image, "kustomization.yaml")
+    assert after.found
+    assert after.text == f"image: {pushed}@{D}\nimages:\n  - name: {REPO}\n    newTag: '1.2.3'\n"
+
+
+def test_what_the_file_held_is_reported_as_whole_references_for_the_guard() -> None:
+    old = f"sha256:{'b' * 64}"
+    kustomization = f"images:\n  - name: backend\n    newName: {REPO}\n    digest: {old}\n"
+    assert rewrite(kustomization, IMAGE, "kustomization.yaml").running == (f"{REPO}@{old}",)
+    helm = "image:\n  registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com\n"
+    helm += "  repository: myapp/backend\n  tag: '1.0'\n"
+    assert rewrite(helm, IMAGE, "values.yaml").running == (f"{REPO}:1.0",)
+    fields = f"a: {{image: {REPO}:1.0}}\nb: {{image: {REPO}:1.0}}\n"
+    assert rewrite(fields, IMAGE, "x.yaml").running == (f"{REPO}:1.0",)
+    marked = (
+        f'repository: {REPO} # {{"$imagepolicy": "flux-system:backend:name"}}\n'
+        'tag: "1.0" # {"$imagepolicy": "flux-system:backend:tag"}\n'
+    )
+    assert rewrite(marked, IMAGE, "values.yaml").running == (f"{REPO}:1.0",)

@@ -110,13 +110,12 @@ class FakeKube:
         self._exists(namespace, name, "patching")
         self.patches.append(copy.deepcopy(dict(patch)))
         spec = self.obj["spec"]["template"]["spec"]
-        changes = (((patch.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
-            "containers", []
-        )
-        for change in changes:
-            match = [c for c in spec["containers"] if c["name"] == change["name"]]
-            assert match, f"a real server would append container {change['name']!r}"
-            match[0].update(change)
+        pod = ((patch.get("spec") or {}).get("template") or {}).get("spec") or {}
+        for key in ("containers", "initContainers"):
+            for change in pod.get(key, []):
+                match = [c for c in spec[key] if c["name"] == change["name"]]
+                assert match, f"a real server would append to {key}: {change['name']!r}"
+                match[0].update(change)
         for key, value in (patch.get("metadata") or {}).get("annotations", {}).items():
             if value is None:
                 self.obj["metadata"]["annotations"].pop(key, None)
@@ -146,8 +145,8 @@ class FakeKube:
             raise DeployError(f'{doing} {where}: 404 deployments.apps "{name}" not found')
 
     # ---------------------------------------------------------------- controller
-    def images(self) -> dict[str, str]:
-        return {c["name"]: c["image"] for c in self.obj["spec"]["template"]["spec"]["containers"]}
+    def images(self, key: str = "containers") -> dict[str, str]:
+        return {c["name"]: c["image"] for c in self.obj["spec"]["template"]["spec"][key]}
 
     def _progress(self) -> None:
         if self._rolled_at is None:

@@ -32,10 +32,13 @@ def settings(**overrides: Any) -> EksTarget:
 
 
 def setup(
-    containers: dict[str, str] | None = None, **kube: Any
+    containers: dict[str, str] | None = None, init: dict[str, str] | None = None, **kube: Any
 ) -> tuple[FakeClock, FakeKube, FakeConnector]:
     clock = FakeClock()
-    obj = deployment(containers or {"app": OLD, "envoy": ENVOY}, init={"migrate": OLD})
+    obj = deployment(
+        containers or {"app": OLD, "envoy": ENVOY},
+        init={"migrate": OLD} if init is None else init,
+    )
     fake = FakeKube(obj, clock, **kube)
     return clock, fake, FakeConnector(fake)
 
@@ -51,12 +54,20 @@ def test_a_rollout_changes_only_the_app_container_and_completes() -> None:
         OLD,
     )
     assert kube.patches == [
-        {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": NEW}]}}}}
+        {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [{"name": "app", "image": NEW}],
+                        "initContainers": [{"name": "migrate", "image": NEW}],
+                    }
+                }
+            }
+        }
     ]
+    # the sidecar stays; the init container of the same repository moves with the app
     assert kube.images() == {"app": NEW, "envoy": ENVOY}
-    assert kube.obj["spec"]["template"]["spec"]["initContainers"] == [
-        {"name": "migrate", "image": OLD}
-    ]
+    assert kube.images("initContainers") == {"migrate": NEW}
     assert kube.closed
     assert ports.clusters == [Cluster(name="prod", context=None, region=None)]
 
@@ -116,7 +127,7 @@ def test_a_failed_rollback_is_a_failure_that_says_both() -> None:
 
 
 def test_an_unchanged_image_is_a_no_op_that_does_not_wait() -> None:
-    clock, kube, ports = setup({"app": NEW, "envoy": ENVOY})
+    clock, kube, ports = setup({"app": NEW, "envoy": ENVOY}, init={"migrate": NEW})
     result = deploy_eks(settings(), NEW, ports, clock, clock.sleep)
     assert result.status == "skipped"
     assert result.message == f"already runs {NEW}"
@@ -127,8 +138,18 @@ def test_dry_run_reads_and_describes_but_patches_nothing() -> None:
     clock, kube, ports = setup()
     result = deploy_eks(settings(), NEW, ports, clock, clock.sleep, dry_run=True)
     assert result.status == "skipped"
-    assert result.message == f'dry run: container "app": {OLD} -> {NEW}'
+    assert result.message == (
+        f'dry run: container "app": {OLD} -> {NEW}; init container "migrate": {OLD} -> {NEW}'
+    )
     assert kube.patches == []
+
+
+def test_a_named_init_container_is_changed_as_kubectl_set_image_would() -> None:
+    clock, kube, ports = setup()
+    result = deploy_eks(settings(containers=["migrate"]), NEW, ports, clock, clock.sleep)
+    assert result.status == "completed", result.message
+    assert kube.images() == {"app": OLD, "envoy": ENVOY}
+    assert kube.images("initContainers") == {"migrate": NEW}
 
 
 def test_named_containers_are_the_ones_changed() -> None:
@@ -142,8 +163,8 @@ def test_named_containers_are_the_ones_changed() -> None:
 @pytest.mark.parametrize(
     ("containers", "fragment"),
     [
-        (["ap"], "has no container named 'ap'; its containers: app, envoy"),
-        (["migrate"], "'migrate' (an init container"),
+        (["ap"], "has no container named 'ap'; its containers: app, envoy (init containers:"),
+        (["app", "wait"], "has no container named 'wait'"),
     ],
 )
 def test_an_unknown_container_fails_before_any_patch(containers: list[str], fragment: str) -> None:
@@ -155,10 +176,11 @@ def test_an_unknown_container_fails_before_any_patch(containers: list[str], frag
 
 
 def test_no_container_running_the_repository_fails_and_lists_them() -> None:
-    clock, kube, ports = setup({"web": "nginx:1.27", "envoy": ENVOY})
+    clock, kube, ports = setup({"web": "nginx:1.27", "envoy": ENVOY}, init={"wait": "busybox:1"})
     result = deploy_eks(settings(), NEW, ports, clock, clock.sleep)
     assert result.status == "failed"
     assert "web (nginx:1.27), envoy" in result.message
+    assert "wait (busybox:1, init)" in result.message
     assert kube.patches == []
 
 

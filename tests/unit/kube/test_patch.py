@@ -26,7 +26,9 @@ POD = deployment(
 @pytest.mark.parametrize(
     ("wanted", "repository", "selected"),
     [
-        (None, REPO, ["app", "worker"]),  # by repository; never the look-alikes or init containers
+        # by repository, init containers too (as kubectl set image); never the look-alikes
+        (None, REPO, ["app", "worker", "migrate"]),
+        (("migrate",), REPO, ["migrate"]),  # an init container may be named
         (("worker",), REPO, ["worker"]),
         (("envoy", "app"), REPO, ["app", "envoy"]),  # pod order, whatever order was asked
         (None, "docker.io/envoyproxy/envoy", ["envoy"]),  # Docker Hub's implicit host
@@ -44,12 +46,7 @@ def test_select(wanted: tuple[str, ...] | None, repository: str, selected: list[
         (
             ("ap",),
             "deployment default/backend has no container named 'ap'; its containers:"
-            " app, worker, app-sidecar, nested, envoy",
-        ),
-        (
-            ("app", "migrate"),
-            "deployment default/backend has no container named 'migrate' (an init container;"
-            " only containers are changed)",
+            " app, worker, app-sidecar, nested, envoy (init containers: migrate, wait)",
         ),
     ],
 )
@@ -68,7 +65,10 @@ def test_no_container_of_the_repository_is_an_error_naming_what_runs() -> None:
 def test_changes_skip_containers_already_on_the_image() -> None:
     chosen = patch.select(POD, None, REPO, "d")
     same = patch.changes(chosen, f"{REPO}@sha256:" + "c" * 64)
-    assert [(c.container, c.before) for c in same] == [("app", f"{REPO}:1.0")]
+    assert [(c.container, c.before) for c in same] == [
+        ("app", f"{REPO}:1.0"),
+        ("migrate", f"{REPO}:1.0"),
+    ]
 
 
 def test_the_patch_names_only_the_changed_containers() -> None:
@@ -80,7 +80,8 @@ def test_the_patch_names_only_the_changed_containers() -> None:
                     "containers": [
                         {"name": "app", "image": NEW},
                         {"name": "worker", "image": NEW},
-                    ]
+                    ],
+                    "initContainers": [{"name": "migrate", "image": NEW}],
                 }
             }
         }
@@ -96,6 +97,9 @@ def test_the_undo_patch_restores_each_container_and_the_revision_note() -> None:
         {"name": "app", "image": f"{REPO}:1.0"},
         {"name": "worker", "image": f"{REPO}@sha256:" + "c" * 64},
     ]
+    assert undo["spec"]["template"]["spec"]["initContainers"] == [
+        {"name": "migrate", "image": f"{REPO}:1.0"}
+    ]
     # no note before: a null deletes the annotation again
     assert undo["metadata"] == {"annotations": {patch.REVISION_ANNOTATION: None}}
     assert "metadata" not in patch.backward(changed, None, None)
@@ -110,6 +114,8 @@ def test_revision_is_read_from_the_annotation() -> None:
 def test_describe_reads_as_a_diff_line() -> None:
     change = patch.Change("app", "a:1", "a@sha256:x")
     assert change.describe() == 'container "app": a:1 -> a@sha256:x'
+    init = patch.Change("migrate", "a:1", "a@sha256:x", init=True)
+    assert init.describe() == 'init container "migrate": a:1 -> a@sha256:x'
 
 
 @pytest.mark.parametrize(
@@ -125,3 +131,10 @@ def test_describe_reads_as_a_diff_line() -> None:
 def test_a_container_already_on_the_digest_needs_no_rollout(running: str, same: bool) -> None:
     assert patch.same_image(running, NEW) is same
     assert (patch.changes([patch.Container("app", running)], NEW) == []) is same
+
+
+def test_another_name_of_the_repository_selects_its_containers_too() -> None:
+    pushed = "127.0.0.1:5101/team/app"
+    chosen = patch.select(POD, None, pushed, "d", also=(REPO,))
+    assert [c.name for c in chosen] == ["app", "worker", "migrate"]
+    assert patch.same_image(f"{REPO}@sha256:" + "b" * 64, f"{pushed}@sha256:" + "b" * 64, (REPO,))

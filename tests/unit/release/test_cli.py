@@ -109,11 +109,11 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> FakeRun:
 # --------------------------------------------------------------------------- the tag
 
 
-def test_creates_the_next_annotated_tag_on_head_without_pushing(
+def test_no_run_creates_the_next_annotated_tag_on_head_without_pushing(
     tmp_path: Path, fake_run: FakeRun, capsys: pytest.CaptureFixture[str]
 ) -> None:
     world = make_world(tmp_path)
-    assert world.release("--bump", "minor") == 0
+    assert world.release("--bump", "minor", "--no-run") == 0
     out, err = capsys.readouterr()
     assert out == "v1.3.0\n"
     assert "created annotated tag v1.3.0 (after v1.2.3)" in err
@@ -123,6 +123,22 @@ def test_creates_the_next_annotated_tag_on_head_without_pushing(
     assert repo.git("tag", "-l", "--format=%(contents:subject)", "v1.3.0") == "Release v1.3.0"
     assert world.remote_tags() == ["v1.2.3"]
     assert fake_run.calls == []
+
+
+def test_without_push_the_run_follows_for_the_local_tag(
+    tmp_path: Path, fake_run: FakeRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The contract: release "creates the next annotated semver git tag, then
+    # runs the pipeline for it"; --push only adds publishing the tag.
+    world = make_world(tmp_path)
+    report = str(tmp_path / "report.json")
+    assert world.release("--bump", "minor", "--report", report) == 0
+    assert world.local_tags() == ["v1.2.3", "v1.3.0"]
+    assert world.remote_tags() == ["v1.2.3"]
+    assert len(fake_run.calls) == 1
+    assert fake_run.calls[0]["ref"] == "refs/tags/v1.3.0"
+    assert fake_run.calls[0]["report_file"] == report
+    assert "git push origin refs/tags/v1.3.0" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -264,7 +280,7 @@ def test_refuses_a_directory_outside_git(
     assert "Traceback" not in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args", [[], ["--bump", "pre"], ["--bump", "patch", "--no-run"]])
+@pytest.mark.parametrize("args", [[], ["--bump", "pre"]])
 def test_bad_arguments_exit_2(
     tmp_path: Path, fake_run: FakeRun, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
@@ -415,12 +431,17 @@ def test_a_refusal_never_waits_for_the_remote(
 
 
 @pytest.mark.parametrize(
-    "args", [["--force"], ["--report", "r.json"], ["--push", "--no-run", "--force"]]
+    "args",
+    [
+        ["--no-run", "--force"],
+        ["--no-run", "--report", "r.json"],
+        ["--push", "--no-run", "--force"],
+    ],
 )
 def test_run_options_without_a_run_are_refused(
     tmp_path: Path, fake_run: FakeRun, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
     world = make_world(tmp_path)
     assert world.release("--bump", "patch", *args) == 2
-    assert "are for the run that follows --push" in capsys.readouterr().err
+    assert "are for the run that follows the tag" in capsys.readouterr().err
     assert world.local_tags() == world.remote_tags() == ["v1.2.3"]

@@ -122,6 +122,18 @@ def test_every_status_passes(status: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("typed", "status"),
+    [("complete", "COMPLETE"), ("Failed", "FAILED"), ("unsupported_image", "UNSUPPORTED_IMAGE")],
+)
+def test_a_known_status_in_any_case_is_that_status(typed: str, status: str) -> None:
+    assert findings.script_from_document({"findings": []}, typed).status == status
+
+
+def test_an_unknown_status_passes_as_typed() -> None:
+    assert findings.script_from_document({"findings": []}, "Brand_New").status == "Brand_New"
+
+
+@pytest.mark.parametrize(
     ("status", "delay", "message"),
     [
         ("two words", 0.0, "not a status word"),

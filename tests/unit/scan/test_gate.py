@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -194,6 +195,19 @@ def test_until_fixed_applies_only_while_no_fix_exists(
         assert any(warning in w for w in result.warnings), result.warnings
     else:
         assert result.suppressed[0].reason == "waiting for upstream (while no fix is available)"
+
+
+def test_until_fixed_on_enhanced_finding_without_fix_data_does_not_blame_basic_scanning() -> None:
+    # Inspector left fixAvailable out of this finding: the scan is enhanced, so
+    # the warning must not tell the user to switch to enhanced scanning.
+    rule = IgnoreRule("CVE-2026-0001", "waiting for upstream", until_fixed=True)
+    found = replace(finding(), enhanced=True)
+    result = evaluate_image(
+        outcome([found], enhanced=True), GatePolicy({"HIGH": 0}, ignore=(rule,)), TODAY
+    )
+    assert result.decision == "block"
+    assert any("does not say whether a fix exists" in w for w in result.warnings), result.warnings
+    assert not any("basic" in w for w in result.warnings), result.warnings
 
 
 # ---------------------------------------------------------------- ignore_unfixed

@@ -306,3 +306,170 @@ def test_eks_without_a_readable_label_goes_by_the_commit_the_pipeline_deployed(
         f"commit {OLD} is an ancestor of {NEW}, which the pipeline last deployed" in refused.message
     )
     assert kube.patches == []
+
+
+def test_an_ecs_cluster_given_as_an_arn_is_named_and_reached_in_its_own_region(
+    tmp_path: Path,
+) -> None:
+    regions: list[str | None] = []
+    fake = Unreachable()
+
+    def ecs(region: str | None) -> EcsPorts:
+        regions.append(region)
+        raise DeployError("ecs: unreachable")
+
+    targets = [
+        {
+            "type": "ecs",
+            "image": "app",
+            "cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
+            "service": "arn:aws:ecs:eu-west-1:123456789012:service/prod/web",
+        },
+        {
+            "type": "ecs",
+            "image": "app",
+            "cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
+            "service": "api",
+            "region": "us-east-2",  # said outright: that wins
+        },
+    ]
+    p = plan(tmp_path, targets)
+    ports_ = deploy.DeployPorts(
+        ecs=ecs, kube=fake, repositories=fake, labels=fake, ancestry=fake, say=lambda _l: None
+    )
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    web, api = deploy.run(p, published(), None, ports_, force=False, **args).deployments
+    assert sorted(r or "" for r in regions) == ["eu-west-1", "us-east-2"]
+    assert (web.target, api.target) == ("prod/web", "prod/api")
+    assert [deploy.target_name(t) for t in p.config.deploy] == ["prod/web", "prod/api"]
+
+
+def test_codepipeline_files_without_a_deploy_name_the_containers_an_ecs_target_names(
+    tmp_path: Path,
+) -> None:
+    # `--skip deploy`, CodePipeline's ECS action deploys: the file must name the task
+    # definition's containers, which the ECS target says; the image's name is only a guess
+    targets = [
+        {
+            "type": "ecs",
+            "image": "app",
+            "cluster": "c",
+            "service": "s",
+            "containers": ["web", "log"],
+        }
+    ]
+    p = plan(tmp_path, targets, imagedefinitions="i.json")
+    deploy.codepipeline_files(p, published(), None)
+    ref = f"{IMAGE}@{DIGEST}"
+    assert json.loads((tmp_path / "i.json").read_text()) == [
+        {"name": "web", "imageUri": ref},
+        {"name": "log", "imageUri": ref},
+    ]
+
+
+def test_eks_and_manifest_targets_know_the_repository_by_ecrs_own_host_too(
+    tmp_path: Path,
+) -> None:
+    # pushed through a host override, as ECS targets already allow: a Deployment or a
+    # manifest naming ECR's own host runs this repository
+    canonical = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    kube = Cluster1(f"{canonical}/team/app:old")
+    fake = Unreachable()
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy/web.yaml").write_text(f"image: {canonical}/team/app:old\n")
+
+    class Local:
+        def open(self, repo: str, branch: str | None, push: bool) -> Any:
+            ws = SimpleNamespace(base=tmp_path, top=tmp_path, label="local:main")
+            ws.commit = lambda paths, message: "c" * 40
+            ws.push = lambda: True
+            ws.close = lambda: None
+            return ws
+
+    p = plan(tmp_path, TARGETS[1:])
+    p.registry.canonical_host = canonical  # type: ignore[misc]
+    ports_ = deploy.DeployPorts(
+        ecs=fake.ecs, kube=kube, repositories=Local(), labels=fake, ancestry=fake
+    )
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    eks, manifest = deploy.run(p, published(), None, ports_, force=False, **args).deployments
+    assert (eks.status, manifest.status) == ("completed", "completed"), (eks, manifest)
+    assert kube.patches and kube.running == f"{canonical}/team/app:old"  # patched, not re-read
+    assert (tmp_path / "deploy/web.yaml").read_text() == f"image: {IMAGE}@{DIGEST}\n"
+
+
+def test_a_manifest_pointing_at_a_newer_commit_is_refused_unless_forced(tmp_path: Path) -> None:
+    fake = Unreachable()  # labels: `...:new` carries commit NEW; OLD is its ancestor
+    (tmp_path / "deploy").mkdir()
+    manifest = tmp_path / "deploy/web.yaml"
+    manifest.write_text(f"image: {IMAGE}:new\n")
+
+    class Local:
+        def open(self, repo: str, branch: str | None, push: bool) -> Any:
+            ws = SimpleNamespace(base=tmp_path, top=tmp_path, label="local:main")
+            ws.commit = lambda paths, message: "c" * 40
+            ws.push = lambda: True
+            ws.close = lambda: None
+            return ws
+
+    p = plan(tmp_path, [TARGETS[2]])
+    ports_ = deploy.DeployPorts(
+        ecs=fake.ecs, kube=fake, repositories=Local(), labels=fake, ancestry=fake
+    )
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    (refused,) = deploy.run(
+        p, published(revision=OLD), None, ports_, force=False, **args
+    ).deployments
+    assert refused.status == "failed"
+    assert f"commit {OLD} is an ancestor of {NEW}" in refused.message
+    assert "--force" in refused.message
+    assert manifest.read_text() == f"image: {IMAGE}:new\n"
+
+    (forced,) = deploy.run(p, published(revision=OLD), None, ports_, force=True, **args).deployments
+    assert forced.status == "completed", forced.message
+    assert manifest.read_text() == f"image: {IMAGE}@{DIGEST}\n"
+
+
+def test_write_backs_into_one_repository_take_turns(tmp_path: Path) -> None:
+    # two images into one kustomization with `push: false`: a second worktree made
+    # before the first commit landed could not fast-forward the branch
+    (tmp_path / "deploy").mkdir()
+    kustomization = tmp_path / "deploy/kustomization.yaml"
+    kustomization.write_text(f"images:\n  - name: {IMAGE}\n  - name: {IMAGE}2\n")
+    inside = threading.Semaphore(1)
+    overlaps: list[str] = []
+    fake = Unreachable()
+
+    class Local:
+        def open(self, repo: str, branch: str | None, push: bool) -> Any:
+            if not inside.acquire(blocking=False):
+                overlaps.append(repo)
+                inside.acquire()
+            ws = SimpleNamespace(base=tmp_path, top=tmp_path, label="local:main")
+            ws.commit = lambda paths, message: "c" * 40
+            ws.publish_locally = lambda: threading.Event().wait(0.2)
+            ws.close = inside.release
+            return ws
+
+    targets = [
+        {"type": "manifest", "image": name, "files": ["deploy/kustomization.yaml"], "push": False}
+        for name in ("app", "app2")
+    ]
+    two = Published(
+        (
+            *published().images,
+            *published(name="app2", image=f"{IMAGE}2", repository="team/app2").images,
+        )
+    )
+    ports_ = deploy.DeployPorts(
+        ecs=fake.ecs, kube=fake, repositories=Local(), labels=fake, ancestry=fake
+    )
+    args: dict[str, Any] = {"dry_run": False, "clock": lambda: 0.0, "sleep": lambda _s: None}
+    results = deploy.run(plan(tmp_path, targets), two, None, ports_, force=False, **args)
+    assert [d.status for d in results.deployments] == ["completed", "completed"]
+    assert overlaps == []
+    pinned = f"    digest: {DIGEST}\n"
+    assert (
+        kustomization.read_text()
+        == f"images:\n  - name: {IMAGE}\n{pinned}  - name: {IMAGE}2\n{pinned}"
+    )

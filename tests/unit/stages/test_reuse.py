@@ -49,3 +49,48 @@ def test_report_inside_context(
     (context / ".dockerignore").write_text(ignore)
     found = reuse.report_warnings(_plan(context), [context / report])
     assert any("inside the build context" in w for w in found) is warned
+
+
+def _two_images(tmp_path: Path, *selected: str) -> Plan:
+    from pipeline import plan as planning
+    from pipeline.config.schema import Config
+    from pipeline.context import Context
+
+    for name in ("base", "app"):
+        if not (tmp_path / name).exists():
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "Dockerfile").write_text(f"FROM scratch\nLABEL n={name}\n")
+    config = Config.model_validate(
+        {
+            "version": 1,
+            "registry": {"type": "ecr", "account": "123456789012", "region": "eu-west-1"},
+            "tags": [{"type": "sha"}],
+            "images": [
+                {"name": "base", "repository": "team/base", "context": "base"},
+                {"name": "app", "repository": "team/app", "context": "app", "depends_on": ["base"]},
+            ],
+        }
+    )
+    ctx = Context(provider="local", event="push", sha="a" * 40, origins=())
+    return planning.make(config, ctx, {}, root=tmp_path, images=selected)
+
+
+def test_a_dependents_input_digest_is_the_same_when_its_dependency_is_not_selected(
+    tmp_path: Path,
+) -> None:
+    # A fan-out runner builds `--image app` alone; a later run of every image
+    # (the final CodeBuild build, a re-run) must find that image again, or it
+    # rebuilds it and collides with its own immutable tag.
+    alone = reuse.input_digests(_two_images(tmp_path, "app"))
+    together = reuse.input_digests(_two_images(tmp_path))
+    assert alone["app"] is not None
+    assert alone["app"] == together["app"]
+    assert "base" not in alone  # only the selected images are looked up
+
+
+def test_a_dependency_change_still_changes_an_unselected_dependents_digest(
+    tmp_path: Path,
+) -> None:
+    before = reuse.input_digests(_two_images(tmp_path, "app"))["app"]
+    (tmp_path / "base" / "Dockerfile").write_text("FROM scratch\nLABEL n=changed\n")
+    assert reuse.input_digests(_two_images(tmp_path, "app"))["app"] != before

@@ -111,3 +111,19 @@ def test_scan_disabled_needs_no_scan_actions() -> None:
 )
 def test_codedeploy_names_the_application_and_group(target: Any, expected: Any) -> None:
     assert _codedeploy(target) == expected
+
+
+def test_ecs_targets_given_as_arns_need_their_names_in_the_arns_region() -> None:
+    need = read(
+        'registry: {type: ecr, account: "123456789012", region: us-east-1}\n'
+        + IMAGES
+        + "deploy:\n"
+        + "  - {type: ecs, image: api, cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',"
+        + " service: web}\n"
+        + "  - {type: ecs, image: api, cluster: c2,"
+        + " service: 'arn:aws:ecs:us-east-2:123456789012:service/c2/api'}\n"
+    )
+    assert need.ecs == (
+        EcsNeed("eu-west-1", "prod", "web", None),
+        EcsNeed("us-east-2", "c2", "api", None),
+    )
