@@ -181,9 +181,13 @@ def services(
             operation, what=what, policy=policy, waits=waits, log=lambda m: log.LOG.warning("%s", m)
         )
 
+    chosen: list[builders.Found] = []
+
     def make_builder() -> Builder:
-        found = builders.choose(env, settings.builder, settings.docker)
-        made.append(builders.make(found, engine, env))
+        # probed once: a second builder (an early build built again) is the same kind
+        if not chosen:
+            chosen.append(builders.choose(env, settings.builder, settings.docker))
+        made.append(builders.make(chosen[0], engine, env))
         return made[-1]
 
     def make_pusher() -> Pusher:
@@ -256,13 +260,16 @@ def deploy_step(
     def step(
         published: Published, gated: GateResult | None, registry: Registry, halted: str | None
     ) -> Deployed | None:
-        import time
-
-        from pipeline.compose.deploy import deploy_ports
-        from pipeline.stages import deploy as deploy_stage
-
+        # The deploy stage's modules (ECS, Kubernetes, GitOps) are imported only when
+        # there is something to deploy or a CodePipeline file to write: a build-and-push
+        # run would pay a tenth of a second for them after its push.
         deployed = None
         if "deploy" in plan.stages and plan.config.deploy:
+            import time
+
+            from pipeline.compose.deploy import deploy_ports
+            from pipeline.stages import deploy as deploy_stage
+
             ports = deploy_ports(plan, env, registry, dry_run=dry_run)
             deployed = deploy_stage.run(
                 plan,
@@ -279,13 +286,17 @@ def deploy_step(
                 level = log.LOG.info if d.ok else log.LOG.error
                 level("deploy %s %s: %s: %s", d.type, d.target, d.status, d.message)
         blocked = gated is not None and gated.blocked  # or a scan failed (fail closed)
+        outputs = plan.config.outputs
         if (
-            not dry_run
+            (outputs.imagedefinitions is not None or outputs.image_detail is not None)
+            and not dry_run
             and not published.failed
             and not blocked
             and halted is None
             and (deployed is None or deployed.ok)
         ):
+            from pipeline.stages import deploy as deploy_stage
+
             deploy_stage.codepipeline_files(plan, published, deployed)
         return deployed
 

@@ -322,11 +322,19 @@ def _prepare(
         builder = builder_job.result() if builder_job is not None else None
         if builder is not None:
             requests = cache_stage.prepare(plan, requests, env, builder.name, warnings)
-        # The layer cache's candidates are looked up in the registry before a build
-        # starts: a build that takes them cannot start early.
         lookup = builder is not None and cache_stage.wants_lookup(plan)
         early = None
-        if builder and builder.stoppable and "push" in plan.stages and not dry_run and not lookup:
+        # The layer cache's candidates are looked up in the registry, like what is
+        # published; the build starts before either answer all the same (on a first run
+        # there is no candidate), and is called off and built again when the registry
+        # gives it one. Only a cache known without asking (another registry's) waits.
+        if (
+            builder
+            and builder.stoppable
+            and "push" in plan.stages
+            and not dry_run
+            and not cache_stage.taken_without_lookup(plan)
+        ):
             services.warm_up_push()  # while the builder works in its own process
             early = EarlyBuild(
                 early_pool,
@@ -338,6 +346,7 @@ def _prepare(
                 on_interrupt=services.on_interrupt,
             )
         reusable: dict[str, reuse.Reusable] = {}
+        stale = False
         try:
             # Nothing is printed before the credentials are in: their ::add-mask::
             # (GitHub Actions) precedes every other line, as amazon-ecr-login's
@@ -362,8 +371,18 @@ def _prepare(
                 requests = cache_stage.attach(plan, requests, registry, services.parent_commit())
         finally:
             if early is not None:
-                # on failure, nothing was decided: every early build is called off
-                early.decide(reusable, failed=sys.exc_info()[0] is not None)
+                # On failure nothing was decided: every early build is called off. So is
+                # every one when the layer cache changed what to build (built again below).
+                failed = sys.exc_info()[0] is not None
+                stale = not failed and any(
+                    early.requests[n] != requests[n] for n in requests if n not in reusable
+                )
+                early.decide(reusable, failed=failed or stale)
+    if early is not None and stale:
+        early.outcomes()  # the called-off builds tidy up (their local tags) first
+        early = None
+        # a builder does not start again what it was told to stop: a new one builds
+        builder = services.builder()
     return _Ready(digests, requests, builder, pusher, reusable, early)
 
 

@@ -16,16 +16,19 @@ import random
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import log
 from pipeline.plan import Plan
 from pipeline.scan import config_check
-from pipeline.scan.gate import GatePolicy, GateResult
 from pipeline.stages.push import Pusher
 from pipeline.stages.results import Promoted, Published, RunResult, Scanned
 
+if TYPE_CHECKING:  # the gate's modules load when a gate runs: a build-and-push run has none
+    from pipeline.scan.gate import GateResult
+
 ScanStep = Callable[[Published, dt.datetime], Scanned]
-GateStep = Callable[[Published, "Scanned | None"], GateResult]
+GateStep = Callable[[Published, "Scanned | None"], "GateResult"]
 PromoteStep = Callable[[Published, "GateResult | None", Pusher], Promoted]
 
 
@@ -69,6 +72,7 @@ def scan_step(plan: Plan, *, dry_run: bool, workers: int) -> ScanStep:
 
 def gate_step(plan: Plan, today: Callable[[], dt.date]) -> GateStep:
     def step(published: Published, scanned: Scanned | None) -> GateResult:
+        from pipeline.scan.gate import GatePolicy
         from pipeline.stages import gate as gate_stage
 
         policy = GatePolicy.from_config(plan.config.scan)

@@ -203,6 +203,9 @@ def _in_rule_order(tags: list[str], rules: list[str]) -> list[str]:
 
 def _release(entry: ImageReport, result: RunResult, dry_run: bool) -> None:
     """Scan, gate and promote, for one image."""
+    ran = (result.scanned, result.gated, result.promoted)
+    if ran == (None, None, None) and entry.name not in result.reported_scans:
+        return  # none of them ran: the scan modules stay unloaded
     from pipeline.scan import fragments
     from pipeline.scan.findings import counts
     from pipeline.scan.gate import ImageGate

@@ -83,6 +83,17 @@ def wants_lookup(plan: Plan) -> bool:
     return any(settings(plan, i).enabled for i in plan.images)
 
 
+def taken_without_lookup(plan: Plan) -> bool:
+    """Whether some build takes a cache candidate whatever the registry says: `from`
+    naming another registry's image, which `attach` hands on without asking."""
+    for image in plan.images:
+        cfg = settings(plan, image)
+        refs = cfg.from_refs if cfg.enabled and cfg.from_refs is not None else ()
+        if any(_split(ref, plan.registry.host) is None for ref in refs):
+            return True
+    return False
+
+
 def _split(ref: str, host: str) -> tuple[str, str] | None:
     """`host/path:tag` -> (path, tag) when the reference is in our registry."""
     prefix = host + "/"

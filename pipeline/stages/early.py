@@ -5,7 +5,9 @@ repositories, a manifest read) takes about as long as a small build: waiting
 for it would make a first run slower than the raw commands. So the build
 starts as soon as its inputs are known, its output is held, and when the
 answer comes the build is either let go on (its held lines printed) or called
-off (stopped, its lines dropped, anything it left discarded).
+off (stopped, its lines dropped, anything it left discarded). The answer
+includes the layer cache's candidates: a build the registry gives one is
+called off too, and the runner builds it again with them.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class EarlyBuild:
         on_interrupt: Callable[[], None],
     ) -> None:
         self.builder = builder
+        #: what each build was started with (the run compares it with what it wants)
+        self.requests = dict(requests)
         self.held = {i.name: HeldOutput() for i in images}
         self._future: cf.Future[Outcomes] = pool.submit(
             build_all,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from pipeline import registry as registries
 from pipeline import retry, runner
-from pipeline.adapters.ports import Manifest, TagMutability
+from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink, Manifest, TagMutability
 from pipeline.config.schema import Config
 from pipeline.context import Context
 from pipeline.errors import AuthError, PipelineError, RegistryError, StageError, UsageError
@@ -40,7 +41,7 @@ HOST = "reg.example"
 
 
 def make_plan(tmp_path: Path, *names: str, cache: bool = False) -> Plan:
-    """`cache`: the layer cache (its lookup comes before any build, so no early build)."""
+    """`cache`: the layer cache (its candidates are looked up while the early build runs)."""
     config = Config.model_validate(
         {
             "version": 1,
@@ -183,6 +184,70 @@ def test_a_finished_early_build_leaves_nothing_when_the_run_fails(tmp_path: Path
     assert builder.discarded == ["app"]
     assert builder.engine.local == {}
     assert registry.tags == {}
+
+
+class _Recording(FakeBuilder):
+    """A FakeBuilder that keeps the requests it was given and says when a build began."""
+
+    def __init__(self, engine: FakeEngine) -> None:
+        super().__init__(engine)
+        self.requests: list[BuildRequest] = []
+        self.began = threading.Event()
+
+    def build(self, request: BuildRequest, on_line: LineSink) -> BuildResult:
+        self.requests.append(request)
+        self.began.set()
+        return super().build(request, on_line)
+
+
+def test_a_first_run_with_the_layer_cache_builds_while_the_registry_is_asked(
+    tmp_path: Path,
+) -> None:
+    builder: _Recording | None = None
+    building_when_asked: list[bool] = []
+
+    class Watching(FakeRegistry):
+        def manifest(self, repository: str, reference: str) -> Manifest | None:
+            assert builder is not None
+            building_when_asked.append(builder.began.wait(5))
+            return super().manifest(repository, reference)
+
+    registry = Watching()
+    builder = _Recording(FakeEngine(registry))
+    report = go(make_plan(tmp_path, "app", cache=True), services(builder, registry))
+    entry = report.image("app")
+    assert (entry.built, entry.pushed, entry.error) == (True, True, None)
+    assert building_when_asked and all(building_when_asked)  # no candidate: the build went on
+    assert builder.stopped == [] and len(builder.requests) == 1
+    assert builder.requests[0].cache_from == ()
+
+
+def test_an_early_build_the_layer_cache_would_change_is_built_again_with_it(
+    tmp_path: Path, logged: pytest.LogCaptureFixture
+) -> None:
+    made: list[_Recording] = []
+
+    class Slow(FakeRegistry):
+        def manifest(self, repository: str, reference: str) -> Manifest | None:
+            made[0].began.wait(5)  # the registry answers once the early build runs
+            return super().manifest(repository, reference)
+
+    registry = Slow()
+    registry.store("team/app", "latest", manifest_for("sha256:earlier"))  # a cache candidate
+    engine = FakeEngine(registry)
+    made += [_Recording(engine), _Recording(engine)]
+    given = iter(made)  # the run's first builder, then the one that builds again
+    svc = services(made[0], registry)
+    svc.builder = lambda: next(given)
+    report = go(make_plan(tmp_path, "app", cache=True), svc)
+    entry = report.image("app")
+    assert (entry.built, entry.pushed, entry.error) == (True, True, None)
+    early, again = made
+    assert early.stopped == ["app"]  # called off once the registry named a candidate
+    assert [r.cache_from for r in early.requests] == [()]
+    assert [r.cache_from for r in again.requests] == [(f"{HOST}/team/app:latest",)]
+    assert logged.text.count("[app] #1 building app") == 1  # the early build's output dropped
+    assert registry.tags[("team/app", "sha-abc1234")].digest == entry.digest
 
 
 def test_a_failed_build_pushes_nothing(tmp_path: Path, logged: pytest.LogCaptureFixture) -> None:

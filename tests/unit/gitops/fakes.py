@@ -72,7 +72,7 @@ class FakeWorkspace:
         for name, text in self.branch.files.items():
             path = self.top / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            path.write_bytes(text.encode("utf-8"))  # byte for byte, as git: CRLF stays
         self._base = self.branch.tip
         self._head_files = dict(self.branch.files)
         self._pending: list[str] = []  # our commits' messages, oldest first
@@ -92,7 +92,7 @@ class FakeWorkspace:
                 raise DeployError(
                     f"git add: fatal: pathspec '{rel}' did not match any files ({self.label})"
                 )
-            staged[rel] = path.read_text(encoding="utf-8")
+            staged[rel] = path.read_bytes().decode("utf-8")  # no newline translation
         if all(self._head_files.get(rel) == text for rel, text in staged.items()):
             raise DeployError(f"committing to {self.label}: nothing to commit, no changes")
         self._head_files.update(staged)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,12 +150,12 @@ def test_an_image_without_a_digest_is_refused_before_git(image: str, digest: str
     assert result.status == "failed" and repos.opened == []
 
 
-def test_a_crlf_file_keeps_its_line_endings_byte_for_byte(ws: FakeWorkspace) -> None:
-    path = ws.base / "app.yaml"
-    path.write_bytes(f"# app\r\nimage: {REPO}:1.0  # app\r\nreplicas: 2\r\n".encode())
+def test_a_crlf_file_keeps_its_line_endings_byte_for_byte(tmp_path: Path) -> None:
+    branch = FakeBranch({"app.yaml": f"# app\r\nimage: {REPO}:1.0  # app\r\nreplicas: 2\r\n"})
+    ws = FakeWorkspace(tmp_path / "checkout", branch, "gitops:main")
     result = deploy_manifest(settings(), REPO, D, None, None, None, FakeRepos(ws))
     assert result.status == "completed", result.message
-    assert path.read_bytes() == f"# app\r\nimage: {REPO}@{D}  # app\r\nreplicas: 2\r\n".encode()
+    assert branch.files["app.yaml"] == f"# app\r\nimage: {REPO}@{D}  # app\r\nreplicas: 2\r\n"
 
 
 def test_a_listed_file_that_never_names_the_image_fails_and_names_the_file(
@@ -177,11 +178,14 @@ def test_a_file_without_the_image_is_not_reported_as_already_deployed(ws: FakeWo
 
 
 def test_the_guard_sees_what_the_files_point_at_and_can_refuse_before_any_commit(
-    ws: FakeWorkspace,
+    tmp_path: Path,
 ) -> None:
-    (ws.base / "kustomization.yaml").write_text(
-        f"images:\n  - name: {REPO}\n    digest: sha256:{'2' * 64}\n"
-    )
+    files = {
+        "app.yaml": f"image: {REPO}:1.0  # app\n",
+        "kustomization.yaml": f"images:\n  - name: {REPO}\n    digest: sha256:{'2' * 64}\n",
+    }
+    branch = FakeBranch(files)
+    ws = FakeWorkspace(tmp_path / "checkout", branch, "gitops:main")
     seen: list[tuple[str, ...]] = []
 
     def guard(running: Sequence[str]) -> None:
@@ -195,22 +199,20 @@ def test_the_guard_sees_what_the_files_point_at_and_can_refuse_before_any_commit
         "refused: older; pass --force to deploy it anyway",
     )
     assert seen == [(f"{REPO}:1.0", f"{REPO}@sha256:{'2' * 64}")]
-    assert ws.commits == [] and (ws.base / "app.yaml").read_text() == f"image: {REPO}:1.0  # app\n"
+    assert ws.commits == [] and ws.pushes == 0
+    assert branch.files == files and branch.log == ["initial"]
 
 
 def test_the_guard_is_asked_again_on_the_tip_a_refused_push_fetched(ws: FakeWorkspace) -> None:
-    ws.refusals = 1
+    ws.refusals = 1  # someone else pushes 2.0 just before our first push
+    ws.racer_files = {"app.yaml": f"image: {REPO}:2.0\n"}
     calls: list[tuple[str, ...]] = []
-
-    def upstream_moved(w: FakeWorkspace) -> None:
-        (w.base / "app.yaml").write_text(f"image: {REPO}:2.0\n")
-
-    ws.on_sync = upstream_moved
     result = deploy_manifest(
         settings(), REPO, D, None, None, None, FakeRepos(ws), guard=lambda r: calls.append(tuple(r))
     )
     assert result.status == "completed"
     assert calls == [(f"{REPO}:1.0",), (f"{REPO}:2.0",)]
+    assert ws.branch.files["app.yaml"] == f"image: {REPO}@{D}\n"
 
 
 def test_previous_names_whole_references_even_where_a_file_holds_only_a_tag(

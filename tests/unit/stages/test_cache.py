@@ -116,6 +116,23 @@ def test_listed_refs_of_other_registries_go_to_the_builder_unasked(tmp_path: Pat
 
 
 @pytest.mark.parametrize(
+    ("cache", "taken"),
+    [
+        (None, False),  # auto: every candidate is in the registry, which decides
+        (False, False),
+        ({"from": [f"{ECR}/team/app:main", f"{ECR}/team/base:1"]}, False),
+        ({"from": ["other.example/a:1"]}, True),  # handed to the builder unasked
+    ],
+    ids=["auto", "off", "listed in the registry", "listed elsewhere"],
+)
+def test_a_cache_taken_without_lookup_is_one_another_registry_holds(
+    tmp_path: Path, cache: object, taken: bool
+) -> None:
+    """Such a build waits for the lookup; any other may start before it (an early build)."""
+    assert cache_stage.taken_without_lookup(make(tmp_path, cache=cache)) is taken
+
+
+@pytest.mark.parametrize(
     ("builder", "to", "want_to", "want_ref"),
     [
         ("buildkit", None, "inline", None),
