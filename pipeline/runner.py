@@ -353,7 +353,7 @@ def _prepare(
             # users expect (the early build's output is held until later).
             pusher = pusher_job.result() if pusher_job is not None else None
             repos_job = (
-                prepare.submit(publish.ensure_repositories, plan, services.repositories)
+                prepare.submit(publish.repositories, plan, services.repositories)
                 if pusher
                 else None
             )
@@ -361,9 +361,11 @@ def _prepare(
                 log.LOG.debug("%s", line)
             for warning in [*plan.warnings, *warnings]:
                 log.LOG.warning("%s", warning)
-            created = repos_job.result() if repos_job is not None else set()
+            repos = repos_job.result() if repos_job is not None else publish.Repositories()
             if pusher is not None:
-                reusable = publish.published(plan, pusher, digests, created)
+                reusable = publish.published(plan, pusher, digests, repos.created)
+                # before anything is pushed: a tag promote could not move stops the run now
+                publish.refuse_collisions(plan, pusher, reusable, repos.mutability)
             if lookup and not dry_run:
                 registry = pusher.registry if pusher is not None else None
                 requests = cache_stage.attach(plan, requests, registry, services.parent_commit())

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pipeline import lifecycle, log, retry
 from pipeline.adapters import aws_errors
-from pipeline.adapters.ports import Credentials, Manifest
+from pipeline.adapters.ports import Credentials, Manifest, TagMutability
 from pipeline.errors import AuthError, UsageError
 from pipeline.retry import Kind, RegistryFailure
 
@@ -294,6 +294,7 @@ class Repositories:
         self._lifecycle = lifecycle_text
         self.dry_run = dry_run
         self._retrying = retrying
+        self._described: dict[str, dict[str, Any] | None] = {}
 
     def _ids(self) -> dict[str, str]:
         return {"registryId": self._account} if self._account else {}
@@ -303,20 +304,35 @@ class Repositories:
         return result
 
     def missing(self, names: list[str]) -> list[str]:
-        out = []
-        for name in names:  # one call each: a batch fails as a whole when one is missing
-            try:
-                self._call(
-                    f"ECR DescribeRepositories {name}",
-                    lambda n=name: self._ecr.describe_repositories(  # type: ignore[misc]
-                        repositoryNames=[n], **self._ids()
-                    ),
-                )
-            except AwsFailure as err:
-                if err.code != "RepositoryNotFoundException":
-                    raise
-                out.append(name)
+        return [name for name in names if self._describe(name) is None]
+
+    def mutability(self, names: list[str]) -> dict[str, TagMutability]:
+        """Read from the answers `missing` already had, so a run asks once per repository."""
+        out: dict[str, TagMutability] = {}
+        for name in names:
+            found = self._described[name] if name in self._described else self._describe(name)
+            if found is not None:
+                out[name] = _tag_mutability(found)
         return out
+
+    def _describe(self, name: str) -> dict[str, Any] | None:
+        """One repository's description (None: it does not exist).
+
+        One call each: a batch fails as a whole when one is missing."""
+        try:
+            answer = self._call(
+                f"ECR DescribeRepositories {name}",
+                lambda: self._ecr.describe_repositories(repositoryNames=[name], **self._ids()),
+            )
+        except AwsFailure as err:
+            if err.code != "RepositoryNotFoundException":
+                raise
+            found = None
+        else:
+            repos = answer.get("repositories") or [{}]
+            found = repos[0] if isinstance(repos[0], dict) else {}
+        self._described[name] = found
+        return found
 
     def create(self, name: str) -> None:
         s = self._rules
@@ -344,6 +360,7 @@ class Repositories:
         except AwsFailure as err:
             if err.code != "RepositoryAlreadyExistsException":  # created meanwhile: fine
                 raise
+        self._described.pop(name, None)  # it exists now, with settings read afresh if asked
         if self._lifecycle:
             self._call(
                 f"ECR PutLifecyclePolicy {name}",
@@ -352,6 +369,15 @@ class Repositories:
                 ),
             )
         log.LOG.info("created ECR repository %s (%s)", name, args["imageTagMutability"])
+
+
+def _tag_mutability(repository: dict[str, Any]) -> TagMutability:
+    """DescribeRepositories' answer; an answer without the field is ECR's default."""
+    filters = repository.get("imageTagMutabilityExclusionFilters") or []
+    return TagMutability(
+        str(repository.get("imageTagMutability") or "MUTABLE"),
+        tuple(str(f["filter"]) for f in filters if isinstance(f, dict) and f.get("filter")),
+    )
 
 
 class PutImageRetagger:

@@ -124,12 +124,29 @@ class Registry(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class TagMutability:
+    """A repository's tag mutability as the registry reports it (ECR's imageTagMutability).
+
+    `mode`: MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION (the filters name the tags
+    that may still move) or MUTABLE_WITH_EXCLUSION (the filters name the tags that
+    may not); `filters` are wildcard patterns (`*`).
+    """
+
+    mode: str = "MUTABLE"
+    filters: tuple[str, ...] = ()
+
+
 class RepositoryAdmin(Protocol):
     """Control-plane calls about repositories (ECR), or nothing for other registries."""
 
     def missing(self, names: list[str]) -> list[str]: ...
 
     def create(self, name: str) -> None: ...
+
+    def mutability(self, names: list[str]) -> dict[str, TagMutability]:
+        """Each existing repository's tag mutability (a missing one is left out)."""
+        ...
 
 
 class Retagger(Protocol):

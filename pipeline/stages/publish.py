@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from pipeline import parallel
-from pipeline.adapters.ports import RepositoryAdmin
-from pipeline.errors import RegistryError, StageError
+from pipeline.adapters.ports import RepositoryAdmin, TagMutability
+from pipeline.errors import RegistryError, StageError, UsageError
 from pipeline.plan import ImagePlan, Plan
 from pipeline.retry import RegistryFailure
-from pipeline.stages import failures, reuse
+from pipeline.stages import collisions, failures, reuse
 from pipeline.stages.push import Pushed, Pusher
 from pipeline.stages.results import ImagePublished, Published
 
@@ -43,6 +43,64 @@ def ensure_repositories(plan: Plan, make_admin: Callable[[], RepositoryAdmin | N
     for name in missing:
         admin.create(name)
     return set(missing)
+
+
+@dataclass(frozen=True)
+class Repositories:
+    """What the run learned from the registry's control plane (ECR) about its repositories."""
+
+    #: created by this run (empty, so nothing in them can be reused)
+    created: set[str] = field(default_factory=set)
+    #: each repository that existed before, and what it lets a tag do
+    mutability: dict[str, TagMutability] = field(default_factory=dict)
+
+
+def repositories(plan: Plan, make_admin: Callable[[], RepositoryAdmin | None]) -> Repositories:
+    """Missing repositories created (or the run stopped), and the others' tag mutability
+    read when the promote stage will move tags in them."""
+    admin = make_admin()
+    if admin is None:
+        return Repositories()
+    created = ensure_repositories(plan, lambda: admin)
+    if "promote" not in plan.stages or not any(i.tags.mutable for i in plan.images):
+        return Repositories(created)
+    names = sorted({i.repository for i in plan.images if i.tags.mutable} - created)
+    return Repositories(created, admin.mutability(names) if names else {})
+
+
+def refuse_collisions(
+    plan: Plan,
+    pusher: Pusher,
+    reusable: Mapping[str, reuse.Reusable],
+    mutability: Mapping[str, TagMutability],
+) -> None:
+    """Stop the run (usage, exit 2) before anything is pushed when promote would have to
+    move a tag its repository does not let move; one line per repository."""
+    found: dict[str, list[str]] = {}
+    for image in plan.images:
+        mode = mutability.get(image.repository)
+        candidates = collisions.stuck(mode, image.tags.mutable) if mode else []
+        if not mode or not candidates:
+            continue
+        current = {t: _current(pusher, image, t) for t in candidates}
+        hit = reusable.get(image.name)
+        ours = hit.manifest.digest if hit is not None else None
+        for tag in collisions.collisions(mode, current, ours):
+            if tag not in found.setdefault(image.repository, []):
+                found[image.repository].append(tag)
+    lines = [collisions.refusal(r, mutability[r], tags) for r, tags in found.items() if tags]
+    if lines:
+        raise UsageError("\n".join(lines))
+
+
+def _current(pusher: Pusher, image: ImagePlan, tag: str) -> str | None:
+    """The digest `tag` names now (None: no such tag), read like the other lookups."""
+    what = f"read {image.image}:{tag}"
+    try:
+        found = pusher.call(what, lambda: pusher.registry.manifest(path(image), tag))
+    except RegistryFailure as err:
+        raise RegistryError(f"{what}: {err}") from None
+    return found.digest if found is not None else None
 
 
 def published(

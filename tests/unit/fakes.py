@@ -6,7 +6,14 @@ import hashlib
 import json
 import threading
 
-from pipeline.adapters.ports import BuildRequest, BuildResult, Credentials, LineSink, Manifest
+from pipeline.adapters.ports import (
+    BuildRequest,
+    BuildResult,
+    Credentials,
+    LineSink,
+    Manifest,
+    TagMutability,
+)
 from pipeline.errors import BuildError
 from pipeline.retry import Kind, RegistryFailure
 
@@ -151,12 +158,19 @@ class FakeCredentials:
 class FakeRepositories:
     """The repository admin (ECR's control plane): which repositories exist, creating them."""
 
-    def __init__(self, existing: tuple[str, ...] = ()) -> None:
-        self.existing: set[str] = set(existing)
+    def __init__(
+        self, existing: tuple[str, ...] = (), modes: dict[str, TagMutability] | None = None
+    ) -> None:
+        #: a repository with a mode set here exists (made outside the run, with that mode)
+        self.modes: dict[str, TagMutability] = dict(modes or {})
+        self.existing: set[str] = set(existing) | set(self.modes)
         self.created: list[str] = []
 
     def missing(self, names: list[str]) -> list[str]:
         return [name for name in names if name not in self.existing]
+
+    def mutability(self, names: list[str]) -> dict[str, TagMutability]:
+        return {n: self.modes.get(n, TagMutability()) for n in names if n in self.existing}
 
     def create(self, name: str) -> None:
         if name not in self.existing:  # created meanwhile (or before): fine

@@ -12,10 +12,10 @@ import pytest
 
 from pipeline import registry as registries
 from pipeline import retry, runner
-from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink, Manifest
+from pipeline.adapters.ports import BuildRequest, BuildResult, LineSink, Manifest, TagMutability
 from pipeline.config.schema import Config
 from pipeline.context import Context
-from pipeline.errors import AuthError, PipelineError, RegistryError, StageError
+from pipeline.errors import AuthError, PipelineError, RegistryError, StageError, UsageError
 from pipeline.plan import ImagePlan, Plan
 from pipeline.report import run_report
 from pipeline.report.run_report import RunReport
@@ -27,7 +27,14 @@ from pipeline.stages import reuse
 from pipeline.stages.push import Pusher
 from pipeline.stages.results import Deployed, Published, Scanned
 from pipeline.tags import Tag, TagSet
-from tests.unit.fakes import FakeBuilder, FakeCredentials, FakeEngine, FakeRegistry, manifest_for
+from tests.unit.fakes import (
+    FakeBuilder,
+    FakeCredentials,
+    FakeEngine,
+    FakeRegistry,
+    FakeRepositories,
+    manifest_for,
+)
 from tests.unit.scan.fakes import finding
 
 HOST = "reg.example"
@@ -539,3 +546,59 @@ def test_the_scan_is_told_when_the_push_began(tmp_path: Path) -> None:
     svc.now = lambda: began
     runner.run(plan, svc, env={}, jobs=2, dry_run=False)
     assert release.scanned_at == [began]
+
+
+def _immutable_services(builder: FakeBuilder, registry: FakeRegistry) -> runner.Services:
+    svc = services(builder, registry)
+    admin = FakeRepositories(modes={"team/app": TagMutability("IMMUTABLE")})
+    return replace(svc, repositories=lambda: admin)
+
+
+def test_an_immutable_repository_whose_mutable_tag_would_move_stops_the_run_before_any_push(
+    tmp_path: Path,
+) -> None:
+    plan = replace(make_plan(tmp_path, "app"), stages=("build", "push", "promote"))
+    registry = FakeRegistry()
+    registry.store("team/app", "latest", manifest_for("sha256:previous-commit"))
+    builder = FakeBuilder(FakeEngine(registry))
+    builder.hold.clear()  # the early build is still running when the registry answers
+    with pytest.raises(UsageError) as refused:
+        go(plan, _immutable_services(builder, registry))
+    assert str(refused.value) == (
+        "ECR repository team/app is IMMUTABLE: tags 'latest' move between commits, but already"
+        " name another image and the repository will not move them; add an exclusion filter"
+        " matching them to the repository, make it MUTABLE, or drop the rule"
+    )
+    assert refused.value.exit_code == 2
+    assert builder.stopped == ["app"]
+    assert list(registry.tags) == [("team/app", "latest")]  # nothing pushed
+
+
+def test_an_immutable_repository_takes_a_first_run(tmp_path: Path) -> None:
+    plan = replace(make_plan(tmp_path, "app"), stages=("build", "push", "promote"))
+    registry = FakeRegistry()  # latest does not exist yet: promote creates it
+    report = go(plan, _immutable_services(FakeBuilder(FakeEngine(registry)), registry))
+    assert (report.image("app").pushed, report.image("app").error) == (True, None)
+
+
+def test_an_immutable_repository_takes_a_rerun_of_the_same_commit(tmp_path: Path) -> None:
+    plan = replace(make_plan(tmp_path, "app"), stages=("build", "push", "promote"))
+    registry = FakeRegistry()
+    # what the first run left: its sha tag (with its inputs) and latest on the same image
+    published = manifest_for("sha256:first-run")
+    labels = {build_stage.INPUT_LABEL: str(reuse.input_digests(plan)["app"])}
+    registry.store("team/app", "sha-abc1234", published, labels=labels)
+    registry.store("team/app", "latest", published)
+    report = go(plan, _immutable_services(FakeBuilder(FakeEngine(registry)), registry))
+    entry = report.image("app")
+    assert (entry.reused, entry.digest, entry.error) == (True, published.digest, None)
+
+
+def test_a_mutable_repository_never_reads_its_tags_before_the_push(tmp_path: Path) -> None:
+    plan = replace(make_plan(tmp_path, "app"), stages=("build", "push", "promote"))
+    registry = FakeRegistry()
+    registry.store("team/app", "latest", manifest_for("sha256:previous-commit"))
+    svc = services(FakeBuilder(FakeEngine(registry)), registry)
+    admin = FakeRepositories(existing=("team/app",))
+    report = go(plan, replace(svc, repositories=lambda: admin))
+    assert report.image("app").pushed

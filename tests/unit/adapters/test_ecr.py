@@ -306,6 +306,56 @@ def test_missing_repositories_are_found_one_by_one(monkeypatch: pytest.MonkeyPat
         assert repos.missing(["a/b", "c/d"]) == ["c/d"]
 
 
+def _described(name: str, mode: str | None, *filters: str) -> dict[str, Any]:
+    repo: dict[str, Any] = {"repositoryName": name}
+    if mode is not None:
+        repo["imageTagMutability"] = mode
+    if filters:
+        repo["imageTagMutabilityExclusionFilters"] = [
+            {"filterType": "WILDCARD", "filter": f} for f in filters
+        ]
+    return {"repositories": [repo]}
+
+
+def test_mutability_comes_from_the_answers_missing_already_had(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline.adapters.ports import TagMutability
+
+    stub, _ = stubbed(monkeypatch, "ecr")
+    stub.add_response("describe_repositories", _described("a/b", "IMMUTABLE"))
+    stub.add_response(
+        "describe_repositories", _described("c/d", "IMMUTABLE_WITH_EXCLUSION", "latest", "v*")
+    )
+    stub.add_client_error("describe_repositories", "RepositoryNotFoundException", "missing")
+    with stub:  # three calls in all: the stub refuses a fourth
+        repos = ecr.Repositories("us-east-1", None, ecr.RepositoryRules(), None)
+        assert repos.missing(["a/b", "c/d", "e/f"]) == ["e/f"]
+        assert repos.mutability(["a/b", "c/d", "e/f"]) == {
+            "a/b": TagMutability("IMMUTABLE"),
+            "c/d": TagMutability("IMMUTABLE_WITH_EXCLUSION", ("latest", "v*")),
+        }
+    stub.assert_no_pending_responses()
+
+
+def test_mutability_asks_for_repositories_not_described_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline.adapters.ports import TagMutability
+
+    stub, _ = stubbed(monkeypatch, "ecr")
+    stub.add_response("describe_repositories", _described("a/b", None))  # no field: the default
+    stub.add_response("describe_repositories", _described("c/d", "MUTABLE"))
+    with stub:
+        repos = ecr.Repositories("us-east-1", None, ecr.RepositoryRules(), None)
+        assert repos.mutability(["a/b", "c/d"]) == {
+            "a/b": TagMutability("MUTABLE"),
+            "c/d": TagMutability("MUTABLE"),
+        }
+        assert repos.mutability([]) == {}
+    stub.assert_no_pending_responses()
+
+
 @pytest.mark.parametrize(
     ("code", "kind"),
     [
