@@ -95,6 +95,15 @@ def select(
     return tuple(chosen)
 
 
+@dataclass(frozen=True)
+class Part:
+    """One image of a multi-image revision: the image and the containers it goes to."""
+
+    image: str  # host/repo@sha256:...
+    names: Sequence[str] | None = None  # `containers:`; None: every container of the repo
+    also: Sequence[str] = ()  # other names of the image's repository
+
+
 def new_revision(
     described: Mapping[str, Any],
     image: str,
@@ -108,19 +117,47 @@ def new_revision(
     must carry a digest (`host/repo@sha256:...`); `allowed` is the set of
     top-level keys RegisterTaskDefinition takes.
     """
-    try:
-        ref = imageref.parse_strict(image)
-    except imageref.BadReference as err:
-        raise TaskDefinitionError(f"cannot deploy {image!r}: {err}") from None
-    if not ref.digest:
-        raise TaskDefinitionError(f"{image} has no digest: a deploy pins images by digest")
-    pinned = ref.by_digest()
+    return new_revisions(described, [Part(image, names, also)], allowed)[0]
+
+
+def new_revisions(
+    described: Mapping[str, Any], parts: Sequence[Part], allowed: AbstractSet[str]
+) -> tuple[NewRevision, ...]:
+    """One revision that moves each part's containers to its image; one view per part.
+
+    Every view carries the same `request` (the one revision to register); its
+    `containers`, `changes` and `previous` are the part's own. Two parts that
+    would both set one container are refused: which image it should run is
+    not ours to guess.
+    """
+    pinned: list[str] = []
+    refs: list[imageref.ImageRef] = []
+    for part in parts:
+        try:
+            ref = imageref.parse_strict(part.image)
+        except imageref.BadReference as err:
+            raise TaskDefinitionError(f"cannot deploy {part.image!r}: {err}") from None
+        if not ref.digest:
+            raise TaskDefinitionError(f"{part.image} has no digest: a deploy pins images by digest")
+        refs.append(ref)
+        pinned.append(ref.by_digest())
     task = described.get("taskDefinition")
     if not isinstance(task, Mapping) or not task.get("containerDefinitions"):
         raise TaskDefinitionError("the task definition description has no containerDefinitions")
     definitions = task["containerDefinitions"]
-    aliases = [alias for alias in map(imageref.parse, also) if alias is not None]
-    chosen = select(definitions, ref, names, aliases)
+    chosen: list[tuple[str, ...]] = []
+    owner: dict[str, int] = {}
+    for i, (part, ref) in enumerate(zip(parts, refs, strict=True)):
+        aliases = [alias for alias in map(imageref.parse, part.also) if alias is not None]
+        names = select(definitions, ref, part.names, aliases)
+        for name in names:
+            if name in owner:
+                raise TaskDefinitionError(
+                    f"container {name} would get both {pinned[owner[name]]} and {pinned[i]};"
+                    " give each image its own containers with `containers:`"
+                )
+            owner[name] = i
+        chosen.append(names)
 
     request: dict[str, Any] = {k: copy.deepcopy(v) for k, v in task.items() if k in allowed}
     left_out = sorted(k for k in task if k not in allowed)
@@ -129,23 +166,27 @@ def new_revision(
         request["tags"] = [copy.deepcopy(t) for t in tags if not _aws_owned(t)]
         left_out += [f"tags[{t.get('key')}]" for t in tags if _aws_owned(t)]
 
-    changes = []
-    previous = {}
+    changes: list[list[ImageChange]] = [[] for _ in parts]
+    previous: list[dict[str, str]] = [{} for _ in parts]
     for definition in request["containerDefinitions"]:
-        if definition.get("name") not in chosen:
+        at = owner.get(str(definition.get("name")))
+        if at is None:
             continue
         old = str(definition.get("image", ""))
-        previous[str(definition["name"])] = old
-        if old != pinned:
-            changes.append(ImageChange(str(definition["name"]), old, pinned))
-            definition["image"] = pinned
-    return NewRevision(
-        family=str(task.get("family", "")),
-        request=request,
-        containers=chosen,
-        changes=tuple(changes),
-        left_out=tuple(left_out),
-        previous=previous,
+        previous[at][str(definition["name"])] = old
+        if old != pinned[at]:
+            changes[at].append(ImageChange(str(definition["name"]), old, pinned[at]))
+            definition["image"] = pinned[at]
+    return tuple(
+        NewRevision(
+            family=str(task.get("family", "")),
+            request=request,
+            containers=chosen[i],
+            changes=tuple(changes[i]),
+            left_out=tuple(left_out),
+            previous=previous[i],
+        )
+        for i in range(len(parts))
     )
 
 

@@ -173,3 +173,76 @@ def test_missing_tags_stay_missing() -> None:
 def test_an_image_that_is_no_reference_is_a_deploy_error() -> None:
     with pytest.raises(TaskDefinitionError, match="is not a repository path"):
         new_revision(rich(), "Shop/Web@" + DIGEST, ALLOWED)
+
+
+# ------------------------------------------------------------- several images, one revision
+
+ENVOY_REPO = "840364872350.dkr.ecr.us-east-1.amazonaws.com/aws-appmesh-envoy"
+ENVOY_PINNED = f"{ENVOY_REPO}@sha256:{'e' * 64}"
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        pytest.param(
+            [taskdef.Part(PINNED, ["app"]), taskdef.Part(ENVOY_PINNED)],
+            {"app": PINNED, "envoy": ENVOY_PINNED},
+            id="named-and-by-repository",
+        ),
+        pytest.param(
+            [taskdef.Part(ENVOY_PINNED), taskdef.Part(PINNED, ["app,worker"])],
+            {"envoy": ENVOY_PINNED, "app": PINNED, "worker": PINNED},
+            id="comma-list-and-order-of-parts",
+        ),
+    ],
+)
+def test_several_images_change_their_own_containers_in_one_request(
+    parts: list[taskdef.Part], expected: dict[str, str]
+) -> None:
+    described = rich()
+    views = taskdef.new_revisions(described, parts, ALLOWED)
+    validate(views[0].request)
+    assert all(v.request is views[0].request for v in views), "one revision for every image"
+    images = {c["name"]: c["image"] for c in views[0].request["containerDefinitions"]}
+    untouched = {
+        c["name"]: c["image"]
+        for c in described["taskDefinition"]["containerDefinitions"]
+        if c["name"] not in expected
+    }
+    assert images == {**untouched, **expected}
+    for part, view in zip(parts, views, strict=True):
+        assert {c.container for c in view.changes} == set(view.containers)
+        assert all(c.new == part.image for c in view.changes)
+        assert set(view.previous) == set(view.containers)
+
+
+def test_the_multi_image_request_equals_two_single_rewrites_chained() -> None:
+    # what chaining two amazon-ecs-render-task-definition steps gives, field for field
+    described = rich()
+    first = new_revision(described, PINNED, ALLOWED, ["app"])
+    chained = {"taskDefinition": dict(first.request), "tags": first.request.get("tags")}
+    second = new_revision(chained, ENVOY_PINNED, ALLOWED)
+    views = taskdef.new_revisions(
+        described, [taskdef.Part(PINNED, ["app"]), taskdef.Part(ENVOY_PINNED)], ALLOWED
+    )
+    assert views[0].request == second.request
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        pytest.param(
+            [taskdef.Part(PINNED, ["app"]), taskdef.Part(ENVOY_PINNED, ["app"])], id="named"
+        ),
+        pytest.param([taskdef.Part(PINNED), taskdef.Part(ENVOY_PINNED, ["worker"])], id="by-repo"),
+    ],
+)
+def test_a_container_claimed_by_two_images_is_refused(parts: list[taskdef.Part]) -> None:
+    with pytest.raises(TaskDefinitionError, match="would get both"):
+        taskdef.new_revisions(rich(), parts, ALLOWED)
+
+
+def test_one_part_is_byte_for_byte_the_single_image_rewrite() -> None:
+    single = new_revision(rich(), PINNED, ALLOWED, ["app"])
+    (view,) = taskdef.new_revisions(rich(), [taskdef.Part(PINNED, ["app"])], ALLOWED)
+    assert view == single
