@@ -113,8 +113,12 @@ __all__ = [
     "arn_region",
     "deploy_all",
     "deploy_ecs",
+    "deploy_group",
     "short_name",
 ]
+
+
+Member = tuple[EcsTarget, str, str | None]
 
 
 @dataclass
@@ -129,7 +133,11 @@ class _Run:
     dry_run: bool
     force: bool
     say: LineSink
+    #: the other entries deployed with this one (same service): target, image, commit
+    others: tuple[Member, ...] = ()
     result: Deployment = field(init=False)
+    #: each entry's view of the one new revision, this entry's first
+    views: tuple[taskdef.NewRevision, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
         self.result = Deployment("ecs", self.target.name, self.image, None, "failed", "")
@@ -154,13 +162,13 @@ class _Run:
         current = service.task_definition
         assert current is not None
         described = ecs.describe_task_definition(current)
-        revision = taskdef.new_revision(
+        members = ((self.target, self.image, self.revision), *self.others)
+        self.views = taskdef.new_revisions(
             described,
-            self.image,
+            [taskdef.Part(image, t.containers, t.also_matches) for t, image, _ in members],
             ecs.registrable_keys(),
-            self.target.containers,
-            self.target.also_matches,
         )
+        revision = self.views[0]
         old = revision.old_images()
         self.result = replace(
             self.result,
@@ -175,22 +183,27 @@ class _Run:
                 "not carried over (RegisterTaskDefinition does not take them): "
                 + ", ".join(revision.left_out)
             )
-        if revision.unchanged:
+        changes = [c for view in self.views for c in view.changes]
+        if not changes:
+            # skipped only when every entry's containers already run its digest
             return self._unchanged(service, current)
-        verdict = guard.check(
-            commit=self.revision,
-            image=self.result.image,
-            running_images=[c.old for c in revision.changes],
-            labels=self.ports.labels,
-            ancestry=self.ports.ancestry,
-            force=self.force,
-        )
-        self.note(verdict.message)
-        if not verdict.allowed:
-            return self.done(
-                "failed", f"refused: {verdict.message}; pass --force to deploy it anyway"
+        for (_, image, commit), view in zip(members, self.views, strict=True):
+            if view.unchanged:
+                continue
+            verdict = guard.check(
+                commit=commit,
+                image=imageref.parse_strict(image).by_digest(),
+                running_images=[c.old for c in view.changes],
+                labels=self.ports.labels,
+                ancestry=self.ports.ancestry,
+                force=self.force,
             )
-        for change in revision.changes:
+            self.note(verdict.message)
+            if not verdict.allowed:
+                return self.done(
+                    "failed", f"refused: {verdict.message}; pass --force to deploy it anyway"
+                )
+        for change in changes:
             self.line(change.render())
         if self.dry_run:
             return self.done(
@@ -223,6 +236,36 @@ class _Run:
             return self.done("failed", f"service {t.name} has no task definition to start from")
         return service
 
+    def _images(self) -> str:
+        """The images this deploy moves the service to, as one phrase."""
+        others = [imageref.parse_strict(image).by_digest() for _, image, _ in self.others]
+        return " and ".join([self.result.image, *others])
+
+    def results(self) -> tuple[Deployment, ...]:
+        """One result per entry: the shared outcome, each with its own image and containers."""
+        out = [self.result]
+        for i, (target, image, _) in enumerate(self.others, start=1):
+            ref = imageref.parse(image)
+            mine = replace(
+                self.result,
+                target=target.name,
+                image=ref.by_digest() if ref is not None and ref.digest else image,
+                previous=None,
+                containers=(),
+                changes=(),
+            )
+            if i < len(self.views):
+                view = self.views[i]
+                old = view.old_images()
+                mine = replace(
+                    mine,
+                    previous=old[0] if old else None,
+                    containers=view.containers,
+                    changes=view.changes,
+                )
+            out.append(mine)
+        return tuple(out)
+
     def _how(self, service: Service) -> str:
         if service.controller == "CODE_DEPLOY":
             app, group = self._codedeploy_names()
@@ -239,7 +282,7 @@ class _Run:
             self.result = replace(self.result, task_definition=current)
             return self.done(
                 "skipped",
-                f"already runs {self.result.image} ({rollout.short_td(current)}); nothing to do",
+                f"already runs {self._images()} ({rollout.short_td(current)}); nothing to do",
             )
         if self.dry_run:
             return self.done(
@@ -451,7 +494,7 @@ class _Run:
             app, group = self._codedeploy_names()
             content = codedeploy.appspec(new_td, service.load_balancers, self.target.appspec)
             extra = api.extra_wait_seconds(app, group)
-            description = f"pipeline: {self.result.image}"[: codedeploy.DESCRIPTION_LIMIT]
+            description = f"pipeline: {self._images()}"[: codedeploy.DESCRIPTION_LIMIT]
             created = api.create_deployment(
                 app, group, content, codedeploy.content_sha256(content), description
             )
@@ -541,6 +584,34 @@ def deploy_ecs(
         return run.go()
     except PipelineError as err:
         return run.done("failed", str(err))
+
+
+def deploy_group(
+    members: Sequence[Member],
+    ports: EcsPorts,
+    *,
+    timing: Timing | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    say: LineSink = _info,
+) -> tuple[Deployment, ...]:
+    """Deploy several images to one service together; one result per member, in order.
+
+    The members (target, image, commit) name the same service, and their
+    wait, rollback and CodeDeploy settings agree (the config check sees to
+    it): one new revision in which each member's containers get its image,
+    one UpdateService (or CodeDeploy deployment), one wait. The service is
+    skipped only when every member's containers already run its digest.
+    """
+    (target, image, revision), *others = members
+    run = _Run(
+        target, image, revision, ports, timing or Timing(), dry_run, force, say, tuple(others)
+    )
+    try:
+        run.go()
+    except PipelineError as err:
+        run.done("failed", str(err))
+    return run.results()
 
 
 @dataclass(frozen=True)
