@@ -20,7 +20,7 @@ from pipeline import lifecycle, readfile
 from pipeline.config import paths
 from pipeline.config.schema import SemverRule, TagRule
 from pipeline.config.suggest import did_you_mean
-from pipeline.config.types import ECR_COMPONENT_PATTERN, OCI_REPOSITORY_PATTERN
+from pipeline.config.types import ECR_COMPONENT_PATTERN, OCI_REPOSITORY_PATTERN, parse_duration
 from pipeline.ecs.names import short_name
 from pipeline.scan import config_check as scan_config
 
@@ -269,6 +269,7 @@ def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
 def _deploy(root: dict[str, Any]) -> Iterator[Problem]:
     names = _image_names(root)
     seen: dict[tuple[str, ...], int] = {}
+    services: dict[tuple[str, ...], list[int]] = {}
     for i, target in enumerate(_list(root.get("deploy"))):
         target = _dict(target)
         image = target.get("image")
@@ -290,9 +291,66 @@ def _deploy(root: dict[str, Any]) -> Iterator[Problem]:
         # ECS takes a cluster or service by name or by ARN: both name one service
         name = short_name if kind == "ecs" else str
         key = (str(kind), *(name(str(target.get(k))) for k in ident))
+        if kind == "ecs":
+            # several images of one service deploy together, each entry naming one
+            key = (*key, str(image))
+            yield from _shared_service(root, i, target, services.setdefault(key[:-1], []))
         if ident and key in seen:
             yield ("deploy", i), f"the same target as deploy[{seen[key]}]"
         seen.setdefault(key, i)
+
+
+#: what the ECS entries of one service share: one rollout has one wait, one rollback, ...
+_SHARED = ("wait", "rollback", "codedeploy", "region")
+_DEFAULTS: dict[str, Any] = {"wait": 900.0, "rollback": True, "codedeploy": None, "region": None}
+
+
+def _shared_service(
+    root: dict[str, Any], i: int, target: dict[str, Any], before: list[int]
+) -> Iterator[Problem]:
+    """ECS entries naming one service must agree on what their one rollout shares."""
+    entries = _list(root.get("deploy"))
+    mine = _container_names(target)
+    for j in before:
+        other = _dict(entries[j])
+        if other.get("image") == target.get("image"):
+            continue  # the same target, reported as such
+        for key in _SHARED:
+            a, b = _setting(other, key), _setting(target, key)
+            if a != b:
+                yield (
+                    ("deploy", i, key),
+                    f"deploy[{j}] and deploy[{i}] deploy to one ECS service together, so their"
+                    f" `{key}` must agree ({_show(other, key)} vs {_show(target, key)})",
+                )
+        both = sorted(mine & _container_names(other))
+        if both:
+            yield (
+                ("deploy", i, "containers"),
+                f"container {', '.join(both)} is named by deploy[{j}] too: one container runs"
+                " one image",
+            )
+    before.append(i)
+
+
+def _setting(target: dict[str, Any], key: str) -> Any:
+    value = target.get(key, _DEFAULTS[key])
+    if key == "wait" and isinstance(value, str | int | float):
+        try:
+            return parse_duration(value)
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def _show(target: dict[str, Any], key: str) -> str:
+    return repr(target[key]) if key in target else "the default"
+
+
+def _container_names(target: dict[str, Any]) -> set[str]:
+    return {
+        n.strip() for c in _list(target.get("containers")) for n in str(c).split(",") if n.strip()
+    }
 
 
 def _thresholds(root: dict[str, Any]) -> Iterator[Problem]:

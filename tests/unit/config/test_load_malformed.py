@@ -733,10 +733,11 @@ CASES = [
             deploy:
               - {type: ecs, image: backend, cluster: prod, service: api}
               - {type: ecs, image: backnd, cluster: prod, service: api}
+              - {type: ecs, image: backend, cluster: prod, service: api}
         """),
         [
-            (6, 5, "deploy[1]", "the same target as deploy[0]"),
             (6, 24, "deploy[1].image", "no image named 'backnd' (did you mean 'backend'?)"),
+            (7, 5, "deploy[2]", "the same target as deploy[0]"),
         ],
     ),
     Case(

@@ -362,3 +362,88 @@ def test_an_ecs_service_named_once_by_name_and_once_by_arn_is_the_same_target() 
     assert [(p.path, p.message) for p in problems(text)] == [
         ("deploy[1]", "the same target as deploy[0]")
     ]
+
+
+def test_two_images_of_one_ecs_service_are_two_entries_deployed_together() -> None:
+    # app + nginx sidecar in one task definition, the service named once by ARN
+    text = yaml("""
+        version: 1
+        registry: {account: "123456789012"}
+        images: [{name: app}, {name: nginx}]
+        deploy:
+          - {type: ecs, image: app, cluster: prod, service: web, wait: 15m}
+          - type: ecs
+            image: nginx
+            cluster: arn:aws:ecs:us-east-1:123456789012:cluster/prod
+            service: web
+            wait: 900s
+    """)
+    config = valid(text)
+    assert [(t.image, getattr(t, "wait", None)) for t in config.deploy] == [
+        ("app", 900.0),
+        ("nginx", 900.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        (
+            "{type: ecs, image: nginx, cluster: prod, service: web, wait: 5m}",
+            [
+                (
+                    "deploy[1].wait",
+                    "deploy[0] and deploy[1] deploy to one ECS service together, so their"
+                    " `wait` must agree (the default vs '5m')",
+                )
+            ],
+        ),
+        (
+            "{type: ecs, image: nginx, cluster: prod, service: web, rollback: false}",
+            [
+                (
+                    "deploy[1].rollback",
+                    "deploy[0] and deploy[1] deploy to one ECS service together, so their"
+                    " `rollback` must agree (the default vs False)",
+                )
+            ],
+        ),
+        (
+            "{type: ecs, image: nginx, cluster: prod, service: web,"
+            " codedeploy: {application: a, deployment_group: g}}",
+            [("deploy[1].codedeploy", None)],
+        ),
+        (
+            "{type: ecs, image: nginx, cluster: prod, service: web, containers: ['sidecar,app']}",
+            [
+                (
+                    "deploy[1].containers",
+                    "container app is named by deploy[0] too: one container runs one image",
+                )
+            ],
+        ),
+        (
+            "{type: ecs, image: app, cluster: prod, service: web, containers: [other]}",
+            [("deploy[1]", "the same target as deploy[0]")],
+        ),
+    ],
+    ids=["wait", "rollback", "codedeploy", "overlapping-containers", "same-image-twice"],
+)
+def test_ecs_entries_of_one_service_must_agree_and_not_share_containers(
+    second: str, expected: list[tuple[str, str | None]]
+) -> None:
+    text = yaml(f"""
+        version: 1
+        registry: {{account: "123456789012"}}
+        images: [{{name: app}}, {{name: nginx}}]
+        deploy:
+          - {{type: ecs, image: app, cluster: prod, service: web, containers: [app]}}
+          - {second}
+    """)
+    found = [(p.path, p.message) for p in problems(text)]
+    assert [path for path, _ in found] == [path for path, _ in expected]
+    for (_, message), (_, want) in zip(found, expected, strict=True):
+        if want is not None:
+            assert message == want
+        else:
+            assert "deploy[0] and deploy[1]" in message
