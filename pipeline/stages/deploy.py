@@ -31,7 +31,14 @@ from pipeline.config.schema import EcsTarget as EcsTargetConfig
 from pipeline.config.schema import EksTarget, ManifestTarget
 from pipeline.deployment import DeployError, Deployment
 from pipeline.ecs import codepipeline
-from pipeline.ecs.deploy import EcsPorts, EcsTarget, arn_region, deploy_ecs, short_name
+from pipeline.ecs.deploy import (
+    EcsPorts,
+    EcsTarget,
+    arn_region,
+    deploy_ecs,
+    deploy_group,
+    short_name,
+)
 from pipeline.ecs.ports import Timing
 from pipeline.errors import PipelineError
 from pipeline.gitops.deploy import deploy_manifest
@@ -140,6 +147,9 @@ def run(
         if isinstance(target, ManifestTarget):
             turns.setdefault((target.repo, target.branch), threading.Lock())
     jobs: list[Callable[[], Deployment]] = []
+    # ECS entries naming one service (an app and its sidecar, say) deploy together
+    services: dict[ServiceKey, list[tuple[EcsTargetConfig, ImagePublished]]] = {}
+    grouped: dict[int, ServiceKey] = {}
     for target in targets:
         if target.image not in names:
             jobs.append(
@@ -155,15 +165,32 @@ def run(
             why = f"dry-run: {first} is not pushed yet, so the digest to deploy is not known"
             jobs.append(_const(_skipped(target, first, why)))
             continue
+        if isinstance(target, EcsTargetConfig):
+            key = (_region(target), short_name(target.cluster), short_name(target.service))
+            services.setdefault(key, []).append((target, image))
+            grouped[len(jobs)] = key
         job = _job(plan, target, image, ports, force, dry_run, clock, watched_sleep)
         if isinstance(target, ManifestTarget):
             job = _in_turn(turns[(target.repo, target.branch)], job)
         jobs.append(job)
+    slots, runs = _batches(
+        jobs,
+        grouped,
+        {
+            key: _ecs_group(plan, members, ports, force, dry_run, clock, watched_sleep)
+            for key, members in services.items()
+            if len(members) > 1
+        },
+    )
     pool = ThreadPoolExecutor(
-        max_workers=max(1, min(WORKERS, len(jobs))), thread_name_prefix="deploy"
+        max_workers=max(1, min(WORKERS, len(runs))), thread_name_prefix="deploy"
     )
     try:
-        return Deployed(tuple(pool.map(lambda job: job(), jobs)))
+        results: list[Deployment | None] = [None] * len(jobs)
+        for where, done in zip(slots, pool.map(lambda run: run(), runs), strict=True):
+            for index, result in zip(where, done, strict=True):
+                results[index] = result
+        return Deployed(tuple(r for r in results if r is not None))
     except KeyboardInterrupt:
         stop.set()
         raise
@@ -183,6 +210,89 @@ def _const(value: Deployment) -> Callable[[], Deployment]:
     return lambda: value
 
 
+ServiceKey = tuple[str | None, str, str]  # region, cluster, service
+
+
+def _batches(
+    jobs: Sequence[Callable[[], Deployment]],
+    grouped: dict[int, ServiceKey],
+    groups: dict[ServiceKey, Callable[[], tuple[Deployment, ...]]],
+) -> tuple[list[list[int]], list[Callable[[], tuple[Deployment, ...]]]]:
+    """The jobs to run, and the places of their results among the targets.
+
+    A service of several entries is one job (one revision, one rollout); its
+    results take the places of its entries.
+    """
+    slots: list[list[int]] = []
+    runs: list[Callable[[], tuple[Deployment, ...]]] = []
+    placed: dict[ServiceKey, int] = {}
+    for index, job in enumerate(jobs):
+        key = grouped.get(index)
+        if key is not None and key in groups:
+            if key in placed:
+                slots[placed[key]].append(index)
+                continue
+            placed[key] = len(runs)
+            slots.append([index])
+            runs.append(groups[key])
+            continue
+        slots.append([index])
+        runs.append(_single(job))
+    return slots, runs
+
+
+def _single(job: Callable[[], Deployment]) -> Callable[[], tuple[Deployment, ...]]:
+    return lambda: (job(),)
+
+
+def _region(target: EcsTargetConfig) -> str | None:
+    # a cluster (or service) named by its ARN lives in the ARN's region
+    return target.region or arn_region(target.cluster, target.service)
+
+
+def _also(plan: Plan, image: ImagePublished) -> tuple[str, ...]:
+    # pushed through a host override, the repository also goes by ECR's own host
+    canonical = f"{plan.registry.canonical_host}/{image.repository}"
+    return (canonical,) if canonical != image.image else ()
+
+
+def _ecs_group(
+    plan: Plan,
+    members: Sequence[tuple[EcsTargetConfig, ImagePublished]],
+    ports: DeployPorts,
+    force: bool,
+    dry_run: bool,
+    clock: Clock,
+    sleep: Sleep,
+) -> Callable[[], tuple[Deployment, ...]]:
+    """One ECS service named by several entries: one revision, one rollout, a result each."""
+
+    def call() -> tuple[Deployment, ...]:
+        try:
+            return deploy_group(
+                [
+                    (
+                        EcsTarget.from_config(target, also_matches=_also(plan, image)),
+                        image.ref,
+                        image.revision or None,
+                    )
+                    for target, image in members
+                ],
+                ports.ecs(_region(members[0][0])),
+                timing=Timing(now=clock, sleep=sleep),
+                dry_run=dry_run,
+                force=force,
+                say=ports.say,
+            )
+        except PipelineError as err:
+            return tuple(
+                Deployment("ecs", target_name(target), image.ref, None, "failed", str(err))
+                for target, image in members
+            )
+
+    return call
+
+
 def _job(
     plan: Plan,
     target: Target,
@@ -194,14 +304,10 @@ def _job(
     sleep: Sleep,
 ) -> Callable[[], Deployment]:
     revision = image.revision or None
-    # pushed through a host override, the repository also goes by ECR's own host
-    canonical = f"{plan.registry.canonical_host}/{image.repository}"
-    also = (canonical,) if canonical != image.image else ()
+    also = _also(plan, image)
     if isinstance(target, EcsTargetConfig):
         ecs_target = EcsTarget.from_config(target, also_matches=also)
-
-        # a cluster (or service) named by its ARN lives in the ARN's region
-        region = target.region or arn_region(target.cluster, target.service)
+        region = _region(target)
 
         def ecs() -> Deployment:
             return deploy_ecs(

@@ -473,3 +473,63 @@ def test_write_backs_into_one_repository_take_turns(tmp_path: Path) -> None:
         kustomization.read_text()
         == f"images:\n  - name: {IMAGE}\n{pinned}  - name: {IMAGE}2\n{pinned}"
     )
+
+
+def test_ecs_entries_of_one_service_are_one_deploy_with_a_result_in_each_place(
+    tmp_path: Path,
+) -> None:
+    fake = Unreachable()
+    sidecar = ImagePublished(
+        name="nginx",
+        image="reg.example/team/nginx",
+        repository="team/nginx",
+        digest="sha256:" + "b" * 64,
+        tags=("sha-1111111",),
+        pushed=True,
+        revision=NEW,
+    )
+    pub = Published((*published().images, sidecar))
+    targets = [
+        {"type": "ecs", "image": "app", "cluster": "prod", "service": "web"},
+        {"type": "ecs", "image": "app", "cluster": "prod", "service": "api"},
+        {
+            "type": "ecs",
+            "image": "nginx",
+            "cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+            "service": "web",
+            "region": "us-east-1",
+        },
+        {"type": "ecs", "image": "nginx", "cluster": "prod", "service": "api"},
+    ]
+    for t in targets[:2] + targets[3:]:
+        t["region"] = "us-east-1"
+    web_app, api_app, web_nginx, api_nginx = run(plan(tmp_path, targets), pub, fake).deployments
+    assert fake.calls == ["ecs", "ecs"], "one deploy per service, not per entry"
+    assert [d.target for d in (web_app, api_app, web_nginx, api_nginx)] == [
+        "prod/web",
+        "prod/api",
+        "prod/web",
+        "prod/api",
+    ]
+    assert web_app.image.startswith(IMAGE) and web_nginx.image.startswith("reg.example/team/nginx")
+    assert {d.status for d in (web_app, web_nginx, api_app, api_nginx)} == {"failed"}
+
+
+@pytest.mark.parametrize(
+    ("grouped", "groups", "slots"),
+    [
+        ({}, set(), [[0], [1], [2]]),
+        ({0: "a", 2: "a"}, {"a"}, [[0, 2], [1]]),
+        ({0: "a", 1: "b", 2: "a"}, {"a"}, [[0, 2], [1]]),
+        ({1: "b", 2: "a", 0: "b"}, {"a", "b"}, [[0, 1], [2]]),
+    ],
+)
+def test_batches_put_each_result_of_a_shared_service_in_its_entrys_place(
+    grouped: dict[int, str], groups: set[str], slots: list[list[int]]
+) -> None:
+    jobs = [lambda: Deployment("ecs", "x", "i", None, "skipped")] * 3
+    keys = {i: ("r", k, k) for i, k in grouped.items()}
+    made = {("r", k, k): (lambda: ()) for k in groups}
+    found, runs = deploy._batches(jobs, keys, made)  # type: ignore[arg-type]
+    assert found == slots
+    assert len(runs) == len(slots)
