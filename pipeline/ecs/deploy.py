@@ -579,11 +579,10 @@ def deploy_ecs(
     say: LineSink = _info,
 ) -> Deployment:
     """Deploy `image` (`host/repo@sha256:...`), built from commit `revision`, to `target`."""
-    run = _Run(target, image, revision, ports, timing or Timing(), dry_run, force, say)
-    try:
-        return run.go()
-    except PipelineError as err:
-        return run.done("failed", str(err))
+    (result,) = deploy_group(
+        [(target, image, revision)], ports, timing=timing, dry_run=dry_run, force=force, say=say
+    )
+    return result
 
 
 def deploy_group(

@@ -35,7 +35,6 @@ from pipeline.ecs.deploy import (
     EcsPorts,
     EcsTarget,
     arn_region,
-    deploy_ecs,
     deploy_group,
     short_name,
 )
@@ -140,12 +139,7 @@ def run(
 
     blocked = _not_deployable(published, gated, halted, dry_run)
     names = {i.name for i in published.images}
-    # Write-backs into one repository and branch take turns (several images in one
-    # kustomization): each then edits the tip the one before it left.
-    turns: dict[tuple[str, str | None], threading.Lock] = {}
-    for target in targets:
-        if isinstance(target, ManifestTarget):
-            turns.setdefault((target.repo, target.branch), threading.Lock())
+    turns = _turns(targets)
     jobs: list[Callable[[], Deployment]] = []
     # ECS entries naming one service (an app and its sidecar, say) deploy together
     services: dict[ServiceKey, list[tuple[EcsTargetConfig, ImagePublished]]] = {}
@@ -166,9 +160,12 @@ def run(
             jobs.append(_const(_skipped(target, first, why)))
             continue
         if isinstance(target, EcsTargetConfig):
+            # every ECS service runs as one group, of one entry or several (see _batches)
             key = (_region(target), short_name(target.cluster), short_name(target.service))
             services.setdefault(key, []).append((target, image))
             grouped[len(jobs)] = key
+            jobs.append(_with_its_service)
+            continue
         job = _job(plan, target, image, ports, force, dry_run, clock, watched_sleep)
         if isinstance(target, ManifestTarget):
             job = _in_turn(turns[(target.repo, target.branch)], job)
@@ -179,7 +176,6 @@ def run(
         {
             key: _ecs_group(plan, members, ports, force, dry_run, clock, watched_sleep)
             for key, members in services.items()
-            if len(members) > 1
         },
     )
     pool = ThreadPoolExecutor(
@@ -198,12 +194,26 @@ def run(
         pool.shutdown(wait=True)
 
 
+def _turns(targets: Sequence[Target]) -> dict[tuple[str, str | None], threading.Lock]:
+    """A lock per repository and branch written back to: write-backs into one (several
+    images in one kustomization) take turns, each editing the tip the one before left."""
+    turns: dict[tuple[str, str | None], threading.Lock] = {}
+    for target in targets:
+        if isinstance(target, ManifestTarget):
+            turns.setdefault((target.repo, target.branch), threading.Lock())
+    return turns
+
+
 def _in_turn(lock: threading.Lock, job: Callable[[], Deployment]) -> Callable[[], Deployment]:
     def call() -> Deployment:
         with lock:
             return job()
 
     return call
+
+
+def _with_its_service() -> Deployment:
+    raise AssertionError("an ECS entry is deployed by its service's group, never alone")
 
 
 def _const(value: Deployment) -> Callable[[], Deployment]:
@@ -265,7 +275,8 @@ def _ecs_group(
     clock: Clock,
     sleep: Sleep,
 ) -> Callable[[], tuple[Deployment, ...]]:
-    """One ECS service named by several entries: one revision, one rollout, a result each."""
+    """One ECS service and the entries naming it (an app and its sidecar, say): one
+    revision, one rollout, a result each."""
 
     def call() -> tuple[Deployment, ...]:
         try:
@@ -295,7 +306,7 @@ def _ecs_group(
 
 def _job(
     plan: Plan,
-    target: Target,
+    target: EksTarget | ManifestTarget,
     image: ImagePublished,
     ports: DeployPorts,
     force: bool,
@@ -305,23 +316,6 @@ def _job(
 ) -> Callable[[], Deployment]:
     revision = image.revision or None
     also = _also(plan, image)
-    if isinstance(target, EcsTargetConfig):
-        ecs_target = EcsTarget.from_config(target, also_matches=also)
-        region = _region(target)
-
-        def ecs() -> Deployment:
-            return deploy_ecs(
-                ecs_target,
-                image.ref,
-                revision,
-                ports.ecs(region),
-                timing=Timing(now=clock, sleep=sleep),
-                dry_run=dry_run,
-                force=force,
-                say=ports.say,
-            )
-
-        return _guarded(target, image, ecs)
     if isinstance(target, EksTarget):
 
         def never_backwards(running: kube_deploy.Running) -> None:
